@@ -1,0 +1,43 @@
+//! The engine: scalar nodes, the ops on them, and reverse-mode differentiation.
+//!
+//! - [`Node`] is a scalar in a graph. Every op ([`add`], [`mul`], [`exp`], ... or the operators
+//!   `+ - * /`) computes its value and records exactly one new node; no gradient is computed then.
+//! - [`backward`] seeds d(out)/d(out) = 1 and applies each op's local derivatives in reverse
+//!   topological order, accumulating gradients (`+=`) into the leaves; [`zero_grad`] resets them.
+//! - [`grad`] returns derivatives as nodes, for second and higher derivatives.
+//! - [`gradcheck`] compares an analytic derivative with a central finite difference.
+//!
+//! Nodes live on a flat per-thread tape (see the crate's README for why that is fast); memory is
+//! freed as soon as no `Node` of a graph is left.
+
+mod backward;
+mod gradcheck;
+mod node;
+mod ops;
+mod tape;
+
+pub use backward::{backward, grad, zero_grad};
+pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
+pub use node::Node;
+pub use ops::{
+    add, cos, div, exp, linear, log, mul, neg, pow, pow_node, relu, sigmoid, sin, sub, sum, tanh,
+};
+
+/// How many nodes this thread's tape holds (live ones and the dead ones below them).
+///
+/// ```
+/// use scalargrad::{Node, engine::nodes_alive};
+/// let before = nodes_alive();
+/// let y = Node::new(2.0) * 3.0; // three nodes: 2, 3 and their product
+/// assert_eq!(nodes_alive(), before + 3);
+/// drop(y);
+/// assert_eq!(nodes_alive(), before);
+/// ```
+pub fn nodes_alive() -> usize {
+    tape::with_tape(|tape| tape.len())
+}
+
+/// Bytes of memory this thread's tape holds (including room reserved for growth).
+pub fn tape_bytes() -> usize {
+    tape::with_tape(|tape| tape.bytes())
+}

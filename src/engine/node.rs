@@ -1,0 +1,290 @@
+//! `Node`: a handle to one scalar on this thread's tape, and its operators.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+use super::ops::{self, Op};
+use super::tape::{Idx, with_tape, with_tape_if_alive};
+
+/// A scalar in the computation graph: a value, an accumulated gradient, and how it was made.
+///
+/// A `Node` is a small handle (an index into this thread's tape), so `clone` is cheap and every
+/// op makes exactly one new node. The graph's memory is freed when no handle to it is left.
+///
+/// ```
+/// use scalargrad::Node;
+///
+/// let x = Node::new(5.0);
+/// let y = Node::new(4.0);
+/// let z = (&x + &y) * (&x + &y); // (x + y)^2
+/// z.backward();
+/// assert_eq!(z.value(), 81.0);
+/// assert_eq!((x.grad(), y.grad()), (18.0, 18.0)); // 2 (x + y)
+/// ```
+///
+/// Nodes belong to the thread that made them; the compiler refuses to send one elsewhere:
+///
+/// ```compile_fail
+/// let x = scalargrad::Node::new(1.0);
+/// std::thread::spawn(move || x.value());
+/// ```
+pub struct Node {
+    index: Idx,
+    /// Makes `Node` neither `Send` nor `Sync`: it indexes a thread-local tape.
+    not_send: PhantomData<*const ()>,
+}
+
+impl Node {
+    /// A new leaf (an input or a parameter) holding `value`, with gradient 0.
+    pub fn new(value: f64) -> Node {
+        Node::from_index(with_tape(|tape| tape.push(Op::Leaf, value)))
+    }
+
+    /// Wraps a tape index whose handle count already includes this handle.
+    pub(crate) fn from_index(index: Idx) -> Node {
+        Node {
+            index,
+            not_send: PhantomData,
+        }
+    }
+
+    /// A new handle to the live record `index` (counted, like `clone`).
+    pub(crate) fn handle(index: Idx) -> Node {
+        with_tape(|tape| tape.handles[index as usize] += 1);
+        Node::from_index(index)
+    }
+
+    /// The node's place on the tape.
+    pub(crate) fn index(&self) -> Idx {
+        self.index
+    }
+
+    /// The forward value.
+    pub fn value(&self) -> f64 {
+        with_tape(|tape| tape.values[self.index as usize])
+    }
+
+    /// The accumulated gradient of the last `backward` call(s): d(output)/d(self).
+    pub fn grad(&self) -> f64 {
+        with_tape(|tape| tape.grads[self.index as usize])
+    }
+
+    /// Replaces the value of a leaf (how an optimizer updates a parameter). Nodes computed from it
+    /// keep their old values: build the graph again to use the new one.
+    ///
+    /// # Panics
+    /// If the node is not a leaf: its value is defined by its op, and changing it would make the
+    /// gradients of the graph it belongs to wrong.
+    pub fn set_value(&self, value: f64) {
+        with_tape(|tape| {
+            let i = self.index as usize;
+            assert!(
+                tape.ops[i] == Op::Leaf,
+                "scalargrad: set_value on a node made by `{}`; only leaves (Node::new) can be set",
+                tape.ops[i].name()
+            );
+            tape.values[i] = value;
+        })
+    }
+
+    /// Sets this node's gradient to 0 (and nothing else; see `engine::zero_grad` for a graph).
+    pub fn zero_grad(&self) {
+        with_tape(|tape| tape.grads[self.index as usize] = 0.0)
+    }
+
+    /// True for a node made by `Node::new` rather than by an op.
+    pub fn is_leaf(&self) -> bool {
+        with_tape(|tape| tape.ops[self.index as usize] == Op::Leaf)
+    }
+
+    /// The name of the op that made this node (`"leaf"`, `"+"`, `"exp"`, ...).
+    pub fn op_name(&self) -> &'static str {
+        with_tape(|tape| tape.ops[self.index as usize].name())
+    }
+
+    /// Runs the backward pass from this node; see [`crate::engine::backward`].
+    pub fn backward(&self) {
+        super::backward(self)
+    }
+
+    /// `self ^ n` for a constant `n`.
+    pub fn pow(&self, n: f64) -> Node {
+        ops::pow(self, n)
+    }
+
+    /// `self ^ exponent`, where the exponent is a node and gets a gradient too.
+    pub fn pow_node(&self, exponent: &Node) -> Node {
+        ops::pow_node(self, exponent)
+    }
+
+    /// `e ^ self`.
+    pub fn exp(&self) -> Node {
+        ops::exp(self)
+    }
+
+    /// Natural logarithm (IEEE 754: `-inf` at 0, NaN below).
+    pub fn log(&self) -> Node {
+        ops::log(self)
+    }
+
+    /// `sin self`.
+    pub fn sin(&self) -> Node {
+        ops::sin(self)
+    }
+
+    /// `cos self`.
+    pub fn cos(&self) -> Node {
+        ops::cos(self)
+    }
+
+    /// `tanh self`.
+    pub fn tanh(&self) -> Node {
+        ops::tanh(self)
+    }
+
+    /// `max(self, 0)`.
+    pub fn relu(&self) -> Node {
+        ops::relu(self)
+    }
+
+    /// `1 / (1 + e^-self)`, stable for large |self|.
+    pub fn sigmoid(&self) -> Node {
+        ops::sigmoid(self)
+    }
+}
+
+impl Clone for Node {
+    fn clone(&self) -> Node {
+        Node::handle(self.index)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let index = self.index;
+        with_tape_if_alive(|tape| tape.release(index));
+    }
+}
+
+impl From<f64> for Node {
+    fn from(value: f64) -> Node {
+        Node::new(value)
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Node(value={}, grad={})", self.value(), self.grad())
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (value, grad, op) = with_tape(|tape| {
+            let i = self.index as usize;
+            (tape.values[i], tape.grads[i], tape.ops[i].name())
+        });
+        f.debug_struct("Node")
+            .field("index", &self.index)
+            .field("op", &op)
+            .field("value", &value)
+            .field("grad", &grad)
+            .finish()
+    }
+}
+
+impl std::iter::Sum for Node {
+    /// One n-ary `sum` node of every item.
+    fn sum<I: Iterator<Item = Node>>(iter: I) -> Node {
+        ops::sum(&iter.collect::<Vec<_>>())
+    }
+}
+
+impl<'a> std::iter::Sum<&'a Node> for Node {
+    /// One n-ary `sum` node of every item.
+    fn sum<I: Iterator<Item = &'a Node>>(iter: I) -> Node {
+        ops::sum(&iter.cloned().collect::<Vec<_>>())
+    }
+}
+
+/// Implements a binary operator for every mix of `Node`, `&Node` and `f64` (lifted to a leaf).
+macro_rules! binary_operator {
+    ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:path) => {
+        impl $trait<&Node> for &Node {
+            type Output = Node;
+            fn $method(self, other: &Node) -> Node {
+                $op(self, other)
+            }
+        }
+        impl $trait<Node> for &Node {
+            type Output = Node;
+            fn $method(self, other: Node) -> Node {
+                $op(self, &other)
+            }
+        }
+        impl $trait<&Node> for Node {
+            type Output = Node;
+            fn $method(self, other: &Node) -> Node {
+                $op(&self, other)
+            }
+        }
+        impl $trait<Node> for Node {
+            type Output = Node;
+            fn $method(self, other: Node) -> Node {
+                $op(&self, &other)
+            }
+        }
+        impl $trait<f64> for &Node {
+            type Output = Node;
+            fn $method(self, other: f64) -> Node {
+                $op(self, &Node::new(other))
+            }
+        }
+        impl $trait<f64> for Node {
+            type Output = Node;
+            fn $method(self, other: f64) -> Node {
+                $op(&self, &Node::new(other))
+            }
+        }
+        impl $trait<&Node> for f64 {
+            type Output = Node;
+            fn $method(self, other: &Node) -> Node {
+                $op(&Node::new(self), other)
+            }
+        }
+        impl $trait<Node> for f64 {
+            type Output = Node;
+            fn $method(self, other: Node) -> Node {
+                $op(&Node::new(self), &other)
+            }
+        }
+        impl<T> $assign_trait<T> for Node
+        where
+            for<'a> &'a Node: $trait<T, Output = Node>,
+        {
+            fn $assign_method(&mut self, other: T) {
+                *self = (&*self).$method(other);
+            }
+        }
+    };
+}
+
+binary_operator!(Add, add, AddAssign, add_assign, ops::add);
+binary_operator!(Sub, sub, SubAssign, sub_assign, ops::sub);
+binary_operator!(Mul, mul, MulAssign, mul_assign, ops::mul);
+binary_operator!(Div, div, DivAssign, div_assign, ops::div);
+
+impl Neg for &Node {
+    type Output = Node;
+    fn neg(self) -> Node {
+        ops::neg(self)
+    }
+}
+
+impl Neg for Node {
+    type Output = Node;
+    fn neg(self) -> Node {
+        ops::neg(&self)
+    }
+}

@@ -1,0 +1,515 @@
+//! Every op the engine knows: its forward value and its local derivatives, side by side.
+//!
+//! Adding an op is one edit in this file: a variant of [`Op`], a constructor function, and one arm
+//! in each `match` below (the compiler lists them, since no match has a catch-all arm). The chain
+//! rule itself is not here: it is applied in exactly one place, `backward::reverse_sweep`.
+
+use super::node::Node;
+use super::tape::{Idx, with_tape};
+
+/// How a node was made: the operation and the indices of its parents on the tape.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Op {
+    /// A value given by the user (an input or a parameter): no parents.
+    Leaf,
+    /// `a + b`
+    Add(Idx, Idx),
+    /// `a - b`
+    Sub(Idx, Idx),
+    /// `a * b`
+    Mul(Idx, Idx),
+    /// `a / b`
+    Div(Idx, Idx),
+    /// `-a`
+    Neg(Idx),
+    /// `a ^ n` for a constant `n`
+    Pow(Idx, f64),
+    /// `a ^ b` for a node `b`
+    PowNode(Idx, Idx),
+    /// `e ^ a`
+    Exp(Idx),
+    /// natural log of `a`
+    Log(Idx),
+    /// `sin a`
+    Sin(Idx),
+    /// `cos a`
+    Cos(Idx),
+    /// `tanh a`
+    Tanh(Idx),
+    /// `max(a, 0)`
+    Relu(Idx),
+    /// `1 / (1 + e^-a)`
+    Sigmoid(Idx),
+    /// Sum of `len` parents listed at `operands[start..]`.
+    Sum { start: Idx, len: Idx },
+    /// `bias + sum_k weight_k * input_k`: `operands[start..]` holds `len` weights, then `len`
+    /// inputs, then the bias.
+    Linear { start: Idx, len: Idx },
+}
+
+/// What a local derivative can be computed in: `f64` for `backward`, `Node` for `grad`, whose
+/// derivatives are themselves part of a graph and can be differentiated again.
+pub(crate) trait Scalar: Clone {
+    /// A constant.
+    fn constant(value: f64) -> Self;
+    /// The plain number.
+    fn number(&self) -> f64;
+    /// `self + other`
+    fn plus(&self, other: &Self) -> Self;
+    /// `self * other`
+    fn times(&self, other: &Self) -> Self;
+    /// `self / other`
+    fn over(&self, other: &Self) -> Self;
+    /// `self ^ n`
+    fn power(&self, n: f64) -> Self;
+    /// `self ^ other`
+    fn power_of(&self, other: &Self) -> Self;
+    /// `ln self`
+    fn ln(&self) -> Self;
+    /// `sin self`
+    fn sine(&self) -> Self;
+    /// `cos self`
+    fn cosine(&self) -> Self;
+}
+
+impl Scalar for f64 {
+    fn constant(value: f64) -> f64 {
+        value
+    }
+    fn number(&self) -> f64 {
+        *self
+    }
+    fn plus(&self, other: &f64) -> f64 {
+        self + other
+    }
+    fn times(&self, other: &f64) -> f64 {
+        self * other
+    }
+    fn over(&self, other: &f64) -> f64 {
+        self / other
+    }
+    fn power(&self, n: f64) -> f64 {
+        self.powf(n)
+    }
+    fn power_of(&self, other: &f64) -> f64 {
+        self.powf(*other)
+    }
+    fn ln(&self) -> f64 {
+        f64::ln(*self)
+    }
+    fn sine(&self) -> f64 {
+        self.sin()
+    }
+    fn cosine(&self) -> f64 {
+        self.cos()
+    }
+}
+
+impl Scalar for Node {
+    fn constant(value: f64) -> Node {
+        Node::new(value)
+    }
+    fn number(&self) -> f64 {
+        self.value()
+    }
+    fn plus(&self, other: &Node) -> Node {
+        add(self, other)
+    }
+    fn times(&self, other: &Node) -> Node {
+        mul(self, other)
+    }
+    fn over(&self, other: &Node) -> Node {
+        div(self, other)
+    }
+    fn power(&self, n: f64) -> Node {
+        pow(self, n)
+    }
+    fn power_of(&self, other: &Node) -> Node {
+        pow_node(self, other)
+    }
+    fn ln(&self) -> Node {
+        log(self)
+    }
+    fn sine(&self) -> Node {
+        sin(self)
+    }
+    fn cosine(&self) -> Node {
+        cos(self)
+    }
+}
+
+/// Numerically stable logistic function: never computes `e^x` for a large positive `x`.
+fn sigmoid_value(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+impl Op {
+    /// The forward value, from the parents' values `x(i)`.
+    pub(crate) fn value(&self, x: impl Fn(Idx) -> f64, operands: &[Idx]) -> f64 {
+        match *self {
+            Op::Leaf => f64::NAN, // leaves are given their value; never computed
+            Op::Add(a, b) => x(a) + x(b),
+            Op::Sub(a, b) => x(a) - x(b),
+            Op::Mul(a, b) => x(a) * x(b),
+            Op::Div(a, b) => x(a) / x(b),
+            Op::Neg(a) => -x(a),
+            Op::Pow(a, n) => x(a).powf(n),
+            Op::PowNode(a, b) => x(a).powf(x(b)),
+            Op::Exp(a) => x(a).exp(),
+            Op::Log(a) => x(a).ln(),
+            Op::Sin(a) => x(a).sin(),
+            Op::Cos(a) => x(a).cos(),
+            Op::Tanh(a) => x(a).tanh(),
+            Op::Relu(a) => x(a).max(0.0),
+            Op::Sigmoid(a) => sigmoid_value(x(a)),
+            Op::Sum { start, len } => operands_of(operands, start, len)
+                .iter()
+                .fold(0.0, |total, &p| total + x(p)),
+            Op::Linear { start, len } => {
+                let (weights, inputs, bias) = linear_parts(operands, start, len);
+                // bias first, then each product in order: the same rounding as micrograd's
+                // `sum((wi * xi for ...), self.b)`, so losses match it bit for bit.
+                weights
+                    .iter()
+                    .zip(inputs)
+                    .fold(x(bias), |total, (&w, &i)| total + x(w) * x(i))
+            }
+        }
+    }
+
+    /// Calls `each(parent, d(out)/d(parent))` for every parent, given the parents' values `x(i)`
+    /// and this node's value `out`. A parent used twice (`x * x`) is reported twice.
+    pub(crate) fn local_derivatives<S: Scalar>(
+        &self,
+        x: impl Fn(Idx) -> S,
+        out: &S,
+        operands: &[Idx],
+        mut each: impl FnMut(Idx, S),
+    ) {
+        let one = || S::constant(1.0);
+        match *self {
+            Op::Leaf => {}
+            // d(a+b)/da = 1, d(a+b)/db = 1
+            Op::Add(a, b) => {
+                each(a, one());
+                each(b, one());
+            }
+            // d(a-b)/da = 1, d(a-b)/db = -1
+            Op::Sub(a, b) => {
+                each(a, one());
+                each(b, S::constant(-1.0));
+            }
+            // d(ab)/da = b, d(ab)/db = a
+            Op::Mul(a, b) => {
+                each(a, x(b));
+                each(b, x(a));
+            }
+            // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b
+            Op::Div(a, b) => {
+                each(a, one().over(&x(b)));
+                each(b, S::constant(-1.0).times(out).over(&x(b)));
+            }
+            // d(-a)/da = -1
+            Op::Neg(a) => each(a, S::constant(-1.0)),
+            // d(a^n)/da = n a^(n-1); for n = 0 the function is constant, so 0 (not 0 * 0^-1 = NaN)
+            Op::Pow(a, n) => {
+                let local = if n == 0.0 {
+                    S::constant(0.0)
+                } else {
+                    S::constant(n).times(&x(a).power(n - 1.0))
+                };
+                each(a, local);
+            }
+            // d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a; at a = 0 with b >= 0 the second is 0
+            // (the limit), not 0 * -inf = NaN.
+            Op::PowNode(a, b) => {
+                let (base, exponent) = (x(a), x(b));
+                let d_base = if exponent.number() == 0.0 {
+                    S::constant(0.0)
+                } else {
+                    exponent.times(&base.power_of(&exponent.plus(&S::constant(-1.0))))
+                };
+                let d_exponent = if base.number() == 0.0 && exponent.number() >= 0.0 {
+                    S::constant(0.0)
+                } else {
+                    out.times(&base.ln())
+                };
+                each(a, d_base);
+                each(b, d_exponent);
+            }
+            // d(e^a)/da = e^a, which is the output itself
+            Op::Exp(a) => each(a, out.clone()),
+            // d(ln a)/da = 1/a
+            Op::Log(a) => each(a, one().over(&x(a))),
+            // d(sin a)/da = cos a
+            Op::Sin(a) => each(a, x(a).cosine()),
+            // d(cos a)/da = -sin a
+            Op::Cos(a) => each(a, S::constant(-1.0).times(&x(a).sine())),
+            // d(tanh a)/da = 1 - tanh^2 a, from the output
+            Op::Tanh(a) => each(a, one().plus(&S::constant(-1.0).times(&out.times(out)))),
+            // d(relu a)/da = 1 where a > 0, else 0 (0 at the kink, as PyTorch)
+            Op::Relu(a) => {
+                let slope = if x(a).number() > 0.0 { 1.0 } else { 0.0 };
+                each(a, S::constant(slope));
+            }
+            // d(sigmoid a)/da = s (1 - s), from the output s
+            Op::Sigmoid(a) => each(a, out.times(&one().plus(&S::constant(-1.0).times(out)))),
+            // d(sum)/d(each term) = 1
+            Op::Sum { start, len } => {
+                for &p in operands_of(operands, start, len) {
+                    each(p, one());
+                }
+            }
+            // d/d(weight_k) = input_k, d/d(input_k) = weight_k, d/d(bias) = 1
+            Op::Linear { start, len } => {
+                let (weights, inputs, bias) = linear_parts(operands, start, len);
+                for (&w, &i) in weights.iter().zip(inputs) {
+                    each(w, x(i));
+                    each(i, x(w));
+                }
+                each(bias, one());
+            }
+        }
+    }
+
+    /// Calls `each(parent)` for every parent (in the order `local_derivatives` reports them).
+    pub(crate) fn for_each_parent(&self, operands: &[Idx], mut each: impl FnMut(Idx)) {
+        match *self {
+            Op::Leaf => {}
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::PowNode(a, b) => {
+                each(a);
+                each(b);
+            }
+            Op::Neg(a)
+            | Op::Pow(a, _)
+            | Op::Exp(a)
+            | Op::Log(a)
+            | Op::Sin(a)
+            | Op::Cos(a)
+            | Op::Tanh(a)
+            | Op::Relu(a)
+            | Op::Sigmoid(a) => each(a),
+            Op::Sum { start, len } => operands_of(operands, start, len)
+                .iter()
+                .for_each(|&p| each(p)),
+            Op::Linear { start, len } => {
+                let (weights, inputs, bias) = linear_parts(operands, start, len);
+                for (&w, &i) in weights.iter().zip(inputs) {
+                    each(w);
+                    each(i);
+                }
+                each(bias);
+            }
+        }
+    }
+
+    /// A short name for printing (`+`, `*`, `exp`, ...).
+    pub(crate) fn name(&self) -> &'static str {
+        match *self {
+            Op::Leaf => "leaf",
+            Op::Add(..) => "+",
+            Op::Sub(..) => "-",
+            Op::Mul(..) => "*",
+            Op::Div(..) => "/",
+            Op::Neg(_) => "neg",
+            Op::Pow(..) => "pow",
+            Op::PowNode(..) => "pow",
+            Op::Exp(_) => "exp",
+            Op::Log(_) => "log",
+            Op::Sin(_) => "sin",
+            Op::Cos(_) => "cos",
+            Op::Tanh(_) => "tanh",
+            Op::Relu(_) => "relu",
+            Op::Sigmoid(_) => "sigmoid",
+            Op::Sum { .. } => "sum",
+            Op::Linear { .. } => "linear",
+        }
+    }
+
+    /// Where this op's parent list starts in `operands`, for ops that keep one there.
+    pub(crate) fn operands_start(&self) -> Option<Idx> {
+        match *self {
+            Op::Sum { start, .. } | Op::Linear { start, .. } => Some(start),
+            Op::Leaf
+            | Op::Add(..)
+            | Op::Sub(..)
+            | Op::Mul(..)
+            | Op::Div(..)
+            | Op::Neg(_)
+            | Op::Pow(..)
+            | Op::PowNode(..)
+            | Op::Exp(_)
+            | Op::Log(_)
+            | Op::Sin(_)
+            | Op::Cos(_)
+            | Op::Tanh(_)
+            | Op::Relu(_)
+            | Op::Sigmoid(_) => None,
+        }
+    }
+}
+
+fn operands_of(operands: &[Idx], start: Idx, len: Idx) -> &[Idx] {
+    &operands[start as usize..start as usize + len as usize]
+}
+
+/// Splits a `Linear` op's operands into (weights, inputs, bias).
+fn linear_parts(operands: &[Idx], start: Idx, len: Idx) -> (&[Idx], &[Idx], Idx) {
+    let all = operands_of(operands, start, 2 * len + 1);
+    let (weights, rest) = all.split_at(len as usize);
+    (weights, &rest[..len as usize], rest[len as usize])
+}
+
+/// Records `op` on the tape with its forward value and returns the new node.
+fn apply(op: Op) -> Node {
+    Node::from_index(with_tape(|tape| {
+        let value = op.value(|i| tape.values[i as usize], &tape.operands);
+        tape.push(op, value)
+    }))
+}
+
+/// Records an op whose parents are the list `parents`, as made by `make(start, len)`.
+fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Idx) -> Op) -> Node {
+    Node::from_index(with_tape(|tape| {
+        let start = tape.operands.len();
+        tape.operands.extend(parents);
+        let too_many = |_| panic!("scalargrad: more than {} operands on one thread", Idx::MAX);
+        let len = Idx::try_from(tape.operands.len() - start).unwrap_or_else(too_many);
+        let op = make(Idx::try_from(start).unwrap_or_else(too_many), len);
+        let value = op.value(|i| tape.values[i as usize], &tape.operands);
+        tape.push(op, value)
+    }))
+}
+
+/// `a + b`: one new node.
+///
+/// ```
+/// use scalargrad::{Node, engine::add};
+/// assert_eq!(add(&Node::new(2.0), &Node::new(3.0)).value(), 5.0);
+/// ```
+pub fn add(a: &Node, b: &Node) -> Node {
+    apply(Op::Add(a.index(), b.index()))
+}
+
+/// `a - b`: one new node (not `a + (-b)`, which would take two).
+pub fn sub(a: &Node, b: &Node) -> Node {
+    apply(Op::Sub(a.index(), b.index()))
+}
+
+/// `a * b`: one new node.
+pub fn mul(a: &Node, b: &Node) -> Node {
+    apply(Op::Mul(a.index(), b.index()))
+}
+
+/// `a / b`: one new node. Division by zero follows IEEE 754 (`±inf` or NaN).
+pub fn div(a: &Node, b: &Node) -> Node {
+    apply(Op::Div(a.index(), b.index()))
+}
+
+/// `-a`: one new node.
+pub fn neg(a: &Node) -> Node {
+    apply(Op::Neg(a.index()))
+}
+
+/// `a ^ n` for a constant exponent. Follows IEEE 754: `0.0 ^ -1.0` is `inf`, a negative base
+/// with a fractional exponent is NaN. The derivative of `a ^ 0` is 0 everywhere.
+pub fn pow(a: &Node, n: f64) -> Node {
+    apply(Op::Pow(a.index(), n))
+}
+
+/// `a ^ b` where the exponent is a node too, so it gets a gradient (`a^b ln a`).
+pub fn pow_node(a: &Node, b: &Node) -> Node {
+    apply(Op::PowNode(a.index(), b.index()))
+}
+
+/// `e ^ a`.
+pub fn exp(a: &Node) -> Node {
+    apply(Op::Exp(a.index()))
+}
+
+/// Natural logarithm. Follows IEEE 754: `log(0)` is `-inf`, the log of a negative number is NaN
+/// (and so is its gradient's use downstream).
+pub fn log(a: &Node) -> Node {
+    apply(Op::Log(a.index()))
+}
+
+/// `sin a`.
+pub fn sin(a: &Node) -> Node {
+    apply(Op::Sin(a.index()))
+}
+
+/// `cos a`.
+pub fn cos(a: &Node) -> Node {
+    apply(Op::Cos(a.index()))
+}
+
+/// `tanh a`; finite for every finite input (no overflow at |a| = 1000).
+pub fn tanh(a: &Node) -> Node {
+    apply(Op::Tanh(a.index()))
+}
+
+/// `max(a, 0)`; its derivative at exactly 0 is 0.
+pub fn relu(a: &Node) -> Node {
+    apply(Op::Relu(a.index()))
+}
+
+/// `1 / (1 + e^-a)`, computed without overflow for large |a|.
+pub fn sigmoid(a: &Node) -> Node {
+    apply(Op::Sigmoid(a.index()))
+}
+
+/// The sum of `terms` as one n-ary node (not a chain of additions). The sum of no terms is 0.
+///
+/// ```
+/// use scalargrad::{Node, engine::sum};
+/// let terms: Vec<Node> = (1..=4).map(|i| Node::new(i as f64)).collect();
+/// let total = sum(&terms);
+/// total.backward();
+/// assert_eq!(total.value(), 10.0);
+/// assert_eq!(terms[2].grad(), 1.0);
+/// ```
+pub fn sum(terms: &[Node]) -> Node {
+    apply_with_operands(terms.iter().map(Node::index), |start, len| Op::Sum {
+        start,
+        len,
+    })
+}
+
+/// `bias + sum_k weights[k] * inputs[k]` as one node: a neuron before its activation.
+///
+/// # Panics
+/// If `weights` and `inputs` differ in length.
+///
+/// ```
+/// use scalargrad::{Node, engine::linear};
+/// let weights = [Node::new(2.0), Node::new(-1.0)];
+/// let inputs = [Node::new(3.0), Node::new(4.0)];
+/// let out = linear(&weights, &inputs, &Node::new(0.5));
+/// out.backward();
+/// assert_eq!(out.value(), 2.5);
+/// assert_eq!(weights[0].grad(), 3.0);
+/// assert_eq!(inputs[1].grad(), -1.0);
+/// ```
+pub fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
+    assert_eq!(
+        weights.len(),
+        inputs.len(),
+        "scalargrad::engine::linear: {} weights but {} inputs",
+        weights.len(),
+        inputs.len()
+    );
+    let parents = weights
+        .iter()
+        .chain(inputs)
+        .chain(std::iter::once(bias))
+        .map(Node::index);
+    apply_with_operands(parents, |start, _| Op::Linear {
+        start,
+        len: weights.len() as Idx,
+    })
+}

@@ -6,7 +6,7 @@
 
 use super::node::Node;
 use super::ops::{Op, Scalar};
-use super::tape::{Idx, with_tape};
+use super::tape::{Idx, Record, with_tape};
 
 /// Where the sweep keeps d(out)/d(node) for every node it reaches.
 trait Adjoints<S> {
@@ -19,14 +19,14 @@ trait Adjoints<S> {
 /// Visits every node from `from` down to 0 and passes each reachable node's gradient on to its
 /// parents. `x(i)` gives node `i`'s value in `S`.
 fn reverse_sweep<S: Scalar>(
-    ops: &[Op],
+    records: &[Record],
     operands: &[Idx],
     from: Idx,
     x: impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
     for index in (0..=from).rev() {
-        let op = &ops[index as usize];
+        let op = &records[index as usize].op;
         if *op == Op::Leaf {
             continue;
         }
@@ -48,7 +48,7 @@ fn reverse_sweep<S: Scalar>(
 /// from counting the first call's gradients again through intermediate nodes.
 struct NumberAdjoints<'a> {
     grads: &'a mut [f64],
-    ops: &'a [Op],
+    records: &'a [Record],
     /// One bit per node: reached by this call yet?
     reached: Vec<u64>,
 }
@@ -67,10 +67,11 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         self.is_reached(index).then(|| self.grads[index as usize])
     }
 
+    #[inline] // called once per edge of the graph
     fn accumulate(&mut self, parent: Idx, contribution: f64) {
         if !self.is_reached(parent) {
             self.mark_reached(parent);
-            if self.ops[parent as usize] != Op::Leaf {
+            if self.records[parent as usize].op != Op::Leaf {
                 self.grads[parent as usize] = 0.0;
             }
         }
@@ -100,16 +101,16 @@ pub fn backward(out: &Node) {
         let from = out.index();
         let mut adjoints = NumberAdjoints {
             grads: &mut tape.grads,
-            ops: &tape.ops,
+            records: &tape.records,
             reached: vec![0; from as usize / 64 + 1],
         };
         adjoints.accumulate(from, 1.0);
-        let values = &tape.values;
+        let records = &tape.records;
         reverse_sweep(
-            &tape.ops,
+            records,
             &tape.operands,
             from,
-            |i| values[i as usize],
+            |i| records[i as usize].value,
             &mut adjoints,
         );
     })
@@ -125,7 +126,8 @@ pub(crate) fn for_each_reachable(out: &Node, mut visit: impl FnMut(&mut super::t
             if !reached[index as usize] {
                 continue;
             }
-            tape.ops[index as usize]
+            tape.records[index as usize]
+                .op
                 .for_each_parent(&tape.operands, |p| reached[p as usize] = true);
             visit(tape, index);
         }
@@ -175,8 +177,8 @@ impl Adjoints<Node> for NodeAdjoints {
 /// use scalargrad::{Node, engine::grad};
 /// let x = Node::new(3.0);
 /// let y = x.pow(3.0);                       // y = x^3
-/// let dy = grad(&y, &[x.clone()]).remove(0);   // 3x^2 = 27
-/// let d2y = grad(&dy, &[x.clone()]).remove(0); // 6x = 18
+/// let dy = grad(&y, std::slice::from_ref(&x)).remove(0);   // 3x^2 = 27
+/// let d2y = grad(&dy, std::slice::from_ref(&x)).remove(0); // 6x = 18
 /// assert_eq!((dy.value(), d2y.value()), (27.0, 18.0));
 /// assert_eq!(x.grad(), 0.0);
 /// ```
@@ -184,13 +186,17 @@ pub fn grad(of: &Node, wrt: &[Node]) -> Vec<Node> {
     let from = of.index();
     // A copy of the graph's structure, so the sweep can add derivative nodes to the tape while
     // it reads the records below `of` (which stay alive: `of` is).
-    let (ops, operands) =
-        with_tape(|tape| (tape.ops[..=from as usize].to_vec(), tape.operands.clone()));
+    let (records, operands) = with_tape(|tape| {
+        (
+            tape.records[..=from as usize].to_vec(),
+            tape.operands.clone(),
+        )
+    });
     let mut adjoints = NodeAdjoints {
         adjoints: vec![None; from as usize + 1],
     };
     adjoints.accumulate(from, Node::new(1.0));
-    reverse_sweep(&ops, &operands, from, Node::handle, &mut adjoints);
+    reverse_sweep(&records, &operands, from, Node::handle, &mut adjoints);
     wrt.iter()
         .map(|node| {
             adjoints

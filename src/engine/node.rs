@@ -51,7 +51,7 @@ impl Node {
 
     /// A new handle to the live record `index` (counted, like `clone`).
     pub(crate) fn handle(index: Idx) -> Node {
-        with_tape(|tape| tape.handles[index as usize] += 1);
+        with_tape(|tape| tape.records[index as usize].handles += 1);
         Node::from_index(index)
     }
 
@@ -62,7 +62,7 @@ impl Node {
 
     /// The forward value.
     pub fn value(&self) -> f64 {
-        with_tape(|tape| tape.values[self.index as usize])
+        with_tape(|tape| tape.records[self.index as usize].value)
     }
 
     /// The accumulated gradient of the last `backward` call(s): d(output)/d(self).
@@ -80,11 +80,11 @@ impl Node {
         with_tape(|tape| {
             let i = self.index as usize;
             assert!(
-                tape.ops[i] == Op::Leaf,
+                tape.records[i].op == Op::Leaf,
                 "scalargrad: set_value on a node made by `{}`; only leaves (Node::new) can be set",
-                tape.ops[i].name()
+                tape.records[i].op.name()
             );
-            tape.values[i] = value;
+            tape.records[i].value = value;
         })
     }
 
@@ -95,12 +95,12 @@ impl Node {
 
     /// True for a node made by `Node::new` rather than by an op.
     pub fn is_leaf(&self) -> bool {
-        with_tape(|tape| tape.ops[self.index as usize] == Op::Leaf)
+        with_tape(|tape| tape.records[self.index as usize].op == Op::Leaf)
     }
 
     /// The name of the op that made this node (`"leaf"`, `"+"`, `"exp"`, ...).
     pub fn op_name(&self) -> &'static str {
-        with_tape(|tape| tape.ops[self.index as usize].name())
+        with_tape(|tape| tape.records[self.index as usize].op.name())
     }
 
     /// Runs the backward pass from this node; see [`crate::engine::backward`].
@@ -183,7 +183,11 @@ impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (value, grad, op) = with_tape(|tape| {
             let i = self.index as usize;
-            (tape.values[i], tape.grads[i], tape.ops[i].name())
+            (
+                tape.records[i].value,
+                tape.grads[i],
+                tape.records[i].op.name(),
+            )
         });
         f.debug_struct("Node")
             .field("index", &self.index)

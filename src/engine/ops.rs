@@ -150,6 +150,9 @@ fn sigmoid_value(x: f64) -> f64 {
 
 impl Op {
     /// The forward value, from the parents' values `x(i)`.
+    // Inlined so that each constructor (`add`, `exp`, ...), which passes a known variant,
+    // compiles to its own arm instead of a jump through the whole match (measured: 11% of a chain).
+    #[inline(always)]
     pub(crate) fn value(&self, x: impl Fn(Idx) -> f64, operands: &[Idx]) -> f64 {
         match *self {
             Op::Leaf => f64::NAN, // leaves are given their value; never computed
@@ -330,28 +333,6 @@ impl Op {
             Op::Linear { .. } => "linear",
         }
     }
-
-    /// Where this op's parent list starts in `operands`, for ops that keep one there.
-    pub(crate) fn operands_start(&self) -> Option<Idx> {
-        match *self {
-            Op::Sum { start, .. } | Op::Linear { start, .. } => Some(start),
-            Op::Leaf
-            | Op::Add(..)
-            | Op::Sub(..)
-            | Op::Mul(..)
-            | Op::Div(..)
-            | Op::Neg(_)
-            | Op::Pow(..)
-            | Op::PowNode(..)
-            | Op::Exp(_)
-            | Op::Log(_)
-            | Op::Sin(_)
-            | Op::Cos(_)
-            | Op::Tanh(_)
-            | Op::Relu(_)
-            | Op::Sigmoid(_) => None,
-        }
-    }
 }
 
 fn operands_of(operands: &[Idx], start: Idx, len: Idx) -> &[Idx] {
@@ -366,9 +347,10 @@ fn linear_parts(operands: &[Idx], start: Idx, len: Idx) -> (&[Idx], &[Idx], Idx)
 }
 
 /// Records `op` on the tape with its forward value and returns the new node.
+#[inline(always)] // lets `Op::value` be resolved at compile time (see there)
 fn apply(op: Op) -> Node {
     Node::from_index(with_tape(|tape| {
-        let value = op.value(|i| tape.values[i as usize], &tape.operands);
+        let value = op.value(|i| tape.records[i as usize].value, &tape.operands);
         tape.push(op, value)
     }))
 }
@@ -376,13 +358,15 @@ fn apply(op: Op) -> Node {
 /// Records an op whose parents are the list `parents`, as made by `make(start, len)`.
 fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Idx) -> Op) -> Node {
     Node::from_index(with_tape(|tape| {
-        let start = tape.operands.len();
-        tape.operands.extend(parents);
         let too_many = |_| panic!("scalargrad: more than {} operands on one thread", Idx::MAX);
-        let len = Idx::try_from(tape.operands.len() - start).unwrap_or_else(too_many);
-        let op = make(Idx::try_from(start).unwrap_or_else(too_many), len);
-        let value = op.value(|i| tape.values[i as usize], &tape.operands);
-        tape.push(op, value)
+        let start = Idx::try_from(tape.operands.len()).unwrap_or_else(too_many);
+        tape.operands.extend(parents);
+        let len = Idx::try_from(tape.operands.len()).unwrap_or_else(too_many) - start;
+        let op = make(start, len);
+        let value = op.value(|i| tape.records[i as usize].value, &tape.operands);
+        let index = tape.push(op, value);
+        tape.operand_starts.push((index, start));
+        index
     }))
 }
 

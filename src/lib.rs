@@ -15,3 +15,9 @@
 pub mod engine;
 
 pub use engine::{Node, backward, gradcheck, zero_grad};
+pub mod cli;
+pub mod data;
+pub mod files;
+pub mod nn;
+pub mod plot;
+pub mod train;

@@ -19,6 +19,7 @@ mod tape;
 pub use backward::{backward, grad, zero_grad};
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use node::Node;
+pub(crate) use ops::sigmoid_value;
 pub use ops::{
     add, cos, div, exp, linear, log, mul, neg, pow, pow_node, relu, sigmoid, sin, sub, sum, tanh,
 };

@@ -139,7 +139,7 @@ impl Scalar for Node {
 }
 
 /// Numerically stable logistic function: never computes `e^x` for a large positive `x`.
-fn sigmoid_value(x: f64) -> f64 {
+pub(crate) fn sigmoid_value(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
     } else {

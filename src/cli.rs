@@ -53,11 +53,11 @@ pub struct Args {
     pub samples: usize,
 
     /// Standard deviation of the Gaussian noise added to generated points (0 to 10).
-    #[arg(long, default_value_t = 0.1, value_parser = parse_noise)]
+    #[arg(long, default_value_t = 0.1, value_parser = parse_noise, allow_negative_numbers = true)]
     pub noise: f64,
 
     /// Fraction of the points held out as a test set (0 to 0.9).
-    #[arg(long, default_value_t = 0.2, value_parser = parse_test_fraction)]
+    #[arg(long, default_value_t = 0.2, value_parser = parse_test_fraction, allow_negative_numbers = true)]
     pub test_fraction: f64,
 
     /// Hidden layer widths, comma-separated, e.g. 16,16 (each 1 to 4096).
@@ -81,7 +81,7 @@ pub struct Args {
     pub optimizer: OptimizerKind,
 
     /// Initial learning rate (a finite number > 0; with adam try 0.01).
-    #[arg(long, default_value_t = 1.0, value_parser = parse_lr)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_lr, allow_negative_numbers = true)]
     pub lr: f64,
 
     /// Learning-rate schedule: linear decay to a tenth (micrograd's) or constant.
@@ -97,7 +97,7 @@ pub struct Args {
     pub batch_size: Option<usize>,
 
     /// L2 regularisation strength alpha: the loss adds alpha * sum p^2 (0 or more, finite).
-    #[arg(long, default_value_t = 1e-4, value_parser = parse_l2)]
+    #[arg(long, default_value_t = 1e-4, value_parser = parse_l2, allow_negative_numbers = true)]
     pub l2: f64,
 
     /// Seed for the data, the split, the initial weights and the batches: the same seed gives

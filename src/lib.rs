@@ -1,5 +1,10 @@
 //! scalargrad: a scalar-valued reverse-mode automatic differentiation engine, a small neural
-//! network library built from its scalars, and the pieces of a training application.
+//! network library built from its scalars, and the training application built on both.
+//!
+//! - [`engine`]: [`Node`], the ops, [`backward`], [`zero_grad`], [`engine::grad`], [`gradcheck`].
+//! - [`nn`]: neurons, layers, [`nn::Mlp`], losses, optimizers, saving and loading.
+//! - [`data`]: built-in datasets and CSV files; [`train`]: the training loop;
+//!   [`plot`]: the pictures; [`cli`]: the `scalargrad` program.
 //!
 //! ```
 //! use scalargrad::Node;
@@ -12,12 +17,17 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod engine;
-
-pub use engine::{Node, backward, gradcheck, zero_grad};
 pub mod cli;
 pub mod data;
+pub mod engine;
 pub mod files;
 pub mod nn;
 pub mod plot;
 pub mod train;
+
+pub use engine::{Node, backward, gradcheck, zero_grad};
+
+/// The README's code examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -87,6 +87,7 @@ struct Series {
 
 /// A line chart of one or two series over the steps.
 fn curves(
+    legend_position: SeriesLabelPosition,
     title: &str,
     y_label: &str,
     series: &[Series],
@@ -128,6 +129,7 @@ fn curves(
         render(|root| {
             draw_curves(
                 root,
+                legend_position,
                 title,
                 y_label,
                 (low * 0.8..high * 1.25).log_scale(),
@@ -140,6 +142,7 @@ fn curves(
         render(|root| {
             draw_curves(
                 root,
+                legend_position,
                 title,
                 y_label,
                 (low - margin)..(high + margin),
@@ -153,6 +156,7 @@ fn curves(
 /// Draws `series` over steps 0..steps with the y axis `y_range` (linear or logarithmic).
 fn draw_curves<Y>(
     root: &DrawingArea<BitMapBackend<'_>, Shift>,
+    legend_position: SeriesLabelPosition,
     title: &str,
     y_label: &str,
     y_range: Y,
@@ -190,18 +194,19 @@ where
                 PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
             });
     }
-    legend(&mut chart)
+    legend(&mut chart, legend_position)
 }
 
 fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
 ) -> Result<(), PlotError> {
     chart
         .configure_series_labels()
         .label_font((FONT, 18))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .draw()
         .map_err(plot_error)
 }
@@ -213,6 +218,7 @@ fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 pub fn loss_png(metrics: &[StepMetrics]) -> Result<Vec<u8>, PlotError> {
     let series = train_and_test(metrics, |m| m.loss, |m| m.test_loss);
     curves(
+        SeriesLabelPosition::UpperRight,
         "Loss per step (log scale)",
         "loss (mean + L2 term)",
         &series,
@@ -247,7 +253,13 @@ fn train_and_test(
 /// If drawing or encoding fails.
 pub fn accuracy_png(metrics: &[StepMetrics]) -> Result<Vec<u8>, PlotError> {
     let series = train_and_test(metrics, |m| 100.0 * m.accuracy, |m| 100.0 * m.test_accuracy);
-    curves("Accuracy per step", "accuracy (%)", &series, false)
+    curves(
+        SeriesLabelPosition::LowerRight,
+        "Accuracy per step",
+        "accuracy (%)",
+        &series,
+        false,
+    )
 }
 
 /// Blends two colours: `t` = 0 gives `a`, 1 gives `b`.
@@ -357,6 +369,6 @@ pub fn decision_boundary_png(
                     .legend(move |(x, y)| Circle::new((x + 10, y), 5, style));
             }
         }
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }

@@ -1,0 +1,422 @@
+//! Neural networks: shapes, parameter order, losses and optimizers against closed forms,
+//! training against micrograd's reference losses, save/load.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use rand::{SeedableRng, rngs::StdRng};
+use scalargrad::Node;
+use scalargrad::data::{Dataset, Generator};
+use scalargrad::engine::gradcheck_inputs;
+use scalargrad::nn::loss::{self, Loss};
+use scalargrad::nn::optim::{Adam, Momentum, Optimizer, Schedule, Sgd};
+use scalargrad::nn::{Activation, Init, Layer, Mlp, MlpOptions, Module, SavedModel};
+use scalargrad::train::{self, Stop, TrainConfig};
+
+fn workload(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("bench/data")
+        .join(name)
+}
+
+/// The `value` column of a weights file, in file order (= parameter order).
+fn reference_weights(name: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(workload(name)).expect("weights file");
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            line.rsplit(',')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("a value")
+        })
+        .collect()
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * b.abs().max(1.0)
+}
+
+#[test]
+fn parameter_counts_and_shapes() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let small = Mlp::new(2, &[16, 16, 1], &mut rng);
+    assert_eq!(small.parameters().len(), 337);
+    let big = Mlp::new(2, &[64, 64, 1], &mut rng);
+    assert_eq!(big.parameters().len(), 4417);
+    let wide_out = Mlp::new(3, &[5, 4], &mut rng);
+    let outputs = wide_out.forward(&[Node::new(1.0), Node::new(-1.0), Node::new(0.5)]);
+    assert_eq!(outputs.len(), 4);
+    assert_eq!(
+        Layer::new(3, 7, Activation::Tanh, Init::Uniform, &mut rng)
+            .parameters()
+            .len(),
+        28
+    );
+}
+
+#[test]
+fn hidden_layer_of_width_one_works() {
+    // micrograd returns a bare Value from a one-neuron layer, which breaks the next layer
+    let model = Mlp::new(2, &[1, 1, 1], &mut StdRng::seed_from_u64(1));
+    let out = model.forward(&[Node::new(0.3), Node::new(-0.7)]);
+    assert_eq!(out.len(), 1);
+    out[0].backward();
+    assert_eq!(model.parameters().len(), 3 + 2 + 2);
+}
+
+#[test]
+fn parameters_are_layer_by_layer_neuron_by_neuron_weights_then_bias() {
+    let model = Mlp::new(2, &[3, 1], &mut StdRng::seed_from_u64(2));
+    let expected: Vec<f64> = model
+        .layers
+        .iter()
+        .flat_map(|layer| &layer.neurons)
+        .flat_map(|n| n.weights.iter().map(Node::value).chain([n.bias.value()]))
+        .collect();
+    let actual: Vec<f64> = model.parameters().iter().map(Node::value).collect();
+    assert_eq!(actual, expected);
+    assert_eq!(
+        actual[2], 0.0,
+        "the first neuron's bias comes after its 2 weights"
+    );
+    assert!(actual[0] != 0.0 && actual[1] != 0.0);
+}
+
+#[test]
+fn predict_matches_forward_bit_for_bit() {
+    for activation in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
+        let options = MlpOptions {
+            activation,
+            init: Init::Glorot,
+        };
+        let model = Mlp::with_options(2, &[8, 8, 1], options, &mut StdRng::seed_from_u64(3));
+        for point in [[0.1, 0.2], [-1.5, 0.7], [3.0, -2.0]] {
+            let graph = model.forward(&[Node::new(point[0]), Node::new(point[1])])[0].value();
+            assert_eq!(
+                model.predict(&point)[0],
+                graph,
+                "{activation:?} at {point:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn losses_match_closed_forms_and_finite_differences() {
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let labels = [1.0, -1.0, 1.0];
+    let point = [0.4, 0.3, -2.0];
+    for kind in [Loss::Hinge, Loss::Logistic, Loss::Mse] {
+        let scores: Vec<Node> = point.iter().map(|&s| Node::new(s)).collect();
+        let total = kind.mean(&scores, &labels);
+        total.backward();
+        for (k, score) in scores.iter().enumerate() {
+            let (s, y) = (point[k], labels[k]);
+            let (value, slope) = match kind {
+                Loss::Hinge => (
+                    (1.0 - y * s).max(0.0),
+                    if 1.0 - y * s > 0.0 { -y } else { 0.0 },
+                ),
+                Loss::Logistic => ((1.0 + (-y * s).exp()).ln(), -y * sigmoid(-y * s)),
+                Loss::Mse => ((s - y).powi(2), 2.0 * (s - y)),
+            };
+            assert!(close(score.grad(), slope / 3.0, 1e-12), "{kind:?} d/ds{k}");
+            let _ = value;
+        }
+        let mean: f64 = point
+            .iter()
+            .zip(labels)
+            .map(|(&s, y)| match kind {
+                Loss::Hinge => (1.0 - y * s).max(0.0),
+                Loss::Logistic => (1.0 + (-y * s).exp()).ln(),
+                Loss::Mse => (s - y).powi(2),
+            })
+            .sum::<f64>()
+            / 3.0;
+        assert!(
+            close(total.value(), mean, 1e-12),
+            "{kind:?}: {} vs {mean}",
+            total.value()
+        );
+        assert_eq!(
+            total.value(),
+            loss::mean_value(kind, &point, &labels),
+            "{kind:?}"
+        );
+        let checks = gradcheck_inputs(|s: &[Node]| kind.mean(s, &labels), &point, 1e-6, 1e-7);
+        assert!(checks.iter().all(|c| c.passed), "{kind:?}");
+    }
+}
+
+#[test]
+fn logistic_loss_is_stable_for_huge_scores() {
+    for (score, label) in [
+        (1000.0, 1.0),
+        (-1000.0, 1.0),
+        (1000.0, -1.0),
+        (-800.0, -1.0),
+    ] {
+        let s = Node::new(score);
+        let total = loss::logistic(std::slice::from_ref(&s), &[label]);
+        total.backward();
+        let margin: f64 = -label * score;
+        assert_eq!(
+            total.value(),
+            margin.max(0.0),
+            "log(1 + e^m) is m or 0 here"
+        );
+        assert_eq!(s.grad(), if margin > 0.0 { -label } else { 0.0 });
+    }
+}
+
+#[test]
+fn l2_is_alpha_sum_of_squares() {
+    let parameters: Vec<Node> = [0.5, -2.0, 3.0].iter().map(|&v| Node::new(v)).collect();
+    let penalty = loss::l2(&parameters, 0.01);
+    penalty.backward();
+    assert!(close(penalty.value(), 0.01 * (0.25 + 4.0 + 9.0), 1e-15));
+    for p in &parameters {
+        assert_eq!(p.grad(), 2.0 * 0.01 * p.value());
+    }
+}
+
+#[test]
+fn optimizers_follow_their_update_rules() {
+    let with_grads = |grads: &[f64]| -> Vec<Node> {
+        grads
+            .iter()
+            .map(|&g| {
+                let p = Node::new(1.0);
+                (g * &p).backward(); // d(g p)/dp = g
+                p
+            })
+            .collect()
+    };
+    let parameters = with_grads(&[0.5, -2.0]);
+    Sgd.step(&parameters, 0.1);
+    assert_eq!(parameters[0].value(), 1.0 - 0.1 * 0.5);
+    assert_eq!(parameters[1].value(), 1.0 + 0.1 * 2.0);
+
+    // momentum: v1 = g, v2 = 0.9 g + g (the gradients stay, since we do not zero them)
+    let parameters = with_grads(&[0.5]);
+    let mut momentum = Momentum::new(0.9);
+    momentum.step(&parameters, 0.1);
+    momentum.step(&parameters, 0.1);
+    assert!(close(
+        parameters[0].value(),
+        1.0 - 0.1 * 0.5 - 0.1 * (0.9 * 0.5 + 0.5),
+        1e-15
+    ));
+
+    // Adam's first step moves each parameter by about lr, against its gradient's sign
+    let parameters = with_grads(&[0.5, -3.0]);
+    Adam::new().step(&parameters, 0.01);
+    assert!(close(
+        parameters[0].value(),
+        1.0 - 0.01 * 0.5 / (0.5 + 1e-8),
+        1e-12
+    ));
+    assert!(close(
+        parameters[1].value(),
+        1.0 + 0.01 * 3.0 / (3.0 + 1e-8),
+        1e-12
+    ));
+}
+
+#[test]
+fn schedules() {
+    assert_eq!(Schedule::Constant.rate(0.5, 7, 10), 0.5);
+    assert_eq!(
+        Schedule::Linear.rate(1.0, 99, 100),
+        1.0 - 0.9 * 99.0 / 100.0
+    );
+}
+
+/// Trains micrograd's demo from the reference initial weights, the way a user writes it.
+fn train_reference(data: &Dataset, weights: &[f64], steps: usize) -> (Vec<f64>, Mlp) {
+    let model = Mlp::new(2, &[16, 16, 1], &mut StdRng::seed_from_u64(0));
+    let parameters = model.parameters();
+    assert_eq!(parameters.len(), weights.len());
+    for (p, &w) in parameters.iter().zip(weights) {
+        p.set_value(w);
+    }
+    let config = TrainConfig::default();
+    let mut losses = Vec::new();
+    for k in 0..steps {
+        let scores = train::scores(&model, &data.points);
+        let total = train::objective(&config, &model, &scores, &data.labels);
+        model.zero_grad();
+        total.backward();
+        Sgd.step(&parameters, Schedule::Linear.rate(1.0, k, 100));
+        losses.push(total.value());
+    }
+    (losses, model)
+}
+
+#[test]
+fn training_reproduces_micrograd_and_pytorch_losses() {
+    let data = Dataset::from_csv(&workload("moons100.csv")).expect("moons100.csv");
+    let (losses, model) = train_reference(&data, &reference_weights("weights_init.csv"), 100);
+    assert!(
+        close(losses[0], 0.906_719_585_949_445_2, 1e-13),
+        "step 0: {}",
+        losses[0]
+    );
+    assert!(
+        close(losses[99], 0.011_051_827_936_681_746, 1e-10),
+        "step 99: {}",
+        losses[99]
+    );
+    let scores: Vec<f64> = data.points.iter().map(|p| model.predict(p)[0]).collect();
+    assert_eq!(loss::accuracy(&scores, &data.labels), 1.0);
+}
+
+#[test]
+fn default_run_learns_the_moons() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let data = Generator::Moons.generate(100, 0.1, &mut rng);
+    let (train_set, test_set) = data.split(0.2, &mut rng);
+    let config = TrainConfig::default();
+    let result = train::train(
+        &config,
+        &train_set,
+        &test_set,
+        |_| {},
+        &AtomicBool::new(false),
+    );
+    assert_eq!(result.stop, Stop::Completed);
+    assert_eq!(result.metrics.len(), 100);
+    let first = &result.metrics[0];
+    let last = &result.metrics[99];
+    assert!(last.accuracy >= 0.97, "train accuracy {}", last.accuracy);
+    assert!(
+        last.loss < first.loss / 10.0,
+        "loss {} -> {}",
+        first.loss,
+        last.loss
+    );
+    assert!(result.nodes_per_step > 1000);
+}
+
+#[test]
+fn training_is_deterministic_given_the_seed() {
+    let data = Generator::Circles.generate(60, 0.05, &mut StdRng::seed_from_u64(1));
+    let config = TrainConfig {
+        hidden: vec![6],
+        steps: 15,
+        ..TrainConfig::default()
+    };
+    let run = || train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).metrics;
+    assert_eq!(run(), run());
+    let other = TrainConfig {
+        seed: 43,
+        ..config.clone()
+    };
+    let different = train::train(&other, &data, &data, |_| {}, &AtomicBool::new(false)).metrics;
+    assert_ne!(run(), different);
+}
+
+#[test]
+fn every_optimizer_and_loss_trains() {
+    let data = Generator::Blobs.generate(80, 0.1, &mut StdRng::seed_from_u64(2));
+    for (optimizer, lr) in [("sgd", 0.2), ("momentum", 0.05), ("adam", 0.05)] {
+        for loss in [Loss::Hinge, Loss::Logistic, Loss::Mse] {
+            let config = TrainConfig {
+                hidden: vec![8],
+                activation: Activation::Tanh,
+                init: Init::Glorot,
+                loss,
+                optimizer: serde_json::from_str(&format!("\"{optimizer}\"")).expect("a kind"),
+                lr,
+                steps: 60,
+                batch_size: Some(32),
+                ..TrainConfig::default()
+            };
+            let result = train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false));
+            let (loss_after, accuracy) = train::evaluate(&config, &result.model, &data);
+            assert!(loss_after < result.metrics[0].loss, "{optimizer} {loss:?}");
+            assert!(accuracy >= 0.9, "{optimizer} {loss:?}: {accuracy}");
+        }
+    }
+}
+
+#[test]
+fn interrupt_stops_before_the_first_step() {
+    let data = Generator::Xor.generate(20, 0.0, &mut StdRng::seed_from_u64(0));
+    let result = train::train(
+        &TrainConfig::default(),
+        &data,
+        &data,
+        |_| {},
+        &AtomicBool::new(true),
+    );
+    assert_eq!(result.stop, Stop::Interrupted { step: 0 });
+    assert!(result.metrics.is_empty());
+}
+
+#[test]
+fn divergence_is_detected_at_its_step() {
+    let data = Generator::Moons.generate(50, 0.1, &mut StdRng::seed_from_u64(0));
+    let config = TrainConfig {
+        lr: 1e6,
+        loss: Loss::Mse,
+        ..TrainConfig::default()
+    };
+    let result = train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false));
+    let Stop::Diverged { step } = result.stop else {
+        panic!("{:?}", result.stop)
+    };
+    assert_eq!(result.metrics.len(), step);
+    assert!(result.metrics.iter().all(|m| m.loss.is_finite()));
+}
+
+#[test]
+fn saved_model_predicts_the_same_bit_for_bit() {
+    let options = MlpOptions {
+        activation: Activation::Tanh,
+        init: Init::He,
+    };
+    let model = Mlp::with_options(2, &[5, 3, 1], options, &mut StdRng::seed_from_u64(9));
+    for p in model.parameters() {
+        p.set_value(p.value() * std::f64::consts::PI / 3.0); // awkward binary fractions
+    }
+    let config = serde_json::json!({ "note": "test" });
+    let path = std::env::temp_dir().join(format!("scalargrad-model-{}.json", std::process::id()));
+    SavedModel::from_model(&model, config.clone())
+        .save(&path)
+        .expect("save");
+    let loaded_file = SavedModel::load(&path).expect("load");
+    std::fs::remove_file(&path).expect("clean up");
+    assert_eq!(loaded_file.config, config);
+    let loaded = loaded_file.to_model().expect("a model");
+    for x in [-2.0, -0.3, 0.0, 0.7, 1.9] {
+        for y in [-1.1, 0.0, 0.45] {
+            assert_eq!(
+                model.predict(&[x, y])[0].to_bits(),
+                loaded.predict(&[x, y])[0].to_bits()
+            );
+        }
+    }
+}
+
+#[test]
+fn loading_a_broken_model_file_is_an_error() {
+    let mut file = SavedModel::from_model(
+        &Mlp::new(2, &[2, 1], &mut StdRng::seed_from_u64(0)),
+        serde_json::Value::Null,
+    );
+    file.weights[1][0].pop();
+    let error = file.to_model().expect_err("inconsistent").to_string();
+    assert!(
+        error.contains("layer 1 neuron 0: 2 values saved, 3 expected"),
+        "{error}"
+    );
+    let path = std::env::temp_dir().join(format!("scalargrad-bad-{}.json", std::process::id()));
+    std::fs::write(&path, "{\"format\": 1}").expect("write");
+    let error = SavedModel::load(&path)
+        .expect_err("not a model")
+        .to_string();
+    std::fs::remove_file(&path).expect("clean up");
+    assert!(error.starts_with("not a scalargrad model file"), "{error}");
+}

@@ -172,19 +172,32 @@ fn repeated_backward_adds_leaf_gradients_exactly_once_per_call() {
 }
 
 #[test]
-fn backward_leaves_unreachable_nodes_alone() {
+fn older_nodes_hold_the_latest_derivative_newer_ones_are_untouched() {
     let x = Node::new(2.0);
     let other = &x * 5.0;
     other.backward();
     assert_eq!(other.grad(), 1.0);
     let y = x.exp();
+    let newer = &x * 7.0;
+    newer.backward();
     y.backward();
-    assert_eq!(
-        other.grad(),
-        1.0,
-        "a node y does not depend on keeps its gradient"
+    // `other` is older than y and y does not depend on it: d(y)/d(other) = 0
+    assert_eq!(other.grad(), 0.0);
+    // `newer` was made after y: y's pass does not touch it
+    assert_eq!(newer.grad(), 1.0);
+    assert!(
+        close(x.grad(), 5.0 + 7.0 + 2f64.exp()),
+        "leaves accumulate every pass"
     );
-    assert!(close(x.grad(), 5.0 + 2f64.exp()));
+}
+
+#[test]
+fn a_zero_gradient_does_not_turn_an_infinite_derivative_into_nan() {
+    // relu(x - 5) is off at x = 0, so log(x)'s infinite derivative at 0 is never reached
+    let x = Node::new(0.0);
+    let y = (&x - 5.0).relu() * x.log().relu();
+    y.backward();
+    assert_eq!(x.grad(), 0.0);
 }
 
 #[test]

@@ -72,7 +72,12 @@ fn parameters_are_layer_by_layer_neuron_by_neuron_weights_then_bias() {
         .layers
         .iter()
         .flat_map(|layer| &layer.neurons)
-        .flat_map(|n| n.weights.iter().map(Node::value).chain([n.bias.value()]))
+        .flat_map(|n| {
+            n.weights()
+                .iter()
+                .map(Node::value)
+                .chain([n.bias().value()])
+        })
         .collect();
     let actual: Vec<f64> = model.parameters().iter().map(Node::value).collect();
     assert_eq!(actual, expected);

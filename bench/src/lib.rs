@@ -1,1 +1,313 @@
-//! Shared workloads for the benchmarks.
+//! The workloads of the benchmarks, written twice: once with scalargrad's public API the way a
+//! user writes it, once as hand-written f64 backprop over plain arrays. Both must produce the
+//! same loss at every step (checked before anything is timed), so neither side can skip work.
+//!
+//! Workload W is micrograd's moons demo: 100 points, MLP 2-16-16-1 (ReLU hidden layers, linear
+//! output), loss = mean relu(1 - y * score) + 1e-4 * sum p^2 over the full batch, SGD with
+//! lr = 1.0 - 0.9 * k / 100. W-big is the same with 1,000 points and 2-64-64-1.
+
+use std::path::{Path, PathBuf};
+
+use rand::{SeedableRng, rngs::StdRng};
+use scalargrad::Node;
+use scalargrad::data::Dataset;
+use scalargrad::nn::loss;
+use scalargrad::nn::optim::{Optimizer, Sgd};
+use scalargrad::nn::{Mlp, Module};
+
+/// L2 strength of the reference workloads.
+pub const ALPHA: f64 = 1e-4;
+
+/// One of the reference workloads: data, architecture and initial weights.
+pub struct Workload {
+    /// Short name (W, W-big).
+    pub name: &'static str,
+    /// Inputs and labels.
+    pub data: Dataset,
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Initial parameters, layer by layer, neuron by neuron, weights then bias.
+    pub weights: Vec<f64>,
+    /// Steps the learning-rate schedule is spread over.
+    pub schedule_steps: usize,
+}
+
+fn data_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(name)
+}
+
+/// The `value` column of a weights file.
+///
+/// # Panics
+/// If the file is missing or malformed (it ships with the crate).
+fn read_weights(name: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(data_file(name)).expect("weights file in bench/data");
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            line.rsplit(',')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("a number in the value column")
+        })
+        .collect()
+}
+
+impl Workload {
+    /// W: micrograd's moons demo.
+    pub fn w() -> Workload {
+        Workload {
+            name: "W",
+            data: Dataset::from_csv(&data_file("moons100.csv")).expect("moons100.csv"),
+            hidden: vec![16, 16],
+            weights: read_weights("weights_init.csv"),
+            schedule_steps: 100,
+        }
+    }
+
+    /// W-big: 1,000 points, MLP 2-64-64-1.
+    pub fn w_big() -> Workload {
+        Workload {
+            name: "W-big",
+            data: Dataset::from_csv(&data_file("moons1000.csv")).expect("moons1000.csv"),
+            hidden: vec![64, 64],
+            weights: read_weights("weights_init_big.csv"),
+            schedule_steps: 100,
+        }
+    }
+
+    /// Learning rate of step `k`.
+    pub fn lr(&self, k: usize) -> f64 {
+        1.0 - 0.9 * k as f64 / self.schedule_steps as f64
+    }
+}
+
+/// The engine side: scalargrad's `Mlp`, losses and optimizer, used as a user would.
+pub struct EngineTrainer {
+    model: Mlp,
+    parameters: Vec<Node>,
+}
+
+impl EngineTrainer {
+    /// An `Mlp` with the workload's architecture and initial weights.
+    pub fn new(workload: &Workload) -> EngineTrainer {
+        let mut widths = workload.hidden.clone();
+        widths.push(1);
+        let model = Mlp::new(2, &widths, &mut StdRng::seed_from_u64(0));
+        let parameters = model.parameters();
+        assert_eq!(parameters.len(), workload.weights.len());
+        for (p, &w) in parameters.iter().zip(&workload.weights) {
+            p.set_value(w);
+        }
+        EngineTrainer { model, parameters }
+    }
+
+    /// One step: forward, loss, zero_grad, backward, SGD. Returns the loss.
+    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+        let scores: Vec<Node> = data
+            .points
+            .iter()
+            .map(|p| {
+                self.model
+                    .forward(&[Node::new(p[0]), Node::new(p[1])])
+                    .remove(0)
+            })
+            .collect();
+        let total = loss::hinge(&scores, &data.labels) + loss::l2(&self.parameters, ALPHA);
+        self.model.zero_grad();
+        total.backward();
+        Sgd.step(&self.parameters, lr);
+        total.value()
+    }
+}
+
+/// One fully connected layer of the hand-written network, row-major: `weights[k * inputs + j]`
+/// connects input `j` to neuron `k`.
+struct DenseLayer {
+    inputs: usize,
+    outputs: usize,
+    weights: Vec<f64>,
+    biases: Vec<f64>,
+    weight_grads: Vec<f64>,
+    bias_grads: Vec<f64>,
+    relu: bool,
+}
+
+/// The hand-written side: plain f64 arrays, a manual forward and a manual backprop, with every
+/// buffer allocated once.
+pub struct HandwrittenTrainer {
+    layers: Vec<DenseLayer>,
+    /// `activations[l][i * width + k]`: output k of layer l - 1 for example i (layer 0: inputs).
+    activations: Vec<Vec<f64>>,
+    /// d(loss)/d(activations[l]), same layout.
+    deltas: Vec<Vec<f64>>,
+}
+
+impl HandwrittenTrainer {
+    /// The workload's network with its initial weights.
+    pub fn new(workload: &Workload) -> HandwrittenTrainer {
+        let mut widths = vec![2];
+        widths.extend(&workload.hidden);
+        widths.push(1);
+        let mut values = workload.weights.iter().copied();
+        let mut layers = Vec::new();
+        for (l, pair) in widths.windows(2).enumerate() {
+            let (inputs, outputs) = (pair[0], pair[1]);
+            let mut weights = Vec::with_capacity(inputs * outputs);
+            let mut biases = Vec::with_capacity(outputs);
+            for _ in 0..outputs {
+                weights.extend(values.by_ref().take(inputs));
+                biases.push(values.next().expect("enough weights"));
+            }
+            layers.push(DenseLayer {
+                inputs,
+                outputs,
+                weights,
+                biases,
+                weight_grads: vec![0.0; inputs * outputs],
+                bias_grads: vec![0.0; outputs],
+                relu: l + 2 < widths.len(),
+            });
+        }
+        let n = workload.data.len();
+        let buffers = || widths.iter().map(|w| vec![0.0; n * w]).collect::<Vec<_>>();
+        HandwrittenTrainer {
+            layers,
+            activations: buffers(),
+            deltas: buffers(),
+        }
+    }
+
+    /// One step with the same arithmetic as the engine side. Returns the loss.
+    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+        let n = data.len();
+        for (i, p) in data.points.iter().enumerate() {
+            self.activations[0][2 * i..2 * i + 2].copy_from_slice(p);
+        }
+        // forward: each neuron is bias + sum w x in order, as in the engine's `linear`
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = self.activations.split_at_mut(l + 1);
+            let (inputs, outputs) = (&done[l], &mut rest[0]);
+            for i in 0..n {
+                let x = &inputs[i * layer.inputs..(i + 1) * layer.inputs];
+                for k in 0..layer.outputs {
+                    let w = &layer.weights[k * layer.inputs..(k + 1) * layer.inputs];
+                    let total = w.iter().zip(x).fold(layer.biases[k], |t, (w, x)| t + w * x);
+                    outputs[i * layer.outputs + k] =
+                        if layer.relu { total.max(0.0) } else { total };
+                }
+            }
+        }
+        let last = self.layers.len();
+        let scale = 1.0 / n as f64;
+        let scores = &self.activations[last];
+        let data_loss = scores
+            .iter()
+            .zip(&data.labels)
+            .fold(0.0, |t, (s, y)| t + (1.0 + -y * s).max(0.0))
+            * scale;
+        let mut squares = 0.0;
+        for layer in &self.layers {
+            for k in 0..layer.outputs {
+                let w = &layer.weights[k * layer.inputs..(k + 1) * layer.inputs];
+                squares = w.iter().fold(squares, |t, p| t + p * p);
+                squares += layer.biases[k] * layer.biases[k];
+            }
+        }
+        let total = data_loss + ALPHA * squares;
+
+        // backward. d(loss)/d(score_i) = -y_i / n where the margin is violated, else 0
+        for (d, (s, y)) in self.deltas[last]
+            .iter_mut()
+            .zip(scores.iter().zip(&data.labels))
+        {
+            *d = if 1.0 + -y * s > 0.0 { -y * scale } else { 0.0 };
+        }
+        for layer in &mut self.layers {
+            for (g, p) in layer.weight_grads.iter_mut().zip(&layer.weights) {
+                *g = 2.0 * ALPHA * p; // d(alpha p^2)/dp
+            }
+            for (g, b) in layer.bias_grads.iter_mut().zip(&layer.biases) {
+                *g = 2.0 * ALPHA * b;
+            }
+        }
+        for l in (0..last).rev() {
+            let layer = &mut self.layers[l];
+            let (lower, upper) = self.deltas.split_at_mut(l + 1);
+            let (below, above) = (&mut lower[l], &upper[0]);
+            below.fill(0.0);
+            let inputs = &self.activations[l];
+            let outputs = &self.activations[l + 1];
+            for i in 0..n {
+                let x = &inputs[i * layer.inputs..(i + 1) * layer.inputs];
+                let down = &mut below[i * layer.inputs..(i + 1) * layer.inputs];
+                for k in 0..layer.outputs {
+                    let o = i * layer.outputs + k;
+                    // d relu/d input = 1 where the output is > 0, else 0
+                    if above[o] == 0.0 || layer.relu && outputs[o] <= 0.0 {
+                        continue;
+                    }
+                    let up = above[o];
+                    layer.bias_grads[k] += up;
+                    let row = k * layer.inputs..(k + 1) * layer.inputs;
+                    for (g, x) in layer.weight_grads[row.clone()].iter_mut().zip(x) {
+                        *g += up * x;
+                    }
+                    for (d, w) in down.iter_mut().zip(&layer.weights[row]) {
+                        *d += up * w;
+                    }
+                }
+            }
+        }
+        for layer in &mut self.layers {
+            for (p, g) in layer.weights.iter_mut().zip(&layer.weight_grads) {
+                *p -= lr * g;
+            }
+            for (b, g) in layer.biases.iter_mut().zip(&layer.bias_grads) {
+                *b -= lr * g;
+            }
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both sides give the reference losses (micrograd, PyTorch f64) step for step.
+    #[test]
+    fn both_sides_match_the_reference_losses() {
+        for workload in [Workload::w(), Workload::w_big()] {
+            let steps = if workload.name == "W" { 100 } else { 3 };
+            let mut engine = EngineTrainer::new(&workload);
+            let mut handwritten = HandwrittenTrainer::new(&workload);
+            let mut losses = Vec::new();
+            for k in 0..steps {
+                let a = engine.step(&workload.data, workload.lr(k));
+                let b = handwritten.step(&workload.data, workload.lr(k));
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "{} step {k}: {a} vs {b}",
+                    workload.name
+                );
+                losses.push(a);
+            }
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1.0);
+            if workload.name == "W" {
+                assert!(close(losses[0], 0.906_719_585_949_445_2), "{}", losses[0]);
+                assert!(
+                    close(losses[99], 0.011_051_827_936_681_746),
+                    "{}",
+                    losses[99]
+                );
+            } else {
+                assert!(close(losses[0], 1.277_088_715_853_807_8), "{}", losses[0]);
+                assert!(close(losses[1], 32.015_265_071_854_6), "{}", losses[1]);
+                assert!(close(losses[2], 3.063_817_344_178_729_3), "{}", losses[2]);
+            }
+        }
+    }
+}

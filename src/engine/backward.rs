@@ -42,39 +42,20 @@ fn reverse_sweep<S: Scalar>(
 }
 
 /// Gradients as numbers, written straight into the tape's `grads`.
-///
-/// A leaf accumulates (`+=`) across calls, as in PyTorch. A non-leaf is reset the first time this
-/// call reaches it, so it holds d(out)/d(node) of this call: that is what keeps a second call
-/// from counting the first call's gradients again through intermediate nodes.
 struct NumberAdjoints<'a> {
     grads: &'a mut [f64],
-    records: &'a [Record],
-    /// One bit per node: reached by this call yet?
-    reached: Vec<u64>,
-}
-
-impl NumberAdjoints<'_> {
-    fn is_reached(&self, index: Idx) -> bool {
-        self.reached[index as usize / 64] & (1 << (index % 64)) != 0
-    }
-    fn mark_reached(&mut self, index: Idx) {
-        self.reached[index as usize / 64] |= 1 << (index % 64);
-    }
 }
 
 impl Adjoints<f64> for NumberAdjoints<'_> {
     fn upstream(&self, index: Idx) -> Option<f64> {
-        self.is_reached(index).then(|| self.grads[index as usize])
+        // A node with gradient exactly 0 has nothing to pass on: its parents get 0 from it, and
+        // skipping it keeps an infinite local derivative (log 0) behind a zero gradient (a ReLU
+        // that is off) from turning into NaN.
+        let gradient = self.grads[index as usize];
+        (gradient != 0.0).then_some(gradient)
     }
 
-    #[inline] // called once per edge of the graph
     fn accumulate(&mut self, parent: Idx, contribution: f64) {
-        if !self.is_reached(parent) {
-            self.mark_reached(parent);
-            if self.records[parent as usize].op != Op::Leaf {
-                self.grads[parent as usize] = 0.0;
-            }
-        }
         self.grads[parent as usize] += contribution;
     }
 }
@@ -82,10 +63,10 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
 /// Computes d(out)/d(node) for every node `out` depends on, in reverse topological order.
 ///
 /// Seeds d(out)/d(out) = 1, then applies each op's local derivatives from `out` down. Each call
-/// adds d(out)/d(leaf) exactly once to every leaf reachable from `out` (gradients accumulate, as
-/// in PyTorch: call [`zero_grad`] between independent passes), and leaves every non-leaf node
-/// reachable from `out` holding d(out)/d(node) of this call. Nodes not reachable from `out` are
-/// not touched.
+/// adds d(out)/d(leaf) exactly once to every leaf (gradients accumulate, as in PyTorch: call
+/// [`zero_grad`] between independent passes). Every non-leaf node made before `out` is left
+/// holding d(out)/d(node) of this call (0 if `out` does not depend on it), so calling `backward`
+/// twice adds the leaf gradients twice and nothing more. Nodes made after `out` are not touched.
 ///
 /// ```
 /// use scalargrad::{Node, backward};
@@ -99,18 +80,24 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
 pub fn backward(out: &Node) {
     with_tape(|tape| {
         let from = out.index();
+        let end = from as usize + 1;
+        // Non-leaf gradients left by an earlier pass are reset; those made since are already 0.
+        for index in 0..tape.dirty_end.min(end) {
+            if tape.records[index].op != Op::Leaf {
+                tape.grads[index] = 0.0;
+            }
+        }
+        tape.dirty_end = tape.dirty_end.max(end);
+        let values = &tape.values;
         let mut adjoints = NumberAdjoints {
             grads: &mut tape.grads,
-            records: &tape.records,
-            reached: vec![0; from as usize / 64 + 1],
         };
         adjoints.accumulate(from, 1.0);
-        let records = &tape.records;
         reverse_sweep(
-            records,
+            &tape.records,
             &tape.operands,
             from,
-            |i| records[i as usize].value,
+            |i| values[i as usize],
             &mut adjoints,
         );
     })

@@ -19,10 +19,12 @@ mod tape;
 pub use backward::{backward, grad, zero_grad};
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use node::Node;
-pub(crate) use ops::sigmoid_value;
+pub use ops::Activation;
 pub use ops::{
-    add, cos, div, exp, linear, log, mul, neg, pow, pow_node, relu, sigmoid, sin, sub, sum, tanh,
+    add, cos, div, exp, linear, log, mul, neg, neuron, pow, pow_node, relu, sigmoid, sin, sub, sum,
+    tanh,
 };
+pub(crate) use ops::{are_consecutive, dense, dot};
 
 /// How many nodes this thread's tape holds (live ones and the dead ones below them).
 ///

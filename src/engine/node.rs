@@ -62,7 +62,7 @@ impl Node {
 
     /// The forward value.
     pub fn value(&self) -> f64 {
-        with_tape(|tape| tape.records[self.index as usize].value)
+        with_tape(|tape| tape.values[self.index as usize])
     }
 
     /// The accumulated gradient of the last `backward` call(s): d(output)/d(self).
@@ -84,7 +84,7 @@ impl Node {
                 "scalargrad: set_value on a node made by `{}`; only leaves (Node::new) can be set",
                 tape.records[i].op.name()
             );
-            tape.records[i].value = value;
+            tape.values[i] = value;
         })
     }
 
@@ -183,11 +183,7 @@ impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (value, grad, op) = with_tape(|tape| {
             let i = self.index as usize;
-            (
-                tape.records[i].value,
-                tape.grads[i],
-                tape.records[i].op.name(),
-            )
+            (tape.values[i], tape.grads[i], tape.records[i].op.name())
         });
         f.debug_struct("Node")
             .field("index", &self.index)

@@ -32,7 +32,8 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Node, linear, sigmoid_value};
+pub use crate::engine::Activation;
+use crate::engine::{Node, are_consecutive, dense, dot, neuron};
 
 pub use save::{LoadError, SavedModel};
 
@@ -46,42 +47,6 @@ pub trait Module {
     fn zero_grad(&self) {
         for parameter in self.parameters() {
             parameter.zero_grad();
-        }
-    }
-}
-
-/// The function a neuron applies to its weighted sum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    /// `max(0, x)`
-    Relu,
-    /// `tanh x`
-    Tanh,
-    /// `1 / (1 + e^-x)`
-    Sigmoid,
-    /// `x` (no activation; the output layer of a classifier)
-    Linear,
-}
-
-impl Activation {
-    /// Applies the activation to a node.
-    pub fn apply(self, x: Node) -> Node {
-        match self {
-            Activation::Relu => x.relu(),
-            Activation::Tanh => x.tanh(),
-            Activation::Sigmoid => x.sigmoid(),
-            Activation::Linear => x,
-        }
-    }
-
-    /// Applies the activation to a number, exactly as `apply` computes a node's value.
-    pub fn apply_value(self, x: f64) -> f64 {
-        match self {
-            Activation::Relu => x.max(0.0),
-            Activation::Tanh => x.tanh(),
-            Activation::Sigmoid => sigmoid_value(x),
-            Activation::Linear => x,
         }
     }
 }
@@ -116,14 +81,15 @@ impl Init {
 }
 
 /// One neuron: `activation(bias + sum_k weights[k] * inputs[k])`.
+///
+/// Its weights and bias are consecutive nodes (made one after the other by `new`), which lets a
+/// layer record each neuron as a single node whose inner loops run over contiguous memory; the
+/// fields are private to keep it so.
 #[derive(Clone, Debug)]
 pub struct Neuron {
-    /// One weight per input.
-    pub weights: Vec<Node>,
-    /// The bias.
-    pub bias: Node,
-    /// The activation applied to the weighted sum.
-    pub activation: Activation,
+    weights: Vec<Node>,
+    bias: Node,
+    activation: Activation,
 }
 
 impl Neuron {
@@ -144,13 +110,33 @@ impl Neuron {
         }
     }
 
-    /// The neuron's output node: one `linear` node plus the activation.
+    /// One weight per input.
+    pub fn weights(&self) -> &[Node] {
+        &self.weights
+    }
+
+    /// The bias.
+    pub fn bias(&self) -> &Node {
+        &self.bias
+    }
+
+    /// The activation applied to the weighted sum.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// The neuron's output node (one node, when the inputs are consecutive nodes).
     ///
     /// # Panics
     /// If `inputs` does not have one value per weight.
     pub fn forward(&self, inputs: &[Node]) -> Node {
-        self.activation
-            .apply(linear(&self.weights, inputs, &self.bias))
+        neuron(&self.weights, inputs, &self.bias, self.activation)
+    }
+
+    /// Like `forward`, for inputs known to be `weights.len()` consecutive nodes from `first`.
+    fn forward_consecutive(&self, first: &Node) -> Node {
+        let first_parameter = self.weights.first().unwrap_or(&self.bias);
+        dense(first_parameter, first, self.weights.len(), self.activation)
     }
 
     /// The output for plain numbers, without recording a graph (inference).
@@ -159,12 +145,8 @@ impl Neuron {
     /// If `inputs` does not have one value per weight.
     pub fn evaluate(&self, inputs: &[f64]) -> f64 {
         assert_eq!(inputs.len(), self.weights.len(), "one input per weight");
-        // bias first, then the products in order: the same rounding as `linear`
-        let total = self
-            .weights
-            .iter()
-            .zip(inputs)
-            .fold(self.bias.value(), |total, (w, x)| total + w.value() * x);
+        let weights: Vec<f64> = self.weights.iter().map(Node::value).collect();
+        let total = dot(self.bias.value(), &weights, inputs);
         self.activation.apply_value(total)
     }
 }
@@ -174,6 +156,13 @@ impl Module for Neuron {
         let mut parameters = self.weights.clone();
         parameters.push(self.bias.clone());
         parameters
+    }
+
+    fn zero_grad(&self) {
+        // without collecting `parameters()`: no handles to clone and drop
+        for parameter in self.weights.iter().chain([&self.bias]) {
+            parameter.zero_grad();
+        }
     }
 }
 
@@ -201,8 +190,20 @@ impl Layer {
     }
 
     /// One output node per neuron (always a `Vec`, even for a single neuron).
+    ///
+    /// # Panics
+    /// If `inputs` does not have one node per weight of each neuron.
     pub fn forward(&self, inputs: &[Node]) -> Vec<Node> {
-        self.neurons.iter().map(|n| n.forward(inputs)).collect()
+        let width = self.neurons.first().map_or(0, |n| n.weights.len());
+        match inputs.first() {
+            // checked once for the layer instead of once per neuron
+            Some(first) if inputs.len() == width && are_consecutive(inputs) => self
+                .neurons
+                .iter()
+                .map(|n| n.forward_consecutive(first))
+                .collect(),
+            _ => self.neurons.iter().map(|n| n.forward(inputs)).collect(),
+        }
     }
 
     /// The outputs for plain numbers, without recording a graph.
@@ -214,6 +215,10 @@ impl Layer {
 impl Module for Layer {
     fn parameters(&self) -> Vec<Node> {
         self.neurons.iter().flat_map(Module::parameters).collect()
+    }
+
+    fn zero_grad(&self) {
+        self.neurons.iter().for_each(Module::zero_grad);
     }
 }
 
@@ -329,6 +334,10 @@ impl Mlp {
 impl Module for Mlp {
     fn parameters(&self) -> Vec<Node> {
         self.layers.iter().flat_map(Module::parameters).collect()
+    }
+
+    fn zero_grad(&self) {
+        self.layers.iter().for_each(Module::zero_grad);
     }
 }
 

@@ -1,0 +1,111 @@
+//! Training-step benchmarks: scalargrad against hand-written f64 backprop, side by side.
+//!
+//! `cargo bench -p scalargrad-bench --bench training`. First it checks that both sides produce
+//! the same losses, then it times them interleaved (round by round, so machine load hits both
+//! alike) and prints medians and their ratio; then divan times each on its own.
+
+use std::time::Instant;
+
+use scalargrad_bench::{EngineTrainer, HandwrittenTrainer, Workload};
+
+/// Steps of one timed round, and rounds, per workload.
+fn plan(workload: &Workload) -> (usize, usize) {
+    if workload.name == "W" {
+        (20, 41)
+    } else {
+        (4, 15)
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Milliseconds per step of `step` over `steps` fresh steps.
+fn time_steps(steps: usize, mut step: impl FnMut(usize) -> f64) -> f64 {
+    let started = Instant::now();
+    let mut checksum = 0.0;
+    for k in 0..steps {
+        checksum += step(k);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(checksum.is_finite());
+    1000.0 * elapsed / steps as f64
+}
+
+fn compare(workload: &Workload) {
+    // the two sides agree before anything is timed
+    let mut engine = EngineTrainer::new(workload);
+    let mut handwritten = HandwrittenTrainer::new(workload);
+    for k in 0..3 {
+        let (a, b) = (
+            engine.step(&workload.data, workload.lr(k)),
+            handwritten.step(&workload.data, workload.lr(k)),
+        );
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{} step {k}: {a} vs {b}",
+            workload.name
+        );
+    }
+    let (steps, rounds) = plan(workload);
+    let (mut engine_ms, mut handwritten_ms) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let mut engine = EngineTrainer::new(workload);
+        let mut handwritten = HandwrittenTrainer::new(workload);
+        let mut run_engine = || time_steps(steps, |k| engine.step(&workload.data, workload.lr(k)));
+        let mut run_handwritten =
+            || time_steps(steps, |k| handwritten.step(&workload.data, workload.lr(k)));
+        // alternate which side goes first
+        if round % 2 == 0 {
+            engine_ms.push(run_engine());
+            handwritten_ms.push(run_handwritten());
+        } else {
+            handwritten_ms.push(run_handwritten());
+            engine_ms.push(run_engine());
+        }
+    }
+    let (e, h) = (median(&mut engine_ms), median(&mut handwritten_ms));
+    println!(
+        "{:<6} engine {:>9.4} ms/step   hand-written {:>9.4} ms/step   ratio {:>5.2}x   ({rounds} rounds of {steps} steps, medians)",
+        workload.name,
+        e,
+        h,
+        e / h
+    );
+}
+
+fn main() {
+    compare(&Workload::w());
+    compare(&Workload::w_big());
+    divan::main();
+}
+
+#[divan::bench(sample_count = 30, sample_size = 5)]
+fn w_engine(bencher: divan::Bencher) {
+    let workload = Workload::w();
+    let mut trainer = EngineTrainer::new(&workload);
+    bencher.bench_local(|| trainer.step(&workload.data, 0.5));
+}
+
+#[divan::bench(sample_count = 30, sample_size = 5)]
+fn w_handwritten(bencher: divan::Bencher) {
+    let workload = Workload::w();
+    let mut trainer = HandwrittenTrainer::new(&workload);
+    bencher.bench_local(|| trainer.step(&workload.data, 0.5));
+}
+
+#[divan::bench(sample_count = 10, sample_size = 2)]
+fn w_big_engine(bencher: divan::Bencher) {
+    let workload = Workload::w_big();
+    let mut trainer = EngineTrainer::new(&workload);
+    bencher.bench_local(|| trainer.step(&workload.data, 0.5));
+}
+
+#[divan::bench(sample_count = 10, sample_size = 2)]
+fn w_big_handwritten(bencher: divan::Bencher) {
+    let workload = Workload::w_big();
+    let mut trainer = HandwrittenTrainer::new(&workload);
+    bencher.bench_local(|| trainer.step(&workload.data, 0.5));
+}

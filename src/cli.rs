@@ -105,6 +105,11 @@ pub struct Args {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
+    /// Threads that share each batch (1 to 256): each builds the graph of its share of the
+    /// examples and the gradients are summed. Pays off for large batches and networks.
+    #[arg(long, default_value_t = 1, value_parser = parse_threads)]
+    pub threads: usize,
+
     /// Directory for the pictures, metrics and model (created if missing).
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
@@ -147,6 +152,10 @@ fn parse_samples(text: &str) -> Result<usize, String> {
 
 fn parse_steps(text: &str) -> Result<usize, String> {
     whole_number(text, 1, 1_000_000)
+}
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    whole_number(text, 1, 256)
 }
 
 fn parse_batch_size(text: &str) -> Result<usize, String> {
@@ -277,6 +286,7 @@ impl Args {
             batch_size: self.batch_size,
             l2: self.l2,
             seed: self.seed,
+            threads: self.threads,
         }
     }
 

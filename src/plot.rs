@@ -312,6 +312,7 @@ pub fn decision_boundary_png(
     let dx = (x_max - x_min) / CELLS as f64;
     let dy = (y_max - y_min) / CELLS as f64;
     let [negative_name, positive_name] = &train.label_names;
+    let predictor = model.predictor();
     render(|root| {
         let mut chart = ChartBuilder::on(root)
             .caption("Decision boundary: model score over the plane", (FONT, 26))
@@ -325,7 +326,7 @@ pub fn decision_boundary_png(
             .draw_series(cells.map(|(i, j)| {
                 let x = x_min + dx * i as f64;
                 let y = y_min + dy * j as f64;
-                let score = model.predict(&[x + dx / 2.0, y + dy / 2.0])[0];
+                let score = predictor.predict(&[x + dx / 2.0, y + dy / 2.0])[0];
                 let color = if score.abs() < 0.02 {
                     RGBColor(60, 60, 60)
                 } else {

@@ -425,3 +425,53 @@ fn loading_a_broken_model_file_is_an_error() {
     std::fs::remove_file(&path).expect("clean up");
     assert!(error.starts_with("not a scalargrad model file"), "{error}");
 }
+
+#[test]
+fn two_threads_train_like_one_up_to_summation_order() {
+    let data = Generator::Moons.generate(101, 0.1, &mut StdRng::seed_from_u64(4));
+    let run = |threads: usize| {
+        let config = TrainConfig {
+            threads,
+            steps: 25,
+            ..TrainConfig::default()
+        };
+        train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false))
+    };
+    let (one, two, three) = (run(1), run(2), run(3));
+    assert_eq!(one.metrics.len(), 25);
+    for other in [&two, &three] {
+        for (a, b) in one.metrics.iter().zip(&other.metrics) {
+            assert!(
+                close(a.loss, b.loss, 1e-10),
+                "step {}: {} vs {}",
+                a.step,
+                a.loss,
+                b.loss
+            );
+            assert_eq!(a.accuracy, b.accuracy, "step {}", a.step);
+            assert!(close(a.test_loss, b.test_loss, 1e-10));
+        }
+        // each share adds its own mean and weighting: a few nodes per thread
+        assert!(
+            one.nodes_per_step.abs_diff(other.nodes_per_step) <= 18,
+            "{} vs {}",
+            one.nodes_per_step,
+            other.nodes_per_step
+        );
+    }
+    // the gradient itself, directly: same up to rounding, and not trivially zero
+    let model = Mlp::new(2, &[8, 1], &mut StdRng::seed_from_u64(5));
+    let config = TrainConfig {
+        hidden: vec![8],
+        ..TrainConfig::default()
+    };
+    train::batch_gradient(&config, &model, &data, None);
+    let single = scalargrad::engine::grads(&model.parameters());
+    let workers = train::Workers::new(2);
+    train::batch_gradient(&config, &model, &data, Some(&workers));
+    let parallel = scalargrad::engine::grads(&model.parameters());
+    assert!(single.iter().any(|&g| g.abs() > 1e-3));
+    for (a, b) in single.iter().zip(&parallel) {
+        assert!(close(*a, *b, 1e-12), "{a} vs {b}");
+    }
+}

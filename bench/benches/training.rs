@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use scalargrad_bench::{EngineTrainer, HandwrittenTrainer, Workload};
+use scalargrad_bench::{EngineTrainer, HandwrittenTrainer, ThreadedTrainer, Workload};
 
 /// Steps of one timed round, and rounds, per workload.
 fn plan(workload: &Workload) -> (usize, usize) {
@@ -76,9 +76,51 @@ fn compare(workload: &Workload) {
     );
 }
 
+/// W-big on one thread against two worker threads (data parallelism), interleaved.
+fn compare_threads(workload: &Workload) {
+    let (steps, rounds) = plan(workload);
+    let (mut one_ms, mut two_ms) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let mut one = ThreadedTrainer::new(workload, 1);
+        let mut two = ThreadedTrainer::new(workload, 2);
+        if round == 0 {
+            // same losses up to the order of additions
+            for k in 0..3 {
+                let (a, b) = (
+                    one.step(&workload.data, workload.lr(k)),
+                    two.step(&workload.data, workload.lr(k)),
+                );
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "step {k}: {a} vs {b}"
+                );
+            }
+            continue;
+        }
+        let mut run_one = || time_steps(steps, |k| one.step(&workload.data, workload.lr(k)));
+        let mut run_two = || time_steps(steps, |k| two.step(&workload.data, workload.lr(k)));
+        if round % 2 == 0 {
+            one_ms.push(run_one());
+            two_ms.push(run_two());
+        } else {
+            two_ms.push(run_two());
+            one_ms.push(run_one());
+        }
+    }
+    let (a, b) = (median(&mut one_ms), median(&mut two_ms));
+    println!(
+        "{:<6} 1 thread {:>9.4} ms/step   2 threads {:>9.4} ms/step   speed-up {:>5.2}x",
+        workload.name,
+        a,
+        b,
+        a / b
+    );
+}
+
 fn main() {
     compare(&Workload::w());
     compare(&Workload::w_big());
+    compare_threads(&Workload::w_big());
     divan::main();
 }
 

@@ -40,6 +40,69 @@ pub fn nodes_alive() -> usize {
     tape::with_tape(|tape| tape.len())
 }
 
+/// The values of `nodes`, read in one go.
+pub fn values(nodes: &[Node]) -> Vec<f64> {
+    tape::with_tape(|tape| {
+        nodes
+            .iter()
+            .map(|n| tape.values[n.index() as usize])
+            .collect()
+    })
+}
+
+/// The gradients of `nodes`, read in one go.
+pub fn grads(nodes: &[Node]) -> Vec<f64> {
+    tape::with_tape(|tape| {
+        nodes
+            .iter()
+            .map(|n| tape.grads[n.index() as usize])
+            .collect()
+    })
+}
+
+/// Sets the value of each leaf in `nodes` to the matching entry of `values` (an optimizer's
+/// update, in one go).
+///
+/// # Panics
+/// If the lengths differ, or a node is not a leaf (see [`Node::set_value`]).
+pub fn set_values(nodes: &[Node], values: &[f64]) {
+    assert_eq!(nodes.len(), values.len(), "one value per node");
+    tape::with_tape(|tape| {
+        for (node, &value) in nodes.iter().zip(values) {
+            let i = node.index() as usize;
+            assert!(
+                tape.records[i].op == ops::Op::Leaf,
+                "scalargrad: set_values on a node made by `{}`; only leaves (Node::new) can be set",
+                tape.records[i].op.name()
+            );
+            tape.values[i] = value;
+        }
+    })
+}
+
+/// Adds `amounts` to the gradients of `nodes`, as `backward` would (to combine gradients
+/// computed on other threads).
+///
+/// # Panics
+/// If the lengths differ.
+pub fn add_grads(nodes: &[Node], amounts: &[f64]) {
+    assert_eq!(nodes.len(), amounts.len(), "one amount per node");
+    tape::with_tape(|tape| {
+        for (node, &amount) in nodes.iter().zip(amounts) {
+            tape.grads[node.index() as usize] += amount;
+        }
+    })
+}
+
+/// Sets the gradient of each of `nodes` to 0 (and of nothing else).
+pub fn zero_grads(nodes: &[Node]) {
+    tape::with_tape(|tape| {
+        for node in nodes {
+            tape.grads[node.index() as usize] = 0.0;
+        }
+    })
+}
+
 /// Bytes of memory this thread's tape holds (including room reserved for growth).
 pub fn tape_bytes() -> usize {
     tape::with_tape(|tape| tape.bytes())

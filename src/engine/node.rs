@@ -77,20 +77,18 @@ impl Node {
     /// If the node is not a leaf: its value is defined by its op, and changing it would make the
     /// gradients of the graph it belongs to wrong.
     pub fn set_value(&self, value: f64) {
-        with_tape(|tape| {
-            let i = self.index as usize;
-            assert!(
-                tape.records[i].op == Op::Leaf,
-                "scalargrad: set_value on a node made by `{}`; only leaves (Node::new) can be set",
-                tape.records[i].op.name()
-            );
-            tape.values[i] = value;
-        })
+        super::set_values(std::slice::from_ref(self), &[value]);
     }
 
     /// Sets this node's gradient to 0 (and nothing else; see `engine::zero_grad` for a graph).
     pub fn zero_grad(&self) {
         with_tape(|tape| tape.grads[self.index as usize] = 0.0)
+    }
+
+    /// Adds `amount` to this node's gradient, as `backward` does: how gradients computed
+    /// elsewhere (another thread's copy of a model) are combined into this one.
+    pub fn add_grad(&self, amount: f64) {
+        super::add_grads(std::slice::from_ref(self), &[amount]);
     }
 
     /// True for a node made by `Node::new` rather than by an op.

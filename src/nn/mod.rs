@@ -33,7 +33,7 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Activation;
-use crate::engine::{Node, are_consecutive, dense, dot, neuron};
+use crate::engine::{Node, are_consecutive, dense, dot, neuron, values, zero_grads};
 
 pub use save::{LoadError, SavedModel};
 
@@ -138,17 +138,6 @@ impl Neuron {
         let first_parameter = self.weights.first().unwrap_or(&self.bias);
         dense(first_parameter, first, self.weights.len(), self.activation)
     }
-
-    /// The output for plain numbers, without recording a graph (inference).
-    ///
-    /// # Panics
-    /// If `inputs` does not have one value per weight.
-    pub fn evaluate(&self, inputs: &[f64]) -> f64 {
-        assert_eq!(inputs.len(), self.weights.len(), "one input per weight");
-        let weights: Vec<f64> = self.weights.iter().map(Node::value).collect();
-        let total = dot(self.bias.value(), &weights, inputs);
-        self.activation.apply_value(total)
-    }
 }
 
 impl Module for Neuron {
@@ -160,9 +149,8 @@ impl Module for Neuron {
 
     fn zero_grad(&self) {
         // without collecting `parameters()`: no handles to clone and drop
-        for parameter in self.weights.iter().chain([&self.bias]) {
-            parameter.zero_grad();
-        }
+        zero_grads(&self.weights);
+        self.bias.zero_grad();
     }
 }
 
@@ -204,11 +192,6 @@ impl Layer {
                 .collect(),
             _ => self.neurons.iter().map(|n| n.forward(inputs)).collect(),
         }
-    }
-
-    /// The outputs for plain numbers, without recording a graph.
-    pub fn evaluate(&self, inputs: &[f64]) -> Vec<f64> {
-        self.neurons.iter().map(|n| n.evaluate(inputs)).collect()
     }
 }
 
@@ -289,21 +272,47 @@ impl Mlp {
     /// # Panics
     /// If `inputs` does not have one node per input of the first layer.
     pub fn forward(&self, inputs: &[Node]) -> Vec<Node> {
-        let mut values = inputs.to_vec();
-        for layer in &self.layers {
+        let Some((first, rest)) = self.layers.split_first() else {
+            return inputs.to_vec();
+        };
+        let mut values = first.forward(inputs);
+        for layer in rest {
             values = layer.forward(&values);
         }
         values
     }
 
     /// The outputs for plain numbers, without recording a graph (inference, like PyTorch's
-    /// `no_grad`): the same numbers `forward` computes, bit for bit, at a fraction of the cost.
+    /// `no_grad`): the same numbers `forward` computes, bit for bit. To evaluate many inputs,
+    /// take a [`Predictor`] once with `predictor()`.
+    ///
+    /// # Panics
+    /// If `inputs` does not have one value per input of the first layer.
     pub fn predict(&self, inputs: &[f64]) -> Vec<f64> {
-        let mut values = inputs.to_vec();
-        for layer in &self.layers {
-            values = layer.evaluate(&values);
-        }
-        values
+        self.predictor().predict(inputs)
+    }
+
+    /// A copy of the current weights as plain numbers, for fast repeated inference.
+    pub fn predictor(&self) -> Predictor {
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| {
+                let neurons = &layer.neurons;
+                let weights: Vec<Node> = neurons
+                    .iter()
+                    .flat_map(|n| n.weights.iter().cloned())
+                    .collect();
+                let biases: Vec<Node> = neurons.iter().map(|n| n.bias.clone()).collect();
+                PredictorLayer {
+                    inputs: neurons.first().map_or(0, |n| n.weights.len()),
+                    weights: values(&weights),
+                    biases: values(&biases),
+                    activation: neurons.first().map_or(Activation::Linear, |n| n.activation),
+                }
+            })
+            .collect();
+        Predictor { layers }
     }
 
     /// Number of inputs of the first layer.
@@ -328,6 +337,53 @@ impl Mlp {
             .first()
             .and_then(|layer| layer.neurons.first())
             .map_or(Activation::Linear, |neuron| neuron.activation)
+    }
+}
+
+/// One layer of a [`Predictor`]: row-major weights (`weights[k * inputs + j]`) and biases.
+#[derive(Clone, Debug, PartialEq)]
+struct PredictorLayer {
+    inputs: usize,
+    weights: Vec<f64>,
+    biases: Vec<f64>,
+    activation: Activation,
+}
+
+/// An `Mlp`'s weights at one moment, as plain numbers: evaluates without touching the graph.
+///
+/// ```
+/// use rand::{SeedableRng, rngs::StdRng};
+/// use scalargrad::{Node, nn::Mlp};
+/// let model = Mlp::new(2, &[4, 1], &mut StdRng::seed_from_u64(0));
+/// let predictor = model.predictor();
+/// let from_graph = model.forward(&[Node::new(0.5), Node::new(-1.0)])[0].value();
+/// assert_eq!(predictor.predict(&[0.5, -1.0])[0], from_graph);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Predictor {
+    layers: Vec<PredictorLayer>,
+}
+
+impl Predictor {
+    /// The model's outputs for `inputs`, the same numbers `Mlp::forward` computes, bit for bit.
+    ///
+    /// # Panics
+    /// If `inputs` does not have one value per input of the first layer.
+    pub fn predict(&self, inputs: &[f64]) -> Vec<f64> {
+        let mut values = inputs.to_vec();
+        for layer in &self.layers {
+            assert_eq!(values.len(), layer.inputs, "one input per weight");
+            values = layer
+                .biases
+                .iter()
+                .enumerate()
+                .map(|(k, &bias)| {
+                    let weights = &layer.weights[k * layer.inputs..(k + 1) * layer.inputs];
+                    layer.activation.apply_value(dot(bias, weights, &values))
+                })
+                .collect();
+        }
+        values
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Node;
+use crate::engine::{Node, grads, set_values, values};
 
 /// Updates parameters from their current gradients.
 pub trait Optimizer {
@@ -17,9 +17,12 @@ pub struct Sgd;
 
 impl Optimizer for Sgd {
     fn step(&mut self, parameters: &[Node], lr: f64) {
-        for p in parameters {
-            p.set_value(p.value() - lr * p.grad());
+        let grads = grads(parameters);
+        let mut values = values(parameters);
+        for (value, grad) in values.iter_mut().zip(grads) {
+            *value -= lr * grad;
         }
+        set_values(parameters, &values);
     }
 }
 
@@ -43,10 +46,13 @@ impl Momentum {
 impl Optimizer for Momentum {
     fn step(&mut self, parameters: &[Node], lr: f64) {
         self.velocity.resize(parameters.len(), 0.0);
-        for (p, v) in parameters.iter().zip(&mut self.velocity) {
-            *v = self.momentum * *v + p.grad();
-            p.set_value(p.value() - lr * *v);
+        let grads = grads(parameters);
+        let mut values = values(parameters);
+        for ((value, v), grad) in values.iter_mut().zip(&mut self.velocity).zip(grads) {
+            *v = self.momentum * *v + grad;
+            *value -= lr * *v;
         }
+        set_values(parameters, &values);
     }
 }
 
@@ -88,17 +94,19 @@ impl Optimizer for Adam {
         self.second_moment.resize(parameters.len(), 0.0);
         let correction1 = 1.0 - self.beta1.powi(self.steps);
         let correction2 = 1.0 - self.beta2.powi(self.steps);
-        for ((p, m), v) in parameters
-            .iter()
+        let grads = grads(parameters);
+        let mut values = values(parameters);
+        for (((value, m), v), g) in values
+            .iter_mut()
             .zip(&mut self.first_moment)
             .zip(&mut self.second_moment)
+            .zip(grads)
         {
-            let g = p.grad();
             *m = self.beta1 * *m + (1.0 - self.beta1) * g;
             *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-            let step = lr * (*m / correction1) / ((*v / correction2).sqrt() + self.epsilon);
-            p.set_value(p.value() - step);
+            *value -= lr * (*m / correction1) / ((*v / correction2).sqrt() + self.epsilon);
         }
+        set_values(parameters, &values);
     }
 }
 

@@ -13,7 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::data::{DataError, Dataset, Generator};
+use crate::engine::to_dot;
 use crate::files::write_atomic;
+use crate::graphviz::write_graph;
 use crate::nn::loss::Loss;
 use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::nn::{Activation, Init, Module, SavedModel};
@@ -109,6 +111,13 @@ pub struct Args {
     /// examples and the gradients are summed. Pays off for large batches and networks.
     #[arg(long, default_value_t = 1, value_parser = parse_threads)]
     pub threads: usize,
+
+    /// Also draw the graph of one training example's loss (the one the trained network gets
+    /// most wrong) through the network:
+    /// graph.dot, plus graph.svg and graph.png when Graphviz's `dot` is installed. Networks of
+    /// more than 200 nodes are drawn one box per layer.
+    #[arg(long)]
+    pub graph: bool,
 
     /// Directory for the pictures, metrics and model (created if missing).
     #[arg(long, default_value = "output")]
@@ -216,6 +225,8 @@ pub enum CliError {
         step: usize,
         /// The learning rate given.
         lr: f64,
+        /// Where the first NaN or infinity appeared, if found.
+        anomaly: Option<String>,
     },
     /// Stopped by Ctrl-C (exit code 130); outputs for the steps done were written.
     Interrupted {
@@ -243,12 +254,19 @@ impl fmt::Display for CliError {
             CliError::Output { path, message } => {
                 write!(f, "cannot write {}: {message}", path.display())
             }
-            CliError::Diverged { step, lr } => write!(
-                f,
-                "training diverged: the loss became NaN or infinite at step {step}; try a smaller \
-                 --lr (now {lr}, e.g. --lr {}). Outputs for the {step} steps done were written.",
-                lr / 10.0
-            ),
+            CliError::Diverged { step, lr, anomaly } => {
+                write!(
+                    f,
+                    "training diverged: the loss became NaN or infinite at step {step}; try a \
+                     smaller --lr (now {lr}, e.g. --lr {}). Outputs for the {step} steps done \
+                     were written.",
+                    lr / 10.0
+                )?;
+                if let Some(anomaly) = anomaly {
+                    write!(f, "\nfirst non-finite number in that step: {anomaly}")?;
+                }
+                Ok(())
+            }
             CliError::Interrupted { steps_done } => write!(
                 f,
                 "interrupted after {steps_done} steps; outputs for the steps done were written"
@@ -457,6 +475,39 @@ fn write_outputs(
     Ok(written)
 }
 
+/// Writes graph.dot (and its pictures, when Graphviz is installed) for training example 0.
+fn write_example_graph(
+    args: &Args,
+    config: &TrainConfig,
+    result: &TrainResult,
+    train_set: &Dataset,
+) -> Result<Vec<PathBuf>, CliError> {
+    // the example the trained model gets most wrong, so the gradients in the picture are not 0
+    let predictor = result.model.predictor();
+    let loss_of = |i: usize| {
+        let score = predictor.predict(&train_set.points[i])[0];
+        crate::nn::loss::mean_value(config.loss, &[score], &[train_set.labels[i]])
+    };
+    let Some(worst) = (0..train_set.len()).max_by(|&a, &b| loss_of(a).total_cmp(&loss_of(b)))
+    else {
+        return Ok(Vec::new());
+    };
+    let (point, label) = (train_set.points[worst], train_set.labels[worst]);
+    let loss = train::example_graph(config, &result.model, point, label);
+    let dot = to_dot(&loss);
+    let files = write_graph(&dot, &args.out, "graph").map_err(|message| CliError::Output {
+        path: args.out.join("graph.dot"),
+        message,
+    })?;
+    if !files.rendered {
+        eprintln!(
+            "Graphviz's `dot` is not on the PATH: wrote graph.dot only (install graphviz to get \
+             graph.svg and graph.png, or paste graph.dot into any Graphviz viewer)"
+        );
+    }
+    Ok(files.written)
+}
+
 /// Runs the program: load or generate data, train with progress, write every output, and
 /// print a summary.
 ///
@@ -502,13 +553,17 @@ pub fn run(args: &Args) -> Result<Summary, CliError> {
         &INTERRUPTED,
     );
     progress.finish();
-    let files = write_outputs(args, &config, &result, &train_set, &test_set)?;
+    let mut files = write_outputs(args, &config, &result, &train_set, &test_set)?;
+    if args.graph {
+        files.extend(write_example_graph(args, &config, &result, &train_set)?);
+    }
 
     match result.stop {
         Stop::Diverged { step } => {
             return Err(CliError::Diverged {
                 step,
                 lr: config.lr,
+                anomaly: result.anomaly.as_ref().map(ToString::to_string),
             });
         }
         Stop::Interrupted { step } => return Err(CliError::Interrupted { steps_done: step }),
@@ -547,5 +602,8 @@ pub fn run(args: &Args) -> Result<Summary, CliError> {
         result.nodes_per_step
     );
     println!("wrote {} files to {}", files.len(), args.out.display());
+    if let Some(anomaly) = &result.anomaly {
+        println!("first non-finite number: {anomaly}");
+    }
     Ok(Summary { result, files })
 }

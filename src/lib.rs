@@ -21,6 +21,7 @@ pub mod cli;
 pub mod data;
 pub mod engine;
 pub mod files;
+pub mod graphviz;
 pub mod nn;
 pub mod plot;
 pub mod train;

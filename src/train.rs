@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use crate::engine::{Node, add_grads, grads, nodes_alive, set_values, values};
+use crate::engine::{
+    Anomaly, Node, add_grads, detect_anomalies, grads, nodes_alive, set_values, take_anomaly,
+    values,
+};
 use crate::nn::loss::{self, Loss};
 use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::nn::{Activation, Init, Mlp, MlpOptions, Module};
@@ -115,6 +118,9 @@ pub struct TrainResult {
     pub nodes_per_step: usize,
     /// Wall-clock time of the training loop.
     pub elapsed: Duration,
+    /// For a diverged run: the first node whose value became NaN or infinite in the diverging
+    /// step (found by running that step's forward pass again with anomaly detection on).
+    pub anomaly: Option<Anomaly>,
 }
 
 /// A random-number generator for one purpose, derived from the run's seed, so that e.g. the
@@ -401,6 +407,32 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
     }
 }
 
+/// Runs the forward pass of `batch` again with anomaly detection on, and returns the first node
+/// whose value became NaN or infinite.
+fn first_anomaly(config: &TrainConfig, model: &Mlp, batch: &Dataset) -> Option<Anomaly> {
+    detect_anomalies(true);
+    let _ = take_anomaly();
+    let scores = scores(model, &batch.points);
+    let total = objective(config, model, &scores, &batch.labels);
+    drop((total, scores));
+    let found = take_anomaly();
+    detect_anomalies(false);
+    found
+}
+
+/// The graph of one example's loss (no L2 term) through `model`, with labelled inputs, score
+/// and loss, after a backward pass: for drawing with `engine::to_dot`.
+pub fn example_graph(config: &TrainConfig, model: &Mlp, point: [f64; 2], label: f64) -> Node {
+    let inputs = [
+        Node::new(point[0]).with_label("x1"),
+        Node::new(point[1]).with_label("x2"),
+    ];
+    let score = model.forward(&inputs).swap_remove(0).with_label("score");
+    let total = config.loss.mean(&[score], &[label]).with_label("loss");
+    total.backward();
+    total
+}
+
 /// Loss (with the L2 term) and accuracy of `model` on `data`, evaluated without a graph.
 pub fn evaluate(config: &TrainConfig, model: &Mlp, data: &Dataset) -> (f64, f64) {
     if data.is_empty() {
@@ -453,6 +485,7 @@ pub fn train(
     let mut metrics = Vec::with_capacity(config.steps);
     let mut nodes_per_step = 0;
     let mut stop = Stop::Completed;
+    let mut anomaly = None;
     let started = Instant::now();
     for step in 0..config.steps {
         if interrupt.load(Ordering::SeqCst) {
@@ -471,6 +504,7 @@ pub fn train(
         }
         if !gradient.loss.is_finite() {
             stop = Stop::Diverged { step };
+            anomaly = first_anomaly(config, &model, &batch);
             break;
         }
         let (test_loss, test_accuracy) = evaluate(config, &model, test);
@@ -493,5 +527,6 @@ pub fn train(
         stop,
         nodes_per_step,
         elapsed: started.elapsed(),
+        anomaly,
     }
 }

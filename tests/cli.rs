@@ -385,3 +385,80 @@ fn help_explains_flags_and_exit_codes() {
         assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
     }
 }
+
+#[test]
+fn graph_flag_writes_the_dot_file_and_pictures_when_graphviz_is_there() {
+    let dir = scratch("graph");
+    let out = dir.join("out");
+    let output = run(&[
+        "--graph",
+        "--steps",
+        "5",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let dot = std::fs::read_to_string(out.join("graph.dot")).expect("graph.dot");
+    assert!(dot.starts_with("digraph") && dot.trim_end().ends_with('}'));
+    assert!(
+        dot.contains("x1 | value") && dot.contains("loss | value"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("layer: 16 x relu(linear)"),
+        "summarised: {dot}"
+    );
+    let graphviz = Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if graphviz {
+        assert!(out.join("graph.svg").is_file() && out.join("graph.png").is_file());
+    } else {
+        assert!(
+            stderr.contains("Graphviz's `dot` is not on the PATH"),
+            "{stderr}"
+        );
+        assert!(!out.join("graph.svg").exists());
+    }
+    // without Graphviz (an empty PATH): the .dot file only, and a word about it
+    let bare = dir.join("bare");
+    let output = Command::new(BINARY)
+        .args([
+            "--graph",
+            "--steps",
+            "2",
+            "--out",
+            bare.to_str().expect("utf-8"),
+        ])
+        .env("PATH", "")
+        .output()
+        .expect("runs");
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Graphviz's `dot` is not on the PATH: wrote graph.dot only"),
+        "{stderr}"
+    );
+    assert!(bare.join("graph.dot").is_file() && !bare.join("graph.svg").exists());
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn divergence_names_the_first_non_finite_number() {
+    let dir = scratch("diverge-anomaly");
+    let output = run(&[
+        "--lr",
+        "1e6",
+        "--out",
+        dir.join("out").to_str().expect("utf-8"),
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        stderr.contains("first non-finite number in that step: value inf at node"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}

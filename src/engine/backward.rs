@@ -4,6 +4,7 @@
 //! order" is simply a loop from the output's index down to 0. There is no recursion and no graph
 //! search, so a chain of millions of nodes cannot overflow the stack.
 
+use super::inspect::{Edge, Inspection};
 use super::node::Node;
 use super::ops::{Op, Scalar};
 use super::tape::{Idx, Record, with_tape};
@@ -14,6 +15,16 @@ trait Adjoints<S> {
     fn upstream(&self, index: Idx) -> Option<S>;
     /// Adds `contribution` to d(out)/d(node `parent`).
     fn accumulate(&mut self, parent: Idx, contribution: S);
+    /// Sees each edge as it is applied (for explanations and anomaly detection).
+    fn observe(
+        &mut self,
+        _consumer: Idx,
+        _parent: Idx,
+        _local: &S,
+        _upstream: &S,
+        _contribution: &S,
+    ) {
+    }
 }
 
 /// Visits every node from `from` down to 0 and passes each reachable node's gradient on to its
@@ -36,7 +47,9 @@ fn reverse_sweep<S: Scalar>(
         op.local_derivatives(&x, &x(index), operands, |parent, local| {
             // The chain rule, and the only place it is applied:
             // d(out)/d(parent) += d(node)/d(parent) * d(out)/d(node)
-            adjoints.accumulate(parent, local.times(&upstream));
+            let contribution = local.times(&upstream);
+            adjoints.observe(index, parent, &local, &upstream, &contribution);
+            adjoints.accumulate(parent, contribution);
         });
     }
 }
@@ -44,6 +57,8 @@ fn reverse_sweep<S: Scalar>(
 /// Gradients as numbers, written straight into the tape's `grads`.
 struct NumberAdjoints<'a> {
     grads: &'a mut [f64],
+    /// Set while contributions are recorded or anomalies detected.
+    inspection: Option<(&'a mut Inspection, &'a [Record], &'a [f64])>,
 }
 
 impl Adjoints<f64> for NumberAdjoints<'_> {
@@ -57,6 +72,26 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
 
     fn accumulate(&mut self, parent: Idx, contribution: f64) {
         self.grads[parent as usize] += contribution;
+    }
+
+    fn observe(
+        &mut self,
+        consumer: Idx,
+        parent: Idx,
+        local: &f64,
+        upstream: &f64,
+        contribution: &f64,
+    ) {
+        if let Some((inspection, records, values)) = &mut self.inspection {
+            let edge = Edge {
+                consumer,
+                target: parent,
+                local: *local,
+                upstream: *upstream,
+                product: *contribution,
+            };
+            inspection.observe(records, values, edge);
+        }
     }
 }
 
@@ -88,9 +123,12 @@ pub fn backward(out: &Node) {
             }
         }
         tape.dirty_end = tape.dirty_end.max(end);
+        tape.inspection.start_pass();
         let values = &tape.values;
+        let observing = tape.inspection.observing();
         let mut adjoints = NumberAdjoints {
             grads: &mut tape.grads,
+            inspection: observing.then_some((&mut tape.inspection, &tape.records[..], &values[..])),
         };
         adjoints.accumulate(from, 1.0);
         reverse_sweep(
@@ -132,7 +170,10 @@ pub(crate) fn for_each_reachable(out: &Node, mut visit: impl FnMut(&mut super::t
 /// assert_eq!((x.grad(), y.grad()), (0.0, 0.0));
 /// ```
 pub fn zero_grad(out: &Node) {
-    for_each_reachable(out, |tape, index| tape.grads[index as usize] = 0.0);
+    for_each_reachable(out, |tape, index| {
+        tape.grads[index as usize] = 0.0;
+        tape.inspection.forget_contributions_to(index);
+    });
 }
 
 /// Derivatives as nodes, for `grad`.

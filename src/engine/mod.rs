@@ -12,12 +12,17 @@
 
 mod backward;
 mod gradcheck;
+mod inspect;
 mod node;
 mod ops;
 mod tape;
 
 pub use backward::{backward, grad, zero_grad};
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
+pub use inspect::{
+    Anomaly, AnomalyKind, Contribution, Detail, Explanation, SUMMARY_THRESHOLD, Via,
+    detect_anomalies, explain, record_contributions, take_anomaly, to_dot, to_dot_with,
+};
 pub use node::Node;
 pub use ops::Activation;
 pub use ops::{
@@ -99,6 +104,7 @@ pub fn zero_grads(nodes: &[Node]) {
     tape::with_tape(|tape| {
         for node in nodes {
             tape.grads[node.index() as usize] = 0.0;
+            tape.inspection.forget_contributions_to(node.index());
         }
     })
 }

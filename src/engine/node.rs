@@ -37,8 +37,31 @@ pub struct Node {
 
 impl Node {
     /// A new leaf (an input or a parameter) holding `value`, with gradient 0.
+    #[track_caller]
     pub fn new(value: f64) -> Node {
-        Node::from_index(with_tape(|tape| tape.push(Op::Leaf, value)))
+        let location = std::panic::Location::caller();
+        Node::from_index(with_tape(|tape| {
+            let index = tape.push(Op::Leaf, value);
+            tape.inspection
+                .created(index, location, &Op::Leaf, &tape.values, &tape.operands);
+            index
+        }))
+    }
+
+    /// This node with a name, shown in graph pictures, explanations and anomaly reports.
+    ///
+    /// ```
+    /// let x = scalargrad::Node::new(1.0).with_label("x");
+    /// assert_eq!(x.label().as_deref(), Some("x"));
+    /// ```
+    pub fn with_label(self, label: impl Into<String>) -> Node {
+        super::inspect::set_label(&self, label.into());
+        self
+    }
+
+    /// The node's name, if it was given one with `with_label`.
+    pub fn label(&self) -> Option<String> {
+        super::inspect::label_of(self.index)
     }
 
     /// Wraps a tape index whose handle count already includes this handle.
@@ -82,7 +105,7 @@ impl Node {
 
     /// Sets this node's gradient to 0 (and nothing else; see `engine::zero_grad` for a graph).
     pub fn zero_grad(&self) {
-        with_tape(|tape| tape.grads[self.index as usize] = 0.0)
+        super::zero_grads(std::slice::from_ref(self));
     }
 
     /// Adds `amount` to this node's gradient, as `backward` does: how gradients computed
@@ -107,46 +130,55 @@ impl Node {
     }
 
     /// `self ^ n` for a constant `n`.
+    #[track_caller]
     pub fn pow(&self, n: f64) -> Node {
         ops::pow(self, n)
     }
 
     /// `self ^ exponent`, where the exponent is a node and gets a gradient too.
+    #[track_caller]
     pub fn pow_node(&self, exponent: &Node) -> Node {
         ops::pow_node(self, exponent)
     }
 
     /// `e ^ self`.
+    #[track_caller]
     pub fn exp(&self) -> Node {
         ops::exp(self)
     }
 
     /// Natural logarithm (IEEE 754: `-inf` at 0, NaN below).
+    #[track_caller]
     pub fn log(&self) -> Node {
         ops::log(self)
     }
 
     /// `sin self`.
+    #[track_caller]
     pub fn sin(&self) -> Node {
         ops::sin(self)
     }
 
     /// `cos self`.
+    #[track_caller]
     pub fn cos(&self) -> Node {
         ops::cos(self)
     }
 
     /// `tanh self`.
+    #[track_caller]
     pub fn tanh(&self) -> Node {
         ops::tanh(self)
     }
 
     /// `max(self, 0)`.
+    #[track_caller]
     pub fn relu(&self) -> Node {
         ops::relu(self)
     }
 
     /// `1 / (1 + e^-self)`, stable for large |self|.
+    #[track_caller]
     pub fn sigmoid(&self) -> Node {
         ops::sigmoid(self)
     }
@@ -211,48 +243,56 @@ macro_rules! binary_operator {
     ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:path) => {
         impl $trait<&Node> for &Node {
             type Output = Node;
+            #[track_caller]
             fn $method(self, other: &Node) -> Node {
                 $op(self, other)
             }
         }
         impl $trait<Node> for &Node {
             type Output = Node;
+            #[track_caller]
             fn $method(self, other: Node) -> Node {
                 $op(self, &other)
             }
         }
         impl $trait<&Node> for Node {
             type Output = Node;
+            #[track_caller]
             fn $method(self, other: &Node) -> Node {
                 $op(&self, other)
             }
         }
         impl $trait<Node> for Node {
             type Output = Node;
+            #[track_caller]
             fn $method(self, other: Node) -> Node {
                 $op(&self, &other)
             }
         }
         impl $trait<f64> for &Node {
             type Output = Node;
+            #[track_caller]
             fn $method(self, other: f64) -> Node {
                 $op(self, &Node::new(other))
             }
         }
         impl $trait<f64> for Node {
             type Output = Node;
+            #[track_caller]
             fn $method(self, other: f64) -> Node {
                 $op(&self, &Node::new(other))
             }
         }
         impl $trait<&Node> for f64 {
             type Output = Node;
+            #[track_caller]
             fn $method(self, other: &Node) -> Node {
                 $op(&Node::new(self), other)
             }
         }
         impl $trait<Node> for f64 {
             type Output = Node;
+            #[track_caller]
             fn $method(self, other: Node) -> Node {
                 $op(&Node::new(self), &other)
             }
@@ -261,6 +301,7 @@ macro_rules! binary_operator {
         where
             for<'a> &'a Node: $trait<T, Output = Node>,
         {
+            #[track_caller]
             fn $assign_method(&mut self, other: T) {
                 *self = (&*self).$method(other);
             }
@@ -275,6 +316,7 @@ binary_operator!(Div, div, DivAssign, div_assign, ops::div);
 
 impl Neg for &Node {
     type Output = Node;
+    #[track_caller]
     fn neg(self) -> Node {
         ops::neg(self)
     }
@@ -282,6 +324,7 @@ impl Neg for &Node {
 
 impl Neg for Node {
     type Output = Node;
+    #[track_caller]
     fn neg(self) -> Node {
         ops::neg(&self)
     }

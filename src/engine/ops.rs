@@ -5,6 +5,8 @@
 //! rule itself is not here: it is applied in exactly one place, `backward::reverse_sweep`.
 
 use super::node::Node;
+use std::panic::Location;
+
 use super::tape::{Idx, with_tape};
 
 /// How a node was made: the operation and the indices of its parents on the tape.
@@ -85,6 +87,7 @@ impl Activation {
     }
 
     /// Applies the activation to a node (one new node, or the node itself for `Linear`).
+    #[track_caller]
     pub fn apply(self, x: Node) -> Node {
         match self {
             Activation::Relu => relu(&x),
@@ -494,15 +497,22 @@ fn linear_parts(operands: &[Idx], start: Idx, len: Idx) -> (&[Idx], &[Idx], Idx)
 
 /// Records `op` on the tape with its forward value and returns the new node.
 #[inline(always)] // lets `Op::value` be resolved at compile time (see there)
+#[track_caller] // anomaly reports name the line of user code that made the node
 fn apply(op: Op) -> Node {
+    let location = Location::caller();
     Node::from_index(with_tape(|tape| {
         let value = op.value(&tape.values, &tape.operands);
-        tape.push(op, value)
+        let index = tape.push(op, value);
+        tape.inspection
+            .created(index, location, &op, &tape.values, &tape.operands);
+        index
     }))
 }
 
 /// Records an op whose parents are the list `parents`, as made by `make(start, len)`.
+#[track_caller]
 fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Idx) -> Op) -> Node {
+    let location = Location::caller();
     Node::from_index(with_tape(|tape| {
         let too_many = |_| panic!("scalargrad: more than {} operands on one thread", Idx::MAX);
         let start = Idx::try_from(tape.operands.len()).unwrap_or_else(too_many);
@@ -512,6 +522,8 @@ fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Id
         let value = op.value(&tape.values, &tape.operands);
         let index = tape.push(op, value);
         tape.operand_starts.push((index, start));
+        tape.inspection
+            .created(index, location, &op, &tape.values, &tape.operands);
         index
     }))
 }
@@ -522,73 +534,87 @@ fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Id
 /// use scalargrad::{Node, engine::add};
 /// assert_eq!(add(&Node::new(2.0), &Node::new(3.0)).value(), 5.0);
 /// ```
+#[track_caller]
 pub fn add(a: &Node, b: &Node) -> Node {
     apply(Op::Add(a.index(), b.index()))
 }
 
 /// `a - b`: one new node (not `a + (-b)`, which would take two).
+#[track_caller]
 pub fn sub(a: &Node, b: &Node) -> Node {
     apply(Op::Sub(a.index(), b.index()))
 }
 
 /// `a * b`: one new node.
+#[track_caller]
 pub fn mul(a: &Node, b: &Node) -> Node {
     apply(Op::Mul(a.index(), b.index()))
 }
 
 /// `a / b`: one new node. Division by zero follows IEEE 754 (`±inf` or NaN).
+#[track_caller]
 pub fn div(a: &Node, b: &Node) -> Node {
     apply(Op::Div(a.index(), b.index()))
 }
 
 /// `-a`: one new node.
+#[track_caller]
 pub fn neg(a: &Node) -> Node {
     apply(Op::Neg(a.index()))
 }
 
 /// `a ^ n` for a constant exponent. Follows IEEE 754: `0.0 ^ -1.0` is `inf`, a negative base
 /// with a fractional exponent is NaN. The derivative of `a ^ 0` is 0 everywhere.
+#[track_caller]
 pub fn pow(a: &Node, n: f64) -> Node {
     apply(Op::Pow(a.index(), n))
 }
 
 /// `a ^ b` where the exponent is a node too, so it gets a gradient (`a^b ln a`).
+#[track_caller]
 pub fn pow_node(a: &Node, b: &Node) -> Node {
     apply(Op::PowNode(a.index(), b.index()))
 }
 
 /// `e ^ a`.
+#[track_caller]
 pub fn exp(a: &Node) -> Node {
     apply(Op::Exp(a.index()))
 }
 
 /// Natural logarithm. Follows IEEE 754: `log(0)` is `-inf`, the log of a negative number is NaN
 /// (and so is its gradient's use downstream).
+#[track_caller]
 pub fn log(a: &Node) -> Node {
     apply(Op::Log(a.index()))
 }
 
 /// `sin a`.
+#[track_caller]
 pub fn sin(a: &Node) -> Node {
     apply(Op::Sin(a.index()))
 }
 
 /// `cos a`.
+#[track_caller]
 pub fn cos(a: &Node) -> Node {
     apply(Op::Cos(a.index()))
 }
 
 /// `tanh a`; finite for every finite input (no overflow at |a| = 1000).
+#[track_caller]
 pub fn tanh(a: &Node) -> Node {
     apply(Op::Tanh(a.index()))
 }
 
 /// `max(a, 0)`; its derivative at exactly 0 is 0.
+#[track_caller]
 pub fn relu(a: &Node) -> Node {
     apply(Op::Relu(a.index()))
 }
 
 /// `1 / (1 + e^-a)`, computed without overflow for large |a|.
+#[track_caller]
 pub fn sigmoid(a: &Node) -> Node {
     apply(Op::Sigmoid(a.index()))
 }
@@ -603,6 +629,7 @@ pub fn sigmoid(a: &Node) -> Node {
 /// assert_eq!(total.value(), 10.0);
 /// assert_eq!(terms[2].grad(), 1.0);
 /// ```
+#[track_caller]
 pub fn sum(terms: &[Node]) -> Node {
     apply_with_operands(terms.iter().map(Node::index), |start, len| Op::Sum {
         start,
@@ -625,6 +652,7 @@ pub fn sum(terms: &[Node]) -> Node {
 /// assert_eq!(weights[0].grad(), 3.0);
 /// assert_eq!(inputs[1].grad(), -1.0);
 /// ```
+#[track_caller]
 pub fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
     assert_eq!(
         weights.len(),
@@ -661,6 +689,7 @@ pub fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
 /// assert_eq!(out.value(), 2.5);
 /// assert_eq!((weights[0].grad(), inputs[1].grad(), bias.grad()), (3.0, -1.0, 1.0));
 /// ```
+#[track_caller]
 pub fn neuron(weights: &[Node], inputs: &[Node], bias: &Node, activation: Activation) -> Node {
     assert_eq!(
         weights.len(),
@@ -689,6 +718,7 @@ pub(crate) fn are_consecutive(nodes: &[Node]) -> bool {
 /// The `Dense` node of a neuron whose `len` weights and then its bias are the consecutive nodes
 /// from `first_parameter`, and whose inputs are the `len` consecutive nodes from `first_input`.
 /// The caller guarantees those runs (all live: handles to them are held).
+#[track_caller]
 pub(crate) fn dense(
     first_parameter: &Node,
     first_input: &Node,

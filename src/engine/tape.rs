@@ -14,6 +14,7 @@
 
 use std::cell::RefCell;
 
+use super::inspect::Inspection;
 use super::ops::Op;
 
 /// Index of a record in the tape. `u32` keeps the records small (4 billion nodes is far beyond
@@ -52,6 +53,8 @@ pub(crate) struct Tape {
     /// Where each n-ary op's range in `operands` starts, as (node index, start), oldest first,
     /// so popping nodes knows how far to shrink `operands` without scanning the popped ops.
     pub(crate) operand_starts: Vec<(Idx, Idx)>,
+    /// Labels, anomaly detection and gradient recording (all opt-in; empty by default).
+    pub(crate) inspection: Inspection,
 }
 
 thread_local! {
@@ -63,6 +66,7 @@ thread_local! {
             dirty_end: 0,
             operands: Vec::new(),
             operand_starts: Vec::new(),
+            inspection: Inspection::new(),
         })
     };
 }
@@ -132,8 +136,13 @@ impl Tape {
     }
 
     fn truncate(&mut self, len: usize) {
+        self.inspection.forget_from(len as Idx);
         if len == 0 && self.bytes() > KEEP_BYTES {
-            *self = Tape::default();
+            let inspection = std::mem::take(&mut self.inspection);
+            *self = Tape {
+                inspection,
+                ..Tape::default()
+            };
             return;
         }
         while let Some(&(node, start)) = self.operand_starts.last() {

@@ -1,0 +1,45 @@
+//! Draws the graph of a small expression, like micrograd's `draw_dot`: every value with its
+//! label, value and gradient, and every op, left to right.
+//!
+//! `cargo run --example graph` writes `output/expression.dot` (and `.svg`/`.png` when Graphviz's
+//! `dot` program is installed).
+
+use scalargrad::Node;
+use scalargrad::engine::to_dot;
+use scalargrad::graphviz::write_graph;
+
+fn main() {
+    // a neuron by hand: o = tanh(x1 w1 + x2 w2 + b)
+    let x1 = Node::new(2.0).with_label("x1");
+    let x2 = Node::new(0.0).with_label("x2");
+    let w1 = Node::new(-3.0).with_label("w1");
+    let w2 = Node::new(1.0).with_label("w2");
+    let b = Node::new(6.881_373_587_019_543).with_label("b");
+    let x1w1 = (&x1 * &w1).with_label("x1*w1");
+    let x2w2 = (&x2 * &w2).with_label("x2*w2");
+    let n = (x1w1 + x2w2 + &b).with_label("n");
+    let o = n.tanh().with_label("o");
+    o.backward();
+
+    let dot = to_dot(&o);
+    print!("{dot}");
+    let dir = std::path::Path::new("output");
+    if let Err(error) = std::fs::create_dir_all(dir) {
+        eprintln!("cannot create {}: {error}", dir.display());
+        std::process::exit(1);
+    }
+    match write_graph(&dot, dir, "expression") {
+        Ok(files) => {
+            for file in &files.written {
+                eprintln!("wrote {}", file.display());
+            }
+            if !files.rendered {
+                eprintln!("Graphviz's `dot` is not on the PATH: wrote the .dot file only");
+            }
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -38,7 +38,7 @@ fn reverse_sweep<S: Scalar>(
 ) {
     for index in (0..=from).rev() {
         let op = &records[index as usize].op;
-        if *op == Op::Leaf {
+        if matches!(op, Op::Leaf) {
             continue;
         }
         let Some(upstream) = adjoints.upstream(index) else {

@@ -68,6 +68,7 @@ impl Inspection {
     }
 
     /// Called for each new node, with the place in user code that made it.
+    #[inline] // once per node: the common case (detection off) must cost one test
     pub(crate) fn created(
         &mut self,
         index: Idx,
@@ -76,9 +77,20 @@ impl Inspection {
         values: &[f64],
         operands: &[Idx],
     ) {
-        if !self.detecting {
-            return;
+        if self.detecting {
+            self.watch_created(index, location, op, values, operands);
         }
+    }
+
+    #[cold]
+    fn watch_created(
+        &mut self,
+        index: Idx,
+        location: &'static Location<'static>,
+        op: &Op,
+        values: &[f64],
+        operands: &[Idx],
+    ) {
         self.locations.insert(index, location);
         let value = values[index as usize];
         if !value.is_finite() && self.anomaly.is_none() {
@@ -99,6 +111,7 @@ impl Inspection {
 
     /// Called by backward for each edge while observing: `local * upstream` was added to
     /// `target`'s gradient on behalf of `consumer`.
+    #[cold]
     pub(crate) fn observe(&mut self, records: &[super::tape::Record], values: &[f64], edge: Edge) {
         if self.recording {
             let consumer_op = records[edge.consumer as usize].op.name();

@@ -301,6 +301,9 @@ impl Op {
 
     /// Calls `each(parent, d(out)/d(parent))` for every parent, given the parents' values `x(i)`
     /// and this node's value `out`. A parent used twice (`x * x`) is reported twice.
+    // Inlined into the backward sweep, so `each` (the chain rule) is compiled into every arm
+    // instead of being called through a closure per edge.
+    #[inline(always)]
     pub(crate) fn local_derivatives<S: Scalar>(
         &self,
         x: impl Fn(Idx) -> S,

@@ -120,15 +120,20 @@ impl Tape {
     }
 
     /// Drops one handle of record `index`, and pops every record above the newest live one.
+    #[inline] // once per dropped handle; the rare pop is out of line (`pop_dead`)
     pub(crate) fn release(&mut self, index: Idx) {
         let i = index as usize;
         self.records[i].handles -= 1;
-        if self.records[i].handles != 0 || i + 1 != self.len() {
-            return;
+        if self.records[i].handles == 0 && i + 1 == self.len() {
+            self.pop_dead(i);
         }
-        // The newest record died: pop down to the newest record that still has a handle.
-        // Records below a live one stay, since it may use them as parents.
-        let mut new_len = i;
+    }
+
+    /// The newest record (`newest`) died: pops down to the newest record that still has a
+    /// handle. Records below a live one stay, since it may use them as parents.
+    #[cold]
+    fn pop_dead(&mut self, newest: usize) {
+        let mut new_len = newest;
         while new_len > 0 && self.records[new_len - 1].handles == 0 {
             new_len -= 1;
         }

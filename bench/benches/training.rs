@@ -13,7 +13,7 @@ fn plan(workload: &Workload) -> (usize, usize) {
     if workload.name == "W" {
         (20, 41)
     } else {
-        (4, 15)
+        (10, 11)
     }
 }
 
@@ -22,11 +22,12 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-/// Milliseconds per step of `step` over `steps` fresh steps.
+/// Milliseconds per step of `step` over `steps` steps, after one untimed warm-up step (which
+/// pays for first-touch memory, e.g. a new worker thread's tape).
 fn time_steps(steps: usize, mut step: impl FnMut(usize) -> f64) -> f64 {
+    let mut checksum = step(0);
     let started = Instant::now();
-    let mut checksum = 0.0;
-    for k in 0..steps {
+    for k in 1..=steps {
         checksum += step(k);
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -76,35 +77,38 @@ fn compare(workload: &Workload) {
     );
 }
 
-/// W-big on one thread against two worker threads (data parallelism), interleaved.
+/// W-big on one thread against two worker threads (data parallelism), interleaved round by
+/// round; each trainer exists only while it is timed, as it would in a real run.
 fn compare_threads(workload: &Workload) {
+    // same losses up to the order of additions
+    let (mut one, mut two) = (
+        ThreadedTrainer::new(workload, 1),
+        ThreadedTrainer::new(workload, 2),
+    );
+    for k in 0..3 {
+        let (a, b) = (
+            one.step(&workload.data, workload.lr(k)),
+            two.step(&workload.data, workload.lr(k)),
+        );
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "step {k}: {a} vs {b}"
+        );
+    }
+    drop((one, two));
     let (steps, rounds) = plan(workload);
+    let time = |threads: usize| {
+        let mut trainer = ThreadedTrainer::new(workload, threads);
+        time_steps(steps, |k| trainer.step(&workload.data, workload.lr(k)))
+    };
     let (mut one_ms, mut two_ms) = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        let mut one = ThreadedTrainer::new(workload, 1);
-        let mut two = ThreadedTrainer::new(workload, 2);
-        if round == 0 {
-            // same losses up to the order of additions
-            for k in 0..3 {
-                let (a, b) = (
-                    one.step(&workload.data, workload.lr(k)),
-                    two.step(&workload.data, workload.lr(k)),
-                );
-                assert!(
-                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-                    "step {k}: {a} vs {b}"
-                );
-            }
-            continue;
-        }
-        let mut run_one = || time_steps(steps, |k| one.step(&workload.data, workload.lr(k)));
-        let mut run_two = || time_steps(steps, |k| two.step(&workload.data, workload.lr(k)));
         if round % 2 == 0 {
-            one_ms.push(run_one());
-            two_ms.push(run_two());
+            one_ms.push(time(1));
+            two_ms.push(time(2));
         } else {
-            two_ms.push(run_two());
-            one_ms.push(run_one());
+            two_ms.push(time(2));
+            one_ms.push(time(1));
         }
     }
     let (a, b) = (median(&mut one_ms), median(&mut two_ms));

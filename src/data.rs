@@ -292,6 +292,38 @@ impl Dataset {
     }
 }
 
+/// Reads the `value` column of a parameter file with a header row and `value` as its last column
+/// (like `layer,neuron,kind,idx,value`), in file order: initial weights for `Mlp::parameters()`
+/// (layer by layer, neuron by neuron, weights then bias), set with `engine::set_values`.
+///
+/// # Errors
+/// A [`DataError`] naming the file and line: unreadable, empty, or a value that is not a finite
+/// number.
+pub fn parameters_from_csv(path: &Path) -> Result<Vec<f64>, DataError> {
+    let error = |line: Option<usize>, message: String| DataError {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| error(None, format!("cannot read the file: {e}")))?;
+    let mut values = Vec::new();
+    for (number, line) in text.lines().enumerate().skip(1) {
+        let field = line.rsplit(',').next().unwrap_or("").trim();
+        match field.parse::<f64>() {
+            Ok(value) if value.is_finite() => values.push(value),
+            _ => {
+                let message = format!("the last column must be a finite number, found {field:?}");
+                return Err(error(Some(number + 1), message));
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err(error(None, "no values after the header row".into()));
+    }
+    Ok(values)
+}
+
 /// A problem with a data file, with the file and (where it applies) the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataError {

@@ -1,9 +1,10 @@
 //! The engine's semantics: the notebook's printed outputs, micrograd's reference expressions,
 //! accumulation, zero_grad, deep and wide graphs, memory, numerics and higher-order gradients.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::process::Command;
 
 use scalargrad::engine::{self, add, grad, mul, nodes_alive, sum};
 use scalargrad::{Node, backward, zero_grad};
@@ -51,17 +52,7 @@ fn notebook_example_prints_the_notebooks_outputs() {
     // The lines the notebook printed, copied from its saved outputs (its last table is cut short
     // in the saved file, so the example prints more than this; the rest is checked below).
     let expected = include_str!("data/notebook_output.txt");
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "notebook"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let printed = String::from_utf8(output.stdout).expect("utf-8");
+    let printed = common::run_example("notebook");
     assert!(
         printed.starts_with(expected),
         "the example's output differs from the notebook's:\n{printed}"

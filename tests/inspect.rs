@@ -1,5 +1,7 @@
 //! Seeing inside the engine: graph export, gradient explanations, anomaly detection.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 
@@ -249,24 +251,9 @@ fn a_diverging_run_reports_its_first_non_finite_number() {
     assert!(anomaly.location.is_some());
 }
 
-/// Runs one of the examples and returns what it printed.
-fn run_example(name: &str) -> String {
-    let output = std::process::Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
-}
-
 #[test]
 fn the_examples_show_each_tool() {
-    let explained = run_example("explain");
+    let explained = common::run_example("explain");
     assert!(
         explained.starts_with("1 20 18\n\"x\".grad = 20\n"),
         "{explained}"
@@ -275,7 +262,7 @@ fn the_examples_show_each_tool() {
         explained.contains("backward pass 1: +2") && explained.contains("sum = 20"),
         "{explained}"
     );
-    let anomalies = run_example("anomaly");
+    let anomalies = common::run_example("anomaly");
     assert!(anomalies.contains("value NaN at node #"), "{anomalies}");
     assert!(
         anomalies.contains("made by `log` at examples/anomaly.rs:14:"),
@@ -285,7 +272,7 @@ fn the_examples_show_each_tool() {
         anomalies.contains("through `pow` made at examples/anomaly.rs:22:"),
         "{anomalies}"
     );
-    let graph = run_example("graph");
+    let graph = common::run_example("graph");
     let (declared, _) = parse_dot(&graph);
     assert_eq!(declared.len(), 10 + 5);
 }

@@ -19,18 +19,9 @@ fn workload(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The `value` column of a weights file, in file order (= parameter order).
+/// The initial weights of a reference workload, in parameter order.
 fn reference_weights(name: &str) -> Vec<f64> {
-    let text = std::fs::read_to_string(workload(name)).expect("weights file");
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            line.rsplit(',')
-                .next()
-                .and_then(|v| v.parse().ok())
-                .expect("a value")
-        })
-        .collect()
+    scalargrad::data::parameters_from_csv(&workload(name)).expect("weights file")
 }
 
 fn close(a: f64, b: f64, tolerance: f64) -> bool {
@@ -242,10 +233,7 @@ fn schedules() {
 fn train_reference(data: &Dataset, weights: &[f64], steps: usize) -> (Vec<f64>, Mlp) {
     let model = Mlp::new(2, &[16, 16, 1], &mut StdRng::seed_from_u64(0));
     let parameters = model.parameters();
-    assert_eq!(parameters.len(), weights.len());
-    for (p, &w) in parameters.iter().zip(weights) {
-        p.set_value(w);
-    }
+    scalargrad::engine::set_values(&parameters, weights);
     let config = TrainConfig::default();
     let mut losses = Vec::new();
     for k in 0..steps {
@@ -474,4 +462,22 @@ fn two_threads_train_like_one_up_to_summation_order() {
     for (a, b) in single.iter().zip(&parallel) {
         assert!(close(*a, *b, 1e-12), "{a} vs {b}");
     }
+}
+
+#[test]
+fn a_bad_parameter_file_names_the_line() {
+    let path = std::env::temp_dir().join(format!("scalargrad-params-{}.csv", std::process::id()));
+    std::fs::write(
+        &path,
+        "layer,neuron,kind,idx,value\n0,0,w,0,0.5\n0,0,b,1,oops\n",
+    )
+    .expect("write");
+    let error = scalargrad::data::parameters_from_csv(&path)
+        .expect_err("bad")
+        .to_string();
+    std::fs::remove_file(&path).expect("clean up");
+    assert!(
+        error.ends_with("line 3: the last column must be a finite number, found \"oops\""),
+        "{error}"
+    );
 }

@@ -38,21 +38,12 @@ fn data_file(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The `value` column of a weights file.
+/// A weights file shipped in `bench/data`.
 ///
 /// # Panics
 /// If the file is missing or malformed (it ships with the crate).
 fn read_weights(name: &str) -> Vec<f64> {
-    let text = std::fs::read_to_string(data_file(name)).expect("weights file in bench/data");
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            line.rsplit(',')
-                .next()
-                .and_then(|v| v.parse().ok())
-                .expect("a number in the value column")
-        })
-        .collect()
+    scalargrad::data::parameters_from_csv(&data_file(name)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 impl Workload {
@@ -97,10 +88,7 @@ impl EngineTrainer {
         widths.push(1);
         let model = Mlp::new(2, &widths, &mut StdRng::seed_from_u64(0));
         let parameters = model.parameters();
-        assert_eq!(parameters.len(), workload.weights.len());
-        for (p, &w) in parameters.iter().zip(&workload.weights) {
-            p.set_value(w);
-        }
+        scalargrad::engine::set_values(&parameters, &workload.weights);
         EngineTrainer { model, parameters }
     }
 

@@ -525,11 +525,7 @@ pub fn to_dot_with(out: &Node, detail: Detail) -> String {
             Detail::Full => false,
             Detail::Summary => true,
         };
-        if summarise {
-            summary_dot(tape, &reachable)
-        } else {
-            full_dot(tape, &reachable)
-        }
+        graph_dot(tape, &reachable, summarise)
     })
 }
 
@@ -546,35 +542,13 @@ fn value_record(tape: &Tape, i: Idx) -> String {
     )
 }
 
-fn full_dot(tape: &Tape, reachable: &BTreeSet<Idx>) -> String {
-    let mut dot = String::from(
-        "digraph graph_of_node {\n  rankdir=LR;\n  node [shape=record, fontname=\"sans-serif\"];\n",
-    );
-    for &i in reachable {
-        let _ = writeln!(dot, "  n{i} [label=\"{{ {} }}\"];", value_record(tape, i));
-        let op = &tape.records[i as usize].op;
-        if *op != Op::Leaf {
-            let _ = writeln!(
-                dot,
-                "  op{i} [label=\"{}\", shape=ellipse];",
-                escape(op.name())
-            );
-            let _ = writeln!(dot, "  op{i} -> n{i};");
-            op.for_each_parent(&tape.operands, |p| {
-                let _ = writeln!(dot, "  n{p} -> op{i};");
-            });
-        }
-    }
-    dot.push_str("}\n");
-    dot
-}
-
-/// Summary: parameters folded into neurons, neurons grouped by their inputs into layers.
-fn summary_dot(tape: &Tape, reachable: &BTreeSet<Idx>) -> String {
+/// DOT text of the `reachable` nodes. With `summarise`, parameters are folded into their neurons
+/// and neurons that read the same inputs are grouped into one box per layer.
+fn graph_dot(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> String {
     // neurons (Dense nodes) grouped by the run of inputs they read
     let mut layers: BTreeMap<(Idx, Idx), Vec<Idx>> = BTreeMap::new();
     let mut folded: BTreeSet<Idx> = BTreeSet::new();
-    for &i in reachable {
+    for &i in reachable.iter().filter(|_| summarise) {
         if let Op::Dense {
             parameters,
             inputs,
@@ -609,7 +583,7 @@ fn summary_dot(tape: &Tape, reachable: &BTreeSet<Idx>) -> String {
             continue; // a weight or bias, shown inside its neuron's box
         }
         let op = &tape.records[i as usize].op;
-        if let Op::Dense { inputs, len, .. } = *op {
+        if let (Op::Dense { inputs, len, .. }, true) = (*op, summarise) {
             let members = &layers[&(inputs, len)];
             if members[0] != i {
                 continue;

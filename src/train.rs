@@ -191,9 +191,10 @@ pub struct BatchGradient {
 /// Computes the training objective on `batch` and its gradient, leaving d(objective)/d(p) in
 /// each parameter's `.grad` (reset first), ready for an optimizer step.
 ///
-/// With `workers`, the examples are split into one share per worker thread; each builds the
-/// graph of its share on its own copy of the model, and their gradients are added up here. The
-/// result is the same as on one thread up to the order of the additions (the last bits).
+/// With `workers`, the examples are split into shares: one for this thread, one for each helper
+/// thread, which builds the graph of its share on its own copy of the model; the gradients are
+/// added up here. The result is the same as on one thread up to the order of the additions (the
+/// last bits).
 ///
 /// # Panics
 /// If `batch` is empty, or a worker thread panicked.
@@ -229,36 +230,58 @@ pub fn batch_gradient(
         loss: config.loss,
         whole: batch.len(),
     });
-    // Worker k takes examples k, k + T, k + 2T, ... (T workers): neighbouring examples are
-    // often alike (a sorted file), and alike examples cost alike (the same ReLUs off), so
-    // interleaving balances the work where contiguous shares measured 1.6x apart.
-    let count = workers.senders.len().min(batch.len());
-    for (share, sender) in workers.senders.iter().take(count).enumerate() {
+    // Share k takes examples k, k + T, k + 2T, ... (T shares): neighbouring examples are often
+    // alike (a sorted file), and alike examples cost alike (the same ReLUs off), so interleaving
+    // balances the work where contiguous shares measured 1.6x apart. Share 0 is this thread's.
+    let count = (workers.senders.len() + 1).min(batch.len());
+    let share_of = |share: usize| -> (Vec<[f64; 2]>, Vec<f64>) {
+        let points = batch
+            .points
+            .iter()
+            .skip(share)
+            .step_by(count)
+            .copied()
+            .collect();
+        let labels = batch
+            .labels
+            .iter()
+            .skip(share)
+            .step_by(count)
+            .copied()
+            .collect();
+        (points, labels)
+    };
+    for (share, sender) in (1..count).zip(&workers.senders) {
+        let (points, labels) = share_of(share);
         let job = Job {
             architecture: Arc::clone(&architecture),
             share,
-            points: batch
-                .points
-                .iter()
-                .skip(share)
-                .step_by(count)
-                .copied()
-                .collect(),
-            labels: batch
-                .labels
-                .iter()
-                .skip(share)
-                .step_by(count)
-                .copied()
-                .collect(),
+            points,
+            labels,
         };
         if sender.send(job).is_err() {
             panic!("scalargrad: a training worker thread stopped (it panicked)");
         }
     }
-    let jobs = count;
-    let mut shares: Vec<Option<ShareResult>> = vec![None; jobs];
-    for _ in 0..jobs {
+    // share 0 and the L2 term on this thread, on the model itself, while the workers run
+    let (points, labels) = share_of(0);
+    let before = nodes_alive();
+    let own_scores = scores(model, &points);
+    let weight = labels.len() as f64 / batch.len() as f64;
+    let mut total = config.loss.mean(&own_scores, &labels) * weight;
+    if config.l2 != 0.0 {
+        total = total + loss::l2(&parameters, config.l2);
+    }
+    let mut nodes = nodes_alive() - before;
+    model.zero_grad();
+    total.backward();
+    let mut loss = total.value();
+    let mut all_scores = vec![0.0; batch.len()];
+    for (j, score) in values(&own_scores).into_iter().enumerate() {
+        all_scores[j * count] = score;
+    }
+    let mut shares: Vec<Option<ShareResult>> = vec![None; count];
+    for _ in 1..count {
         match workers.results.recv() {
             Ok(result) => {
                 let slot = result.share;
@@ -267,17 +290,6 @@ pub fn batch_gradient(
             Err(_) => panic!("scalargrad: a training worker thread stopped (it panicked)"),
         }
     }
-    model.zero_grad();
-    let mut loss = 0.0;
-    let mut nodes = 0;
-    if config.l2 != 0.0 {
-        let before = nodes_alive();
-        let penalty = loss::l2(&parameters, config.l2);
-        nodes += nodes_alive() - before;
-        penalty.backward();
-        loss += penalty.value();
-    }
-    let mut all_scores = vec![0.0; batch.len()];
     // in share order, so the sums do not depend on which worker finished first
     for result in shares.into_iter().flatten() {
         loss += result.loss;
@@ -322,8 +334,9 @@ struct ShareResult {
     nodes: usize,
 }
 
-/// Threads that each keep a copy of the model on their own tape, for `batch_gradient`. They
-/// live as long as this value, so their tapes' memory is reused from step to step.
+/// Helper threads for `batch_gradient`: with `Workers::new(T)` a batch is split into T shares,
+/// one for the calling thread and one for each of T - 1 helpers. Each helper keeps a copy of the
+/// model on its own tape and lives as long as this value, so its memory is reused step to step.
 pub struct Workers {
     senders: Vec<Sender<Job>>,
     results: Receiver<ShareResult>,
@@ -331,21 +344,21 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts `count` worker threads (at least 1).
-    pub fn new(count: usize) -> Workers {
+    /// Prepares for `threads` threads in all: starts `threads - 1` helper threads.
+    pub fn new(threads: usize) -> Workers {
         let (result_sender, results) = channel();
         let mut senders = Vec::new();
-        let mut threads = Vec::new();
-        for _ in 0..count.max(1) {
+        let mut helpers = Vec::new();
+        for _ in 1..threads {
             let (sender, jobs) = channel::<Job>();
             let results = result_sender.clone();
-            threads.push(std::thread::spawn(move || work(&jobs, &results)));
+            helpers.push(std::thread::spawn(move || work(&jobs, &results)));
             senders.push(sender);
         }
         Workers {
             senders,
             results,
-            threads,
+            threads: helpers,
         }
     }
 }

@@ -270,7 +270,7 @@ pub fn batch_gradient(
     let weight = labels.len() as f64 / batch.len() as f64;
     let mut total = config.loss.mean(&own_scores, &labels) * weight;
     if config.l2 != 0.0 {
-        total = total + loss::l2(&parameters, config.l2);
+        total += loss::l2(&parameters, config.l2);
     }
     let mut nodes = nodes_alive() - before;
     model.zero_grad();

@@ -347,7 +347,8 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(steps as u64);
             let style =
-                ProgressStyle::with_template("{bar:32.cyan/blue} step {pos}/{len} {msg} ETA {eta}")
+                // under 80 columns with 4-digit steps, so the bar never wraps
+                ProgressStyle::with_template("{bar:16.cyan/blue} step {pos}/{len} {msg} ETA {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(200));

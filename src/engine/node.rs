@@ -23,7 +23,10 @@ use super::tape::{Idx, with_tape, with_tape_if_alive};
 /// assert_eq!((x.grad(), y.grad()), (18.0, 18.0)); // 2 (x + y)
 /// ```
 ///
-/// Nodes belong to the thread that made them; the compiler refuses to send one elsewhere:
+/// Nodes belong to the thread that made them. A handle keeps every node it depends on alive, so
+/// there is no freed graph a node could point into; and the compiler refuses to send a node to
+/// another thread (where it would index the wrong tape), saying that `*const ()` (the marker
+/// inside `Node`) cannot be sent between threads safely:
 ///
 /// ```compile_fail
 /// let x = scalargrad::Node::new(1.0);

@@ -481,3 +481,37 @@ fn a_bad_parameter_file_names_the_line() {
         "{error}"
     );
 }
+
+#[test]
+fn the_one_access_forward_matches_layer_by_layer() {
+    // Mlp::forward records the whole network at once when the layout allows; going layer by
+    // layer (what it falls back to) must give the same values and gradients, bit for bit.
+    let model = Mlp::new(2, &[5, 4, 1], &mut StdRng::seed_from_u64(8));
+    let run = |stacked: bool| {
+        let inputs = [Node::new(0.7), Node::new(-0.4)];
+        let out = if stacked {
+            model.forward(&inputs).remove(0)
+        } else {
+            let mut values = inputs.to_vec();
+            for layer in &model.layers {
+                values = layer.forward(&values);
+            }
+            values.remove(0)
+        };
+        model.zero_grad();
+        (out.pow(2.0) + out.exp()).backward();
+        let grads = scalargrad::engine::grads(&model.parameters());
+        let input_grads = scalargrad::engine::grads(&inputs);
+        (out.value(), grads, input_grads)
+    };
+    let (stacked, layered) = (run(true), run(false));
+    assert_eq!(stacked, layered);
+    assert!(stacked.1.iter().any(|&g| g != 0.0));
+
+    // inputs that are not consecutive nodes take the general path, with the same result
+    let a = Node::new(0.7);
+    let _between = Node::new(99.0);
+    let b = Node::new(-0.4);
+    let out = model.forward(&[a, b]).remove(0);
+    assert_eq!(out.value(), stacked.0);
+}

@@ -25,11 +25,11 @@ pub use inspect::{
 };
 pub use node::Node;
 pub use ops::Activation;
+pub(crate) use ops::{DenseLayer, are_consecutive, dense, dense_layers, dot};
 pub use ops::{
     add, cos, div, exp, linear, log, mul, neg, neuron, pow, pow_node, relu, sigmoid, sin, sub, sum,
     tanh,
 };
-pub(crate) use ops::{are_consecutive, dense, dot};
 
 /// How many nodes this thread's tape holds (live ones and the dead ones below them).
 ///

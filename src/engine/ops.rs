@@ -738,6 +738,64 @@ pub(crate) fn dense(
     })
 }
 
+/// One layer for [`dense_layers`]: `count` neurons with `len` inputs each, whose weights and bias
+/// are consecutive nodes, neuron after neuron, from `first_parameter`.
+pub(crate) struct DenseLayer<'a> {
+    pub(crate) first_parameter: &'a Node,
+    pub(crate) len: usize,
+    pub(crate) count: usize,
+    pub(crate) activation: Activation,
+}
+
+/// Records a stack of layers in one tape access: the first reads the consecutive nodes from
+/// `first_input`, each next one the layer before. Returns handles to the last layer's nodes.
+///
+/// The layers in between get no handles at all: they are older than the last layer, so the tape
+/// keeps them while it lives, and nothing has to count or drop them (for an MLP that is most of
+/// the nodes of a forward pass). The caller guarantees the parameter runs (handles held).
+///
+/// # Panics
+/// If a layer has more than `u32::MAX` inputs.
+#[track_caller]
+pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer<'_>]) -> Vec<Node> {
+    let location = Location::caller();
+    let mut input = first_input.index();
+    let (first_output, outputs) = with_tape(|tape| {
+        let mut first_output = input;
+        let mut outputs = 0;
+        for (l, layer) in layers.iter().enumerate() {
+            let len = Idx::try_from(layer.len).unwrap_or_else(|_| {
+                panic!("scalargrad: a neuron with more than {} inputs", Idx::MAX)
+            });
+            let first_parameter = layer.first_parameter.index();
+            first_output = Idx::try_from(tape.len()).unwrap_or(Idx::MAX);
+            for k in 0..layer.count as Idx {
+                let op = Op::Dense {
+                    parameters: first_parameter + k * (len + 1),
+                    inputs: input,
+                    len,
+                    activation: layer.activation,
+                };
+                let value = op.value(&tape.values, &tape.operands);
+                let index = tape.push(op, value);
+                if l + 1 < layers.len() {
+                    tape.records[index as usize].handles = 0;
+                }
+                tape.inspection
+                    .created(index, location, &op, &tape.values, &tape.operands);
+            }
+            input = first_output;
+            outputs = layer.count;
+        }
+        (first_output, outputs)
+    });
+    // each of the last layer's records was pushed with its one handle, owned from here on
+    (first_output..)
+        .take(outputs)
+        .map(Node::from_index)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

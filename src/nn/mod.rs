@@ -33,7 +33,9 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Activation;
-use crate::engine::{Node, are_consecutive, dense, dot, neuron, values, zero_grads};
+use crate::engine::{
+    DenseLayer, Node, are_consecutive, dense, dense_layers, dot, neuron, values, zero_grads,
+};
 
 pub use save::{LoadError, SavedModel};
 
@@ -272,6 +274,10 @@ impl Mlp {
     /// # Panics
     /// If `inputs` does not have one node per input of the first layer.
     pub fn forward(&self, inputs: &[Node]) -> Vec<Node> {
+        if let Some(stack) = self.consecutive_stack(inputs) {
+            // the whole network in one tape access, handles only on the outputs
+            return dense_layers(&inputs[0], &stack);
+        }
         let Some((first, rest)) = self.layers.split_first() else {
             return inputs.to_vec();
         };
@@ -280,6 +286,39 @@ impl Mlp {
             values = layer.forward(&values);
         }
         values
+    }
+
+    /// The layers as one stack for `dense_layers`, if the inputs are consecutive nodes, each
+    /// layer's parameters are consecutive (neuron after neuron) and each layer reads all the
+    /// outputs of the one before; `None` otherwise (then `forward` goes layer by layer).
+    fn consecutive_stack(&self, inputs: &[Node]) -> Option<Vec<DenseLayer<'_>>> {
+        let mut width = inputs.len();
+        if width == 0 || !are_consecutive(inputs) {
+            return None;
+        }
+        let mut stack = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let first = layer.neurons.first()?;
+            let first_parameter = first.weights.first().unwrap_or(&first.bias);
+            let step = first_parameter.index();
+            let laid_out = layer.neurons.iter().enumerate().all(|(k, n)| {
+                n.weights.len() == width
+                    && n.activation == first.activation
+                    && n.weights.first().unwrap_or(&n.bias).index() as usize
+                        == step as usize + k * (width + 1)
+            });
+            if !laid_out {
+                return None;
+            }
+            stack.push(DenseLayer {
+                first_parameter,
+                len: width,
+                count: layer.neurons.len(),
+                activation: first.activation,
+            });
+            width = layer.neurons.len();
+        }
+        (!stack.is_empty()).then_some(stack)
     }
 
     /// The outputs for plain numbers, without recording a graph (inference, like PyTorch's

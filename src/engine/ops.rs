@@ -139,6 +139,13 @@ pub(crate) fn weighted_sum(bias: f64, len: usize, product: impl Fn(usize) -> f64
 /// `weighted_sum` of two slices, in the same order (so with the same result, bit for bit), in a
 /// form the compiler turns into vector instructions.
 pub(crate) fn dot(bias: f64, weights: &[f64], inputs: &[f64]) -> f64 {
+    if weights.len() < 4 {
+        // no full lane: bias, then the products in order (as below, without the setup)
+        return weights
+            .iter()
+            .zip(inputs)
+            .fold(bias + 0.0, |total, (w, x)| total + w * x);
+    }
     let mut lanes = [0.0; 4];
     let weight_chunks = weights.chunks_exact(4);
     let input_chunks = inputs.chunks_exact(4);

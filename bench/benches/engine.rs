@@ -62,10 +62,13 @@ fn main() {
     let peak = PEAK.load(Ordering::Relaxed) - before;
     assert!(w.grad().is_finite() && x.grad().is_finite());
     drop((y, w, x));
+    let kept = LIVE.load(Ordering::Relaxed) as isize - before as isize;
+    scalargrad::engine::release_memory();
     let left = LIVE.load(Ordering::Relaxed) as isize - before as isize;
     println!(
         "chain of {CHAIN_NODES} nodes: {:.1} bytes/node held by the graph, {:.1} bytes/node at \
-         peak (during backward), {left} bytes left after drop",
+         peak (during backward); after drop {kept} bytes kept for the next graph, {left} after \
+         engine::release_memory",
         built as f64 / CHAIN_NODES as f64,
         peak as f64 / CHAIN_NODES as f64
     );

@@ -1,5 +1,5 @@
 //! Runs the hand-written side of workload W for a while: a target for profilers
-//! (`valgrind --tool=callgrind target/release/examples/w_engine`).
+//! (`valgrind --tool=callgrind target/release/examples/w_handwritten`).
 use scalargrad_bench::{HandwrittenTrainer, Workload};
 
 fn main() {

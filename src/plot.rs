@@ -132,7 +132,8 @@ fn curves(
                 legend_position,
                 title,
                 y_label,
-                (low * 0.8..high * 1.25).log_scale(),
+                // from just below a power of ten, so every decade the data spans gets a labelled line
+                (0.999 * 10f64.powf(low.log10().floor())..high * 1.25).log_scale(),
                 steps,
                 series,
             )
@@ -150,6 +151,20 @@ fn curves(
                 series,
             )
         })
+    }
+}
+
+/// An axis label with at most 3 significant digits (`0.3`, not `0.30000000000000004`).
+fn tick_label(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value}");
+    }
+    let digits = (2 - value.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{value:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
 
@@ -178,6 +193,8 @@ where
         .configure_mesh()
         .x_desc("step")
         .y_desc(y_label)
+        .y_labels(10)
+        .y_label_formatter(&|v: &f64| tick_label(*v))
         .label_style((FONT, 16))
         .draw()
         .map_err(plot_error)?;
@@ -372,4 +389,19 @@ pub fn decision_boundary_png(
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick_label(0.30000000000000004), "0.3");
+        assert_eq!(tick_label(0.01), "0.01");
+        assert_eq!(tick_label(2.0), "2");
+        assert_eq!(tick_label(97.5), "97.5");
+        assert_eq!(tick_label(1234.0), "1234");
+        assert_eq!(tick_label(0.000123456), "0.000123");
+    }
 }

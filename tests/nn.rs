@@ -60,9 +60,9 @@ fn hidden_layer_of_width_one_works() {
 fn parameters_are_layer_by_layer_neuron_by_neuron_weights_then_bias() {
     let model = Mlp::new(2, &[3, 1], &mut StdRng::seed_from_u64(2));
     let expected: Vec<f64> = model
-        .layers
+        .layers()
         .iter()
-        .flat_map(|layer| &layer.neurons)
+        .flat_map(|layer| layer.neurons())
         .flat_map(|n| {
             n.weights()
                 .iter()
@@ -493,7 +493,7 @@ fn the_one_access_forward_matches_layer_by_layer() {
             model.forward(&inputs).remove(0)
         } else {
             let mut values = inputs.to_vec();
-            for layer in &model.layers {
+            for layer in model.layers() {
                 values = layer.forward(&values);
             }
             values.remove(0)

@@ -746,9 +746,10 @@ pub(crate) fn dense(
 }
 
 /// One layer for [`dense_layers`]: `count` neurons with `len` inputs each, whose weights and bias
-/// are consecutive nodes, neuron after neuron, from `first_parameter`.
-pub(crate) struct DenseLayer<'a> {
-    pub(crate) first_parameter: &'a Node,
+/// are consecutive nodes, neuron after neuron, from node `first_parameter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DenseLayer {
+    pub(crate) first_parameter: Idx,
     pub(crate) len: usize,
     pub(crate) count: usize,
     pub(crate) activation: Activation,
@@ -759,12 +760,13 @@ pub(crate) struct DenseLayer<'a> {
 ///
 /// The layers in between get no handles at all: they are older than the last layer, so the tape
 /// keeps them while it lives, and nothing has to count or drop them (for an MLP that is most of
-/// the nodes of a forward pass). The caller guarantees the parameter runs (handles held).
+/// the nodes of a forward pass). The caller guarantees the parameter runs (it holds handles to
+/// them: an `Mlp` does).
 ///
 /// # Panics
 /// If a layer has more than `u32::MAX` inputs.
 #[track_caller]
-pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer<'_>]) -> Vec<Node> {
+pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer]) -> Vec<Node> {
     let location = Location::caller();
     let mut input = first_input.index();
     let (first_output, outputs) = with_tape(|tape| {
@@ -774,7 +776,7 @@ pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer<'_>]) -> Vec
             let len = Idx::try_from(layer.len).unwrap_or_else(|_| {
                 panic!("scalargrad: a neuron with more than {} inputs", Idx::MAX)
             });
-            let first_parameter = layer.first_parameter.index();
+            let first_parameter = layer.first_parameter;
             first_output = Idx::try_from(tape.len()).unwrap_or(Idx::MAX);
             for k in 0..layer.count as Idx {
                 let op = Op::Dense {

@@ -157,13 +157,20 @@ impl Module for Neuron {
 }
 
 /// A layer of neurons that all see the same inputs.
+///
+/// Its neurons' parameters are consecutive nodes, neuron after neuron (made so by `new`), which
+/// lets an `Mlp` record a whole forward pass at once; the field is private to keep it so.
 #[derive(Clone, Debug)]
 pub struct Layer {
-    /// The layer's neurons, one per output.
-    pub neurons: Vec<Neuron>,
+    neurons: Vec<Neuron>,
 }
 
 impl Layer {
+    /// The layer's neurons, one per output.
+    pub fn neurons(&self) -> &[Neuron] {
+        &self.neurons
+    }
+
     /// A layer of `outputs` neurons with `inputs` weights each.
     pub fn new(
         inputs: usize,
@@ -229,8 +236,9 @@ impl Default for MlpOptions {
 /// A multi-layer perceptron: hidden layers with an activation, then a linear output layer.
 #[derive(Clone, Debug)]
 pub struct Mlp {
-    /// The layers, input side first.
-    pub layers: Vec<Layer>,
+    layers: Vec<Layer>,
+    /// The layers as one stack for `dense_layers`: worked out once, when the model is made.
+    stack: Option<Vec<DenseLayer>>,
 }
 
 impl Mlp {
@@ -266,7 +274,13 @@ impl Mlp {
             layers.push(Layer::new(inputs, outputs, activation, options.init, rng));
             inputs = outputs;
         }
-        Mlp { layers }
+        let stack = stack_layout(nin, &layers);
+        Mlp { layers, stack }
+    }
+
+    /// The layers, input side first.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
     }
 
     /// The output nodes for one example.
@@ -274,9 +288,12 @@ impl Mlp {
     /// # Panics
     /// If `inputs` does not have one node per input of the first layer.
     pub fn forward(&self, inputs: &[Node]) -> Vec<Node> {
-        if let Some(stack) = self.consecutive_stack(inputs) {
+        if let (Some(stack), Some(first)) = (&self.stack, inputs.first())
+            && inputs.len() == self.inputs()
+            && are_consecutive(inputs)
+        {
             // the whole network in one tape access, handles only on the outputs
-            return dense_layers(&inputs[0], &stack);
+            return dense_layers(first, stack);
         }
         let Some((first, rest)) = self.layers.split_first() else {
             return inputs.to_vec();
@@ -286,39 +303,6 @@ impl Mlp {
             values = layer.forward(&values);
         }
         values
-    }
-
-    /// The layers as one stack for `dense_layers`, if the inputs are consecutive nodes, each
-    /// layer's parameters are consecutive (neuron after neuron) and each layer reads all the
-    /// outputs of the one before; `None` otherwise (then `forward` goes layer by layer).
-    fn consecutive_stack(&self, inputs: &[Node]) -> Option<Vec<DenseLayer<'_>>> {
-        let mut width = inputs.len();
-        if width == 0 || !are_consecutive(inputs) {
-            return None;
-        }
-        let mut stack = Vec::with_capacity(self.layers.len());
-        for layer in &self.layers {
-            let first = layer.neurons.first()?;
-            let first_parameter = first.weights.first().unwrap_or(&first.bias);
-            let step = first_parameter.index();
-            let laid_out = layer.neurons.iter().enumerate().all(|(k, n)| {
-                n.weights.len() == width
-                    && n.activation == first.activation
-                    && n.weights.first().unwrap_or(&n.bias).index() as usize
-                        == step as usize + k * (width + 1)
-            });
-            if !laid_out {
-                return None;
-            }
-            stack.push(DenseLayer {
-                first_parameter,
-                len: width,
-                count: layer.neurons.len(),
-                activation: first.activation,
-            });
-            width = layer.neurons.len();
-        }
-        (!stack.is_empty()).then_some(stack)
     }
 
     /// The outputs for plain numbers, without recording a graph (inference, like PyTorch's
@@ -377,6 +361,35 @@ impl Mlp {
             .and_then(|layer| layer.neurons.first())
             .map_or(Activation::Linear, |neuron| neuron.activation)
     }
+}
+
+/// The layers as one stack for `dense_layers`, if each layer's parameters are consecutive nodes
+/// (neuron after neuron, as `Layer::new` makes them) and each layer reads all the outputs of the
+/// one before; `None` otherwise (then `forward` goes layer by layer).
+fn stack_layout(nin: usize, layers: &[Layer]) -> Option<Vec<DenseLayer>> {
+    let mut width = nin;
+    let mut stack = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let first = layer.neurons.first()?;
+        let first_parameter = first.weights.first().unwrap_or(&first.bias).index();
+        let laid_out = layer.neurons.iter().enumerate().all(|(k, n)| {
+            n.weights.len() == width
+                && n.activation == first.activation
+                && n.weights.first().unwrap_or(&n.bias).index() as usize
+                    == first_parameter as usize + k * (width + 1)
+        });
+        if !laid_out {
+            return None;
+        }
+        stack.push(DenseLayer {
+            first_parameter,
+            len: width,
+            count: layer.neurons.len(),
+            activation: first.activation,
+        });
+        width = layer.neurons.len();
+    }
+    (!stack.is_empty()).then_some(stack)
 }
 
 /// One layer of a [`Predictor`]: row-major weights (`weights[k * inputs + j]`) and biases.

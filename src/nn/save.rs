@@ -65,11 +65,11 @@ impl SavedModel {
             widths: model.widths(),
             activation: model.hidden_activation(),
             weights: model
-                .layers
+                .layers()
                 .iter()
                 .map(|layer| {
                     layer
-                        .neurons
+                        .neurons()
                         .iter()
                         .map(|n| n.parameters().iter().map(Node::value).collect())
                         .collect()
@@ -107,15 +107,15 @@ impl SavedModel {
                 "one weight list per layer expected".into(),
             ));
         }
-        for (l, (layer, saved)) in model.layers.iter().zip(&self.weights).enumerate() {
-            if saved.len() != layer.neurons.len() {
+        for (l, (layer, saved)) in model.layers().iter().zip(&self.weights).enumerate() {
+            if saved.len() != layer.neurons().len() {
                 return Err(LoadError::Invalid(format!(
                     "layer {l}: {} neurons saved, {} expected",
                     saved.len(),
-                    layer.neurons.len()
+                    layer.neurons().len()
                 )));
             }
-            for (n, (neuron, values)) in layer.neurons.iter().zip(saved).enumerate() {
+            for (n, (neuron, values)) in layer.neurons().iter().zip(saved).enumerate() {
                 if values.len() != inputs + 1 {
                     return Err(LoadError::Invalid(format!(
                         "layer {l} neuron {n}: {} values saved, {} expected (weights then bias)",
@@ -127,7 +127,7 @@ impl SavedModel {
                     parameter.set_value(value);
                 }
             }
-            inputs = layer.neurons.len();
+            inputs = layer.neurons().len();
         }
         Ok(model)
     }

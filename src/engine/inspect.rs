@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::panic::Location;
 
+use super::backward::for_each_reachable;
 use super::node::Node;
 use super::ops::Op;
 use super::tape::{Idx, Tape, with_tape};
@@ -509,17 +510,11 @@ pub fn to_dot(out: &Node) -> String {
 /// into the neuron, and neurons that read the same inputs into one box per layer, so an MLP
 /// shows as inputs -> layers -> loss.
 pub fn to_dot_with(out: &Node, detail: Detail) -> String {
+    let mut reachable = BTreeSet::new();
+    for_each_reachable(out, |_, index| {
+        reachable.insert(index);
+    });
     with_tape(|tape| {
-        let from = out.index();
-        let mut reachable = BTreeSet::new();
-        let mut stack = vec![from];
-        while let Some(i) = stack.pop() {
-            if reachable.insert(i) {
-                tape.records[i as usize]
-                    .op
-                    .for_each_parent(&tape.operands, |p| stack.push(p));
-            }
-        }
         let summarise = match detail {
             Detail::Auto => reachable.len() > SUMMARY_THRESHOLD,
             Detail::Full => false,

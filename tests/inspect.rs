@@ -276,3 +276,29 @@ fn the_examples_show_each_tool() {
     let (declared, _) = parse_dot(&graph);
     assert_eq!(declared.len(), 10 + 5);
 }
+
+#[test]
+fn anomalies_inside_a_whole_network_forward_are_caught_at_their_neuron() {
+    // Mlp::forward records all its layers at once; detection must still see every node
+    let model = Mlp::new(2, &[3, 1], &mut StdRng::seed_from_u64(0));
+    let second = &model.layers()[0].neurons()[1];
+    second.weights()[0].set_value(1e300);
+    detect_anomalies(true);
+    let inputs = [Node::new(1e300), Node::new(1.0)];
+    let scores = model.forward(&inputs);
+    detect_anomalies(false);
+    assert!(!scores[0].value().is_finite());
+    let anomaly = take_anomaly().expect("an infinite value");
+    assert_eq!(anomaly.kind, AnomalyKind::Value);
+    assert_eq!(anomaly.op, "relu(linear)");
+    assert_eq!(anomaly.number, f64::INFINITY);
+    // the second neuron's parents: its weights and bias, then the inputs
+    let mut expected: Vec<f64> = second.weights().iter().map(Node::value).collect();
+    expected.push(second.bias().value());
+    expected.extend([1e300, 1.0]);
+    let mut seen = anomaly.inputs.clone();
+    seen.sort_by(f64::total_cmp);
+    expected.sort_by(f64::total_cmp);
+    assert_eq!(seen, expected);
+    assert!(anomaly.location.is_some());
+}

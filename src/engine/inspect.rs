@@ -68,6 +68,11 @@ impl Inspection {
         }
     }
 
+    /// True while anomaly detection watches every new node.
+    pub(crate) fn detecting(&self) -> bool {
+        self.detecting
+    }
+
     /// Called for each new node, with the place in user code that made it.
     #[inline] // once per node: the common case (detection off) must cost one test
     pub(crate) fn created(

@@ -7,7 +7,7 @@
 use super::node::Node;
 use std::panic::Location;
 
-use super::tape::{Idx, with_tape};
+use super::tape::{Idx, Record, Tape, with_tape};
 
 /// How a node was made: the operation and the indices of its parents on the tape.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -162,6 +162,11 @@ pub(crate) fn dot(bias: f64, weights: &[f64], inputs: &[f64]) -> f64 {
     total
 }
 
+/// A neuron's value: `activation(bias + weights . inputs)`.
+fn dense_value(activation: Activation, bias: f64, weights: &[f64], inputs: &[f64]) -> f64 {
+    activation.apply_value(dot(bias, weights, inputs))
+}
+
 /// What a local derivative can be computed in: `f64` for `backward`, `Node` for `grad`, whose
 /// derivatives are themselves part of a graph and can be differentiated again.
 pub(crate) trait Scalar: Clone {
@@ -300,8 +305,12 @@ impl Op {
                 activation,
             } => {
                 let (p, i, n) = (parameters as usize, inputs as usize, len as usize);
-                let (weights, inputs) = (&values[p..p + n], &values[i..i + n]);
-                activation.apply_value(dot(values[p + n], weights, inputs))
+                dense_value(
+                    activation,
+                    values[p + n],
+                    &values[p..p + n],
+                    &values[i..i + n],
+                )
             }
         }
     }
@@ -764,45 +773,75 @@ pub(crate) struct DenseLayer {
 /// them: an `Mlp` does).
 ///
 /// # Panics
-/// If a layer has more than `u32::MAX` inputs.
+/// If more than `u32::MAX` nodes would be alive on this thread.
 #[track_caller]
 pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer]) -> Vec<Node> {
     let location = Location::caller();
-    let mut input = first_input.index();
     let (first_output, outputs) = with_tape(|tape| {
-        let mut first_output = input;
+        let mut input = first_input.index();
         let mut outputs = 0;
         for (l, layer) in layers.iter().enumerate() {
-            let len = Idx::try_from(layer.len).unwrap_or_else(|_| {
-                panic!("scalargrad: a neuron with more than {} inputs", Idx::MAX)
-            });
-            let first_parameter = layer.first_parameter;
-            first_output = Idx::try_from(tape.len()).unwrap_or(Idx::MAX);
-            for k in 0..layer.count as Idx {
-                let op = Op::Dense {
-                    parameters: first_parameter + k * (len + 1),
-                    inputs: input,
-                    len,
-                    activation: layer.activation,
-                };
-                let value = op.value(&tape.values, &tape.operands);
-                let index = tape.push(op, value);
-                if l + 1 < layers.len() {
-                    tape.records[index as usize].handles = 0;
-                }
-                tape.inspection
-                    .created(index, location, &op, &tape.values, &tape.operands);
-            }
-            input = first_output;
+            let handles = if l + 1 < layers.len() { 0 } else { 1 };
+            input = record_layer(tape, input, layer, handles);
             outputs = layer.count;
+            if tape.inspection.detecting() {
+                for index in input..input + outputs as Idx {
+                    let op = tape.records[index as usize].op;
+                    tape.inspection
+                        .created(index, location, &op, &tape.values, &tape.operands);
+                }
+            }
         }
-        (first_output, outputs)
+        (input, outputs)
     });
     // each of the last layer's records was pushed with its one handle, owned from here on
     (first_output..)
         .take(outputs)
         .map(Node::from_index)
         .collect()
+}
+
+/// Appends one `Dense` node per neuron of `layer`, all reading the `layer.len` consecutive nodes
+/// from `input`, each with `handles` handles. Returns the index of the first new node.
+///
+/// The same records and values as pushing the neurons one by one with `Op::value`, made as
+/// whole slices: one capacity check per array per layer instead of per node.
+fn record_layer(tape: &mut Tape, input: Idx, layer: &DenseLayer, handles: u32) -> Idx {
+    let first = tape.len();
+    let end = first + layer.count;
+    let too_many = || {
+        panic!(
+            "scalargrad: more than {} nodes alive on one thread",
+            Idx::MAX
+        )
+    };
+    if end > Idx::MAX as usize {
+        too_many();
+    }
+    let len = Idx::try_from(layer.len).unwrap_or_else(|_| too_many());
+    let (input, width) = (input as usize, layer.len + 1);
+    let parameters = layer.first_parameter as usize;
+
+    // every neuron reads nodes below `first`, so the new values can be written beside them
+    tape.values.resize(end, 0.0);
+    let (below, new) = tape.values.split_at_mut(first);
+    let inputs = &below[input..input + layer.len];
+    let neurons = below[parameters..parameters + layer.count * width].chunks_exact(width);
+    for (value, neuron) in new.iter_mut().zip(neurons) {
+        let (weights, bias) = neuron.split_at(layer.len);
+        *value = dense_value(layer.activation, bias[0], weights, inputs);
+    }
+    tape.grads.resize(end, 0.0);
+    tape.records.extend((0..layer.count as Idx).map(|k| Record {
+        op: Op::Dense {
+            parameters: layer.first_parameter + k * (len + 1),
+            inputs: input as Idx,
+            len,
+            activation: layer.activation,
+        },
+        handles,
+    }));
+    first as Idx
 }
 
 #[cfg(test)]

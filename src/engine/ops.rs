@@ -128,8 +128,11 @@ pub(crate) fn weighted_sum(bias: f64, len: usize, product: impl Fn(usize) -> f64
         }
     }
     // bias first, then the lanes, then the remainder in order: with fewer than 4 terms this is
-    // exactly micrograd's `sum((w * x for ...), bias)`
-    let mut total = bias + ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
+    // exactly micrograd's `sum((w * x for ...), bias)`. Lanes 0 and 2 are added first (not 0
+    // and 1) so that in `dot` the pairs (0, 1) and (2, 3) stay in two vector registers: the
+    // other order made the compiler shuffle lanes on every step (35 instructions per 8 products
+    // instead of 20).
+    let mut total = bias + ((lanes[0] + lanes[2]) + (lanes[1] + lanes[3]));
     for k in full..len {
         total += product(k);
     }
@@ -155,7 +158,8 @@ pub(crate) fn dot(bias: f64, weights: &[f64], inputs: &[f64]) -> f64 {
             lanes[lane] += w[lane] * x[lane];
         }
     }
-    let mut total = bias + ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
+    // the order of `weighted_sum` (see there why lanes 0 and 2 go first)
+    let mut total = bias + ((lanes[0] + lanes[2]) + (lanes[1] + lanes[3]));
     for (w, x) in weight_rest.iter().zip(input_rest) {
         total += w * x;
     }

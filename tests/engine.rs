@@ -262,8 +262,9 @@ fn memory_of_a_dropped_graph_is_reused_then_released() {
     };
     let graph = build();
     let in_use = live_bytes() - baseline;
+    // one node per step (the constant lives in the op), 40 bytes each
     assert!(
-        in_use > 400_000 * 30,
+        in_use > 200_000 * 30,
         "the graph is on the heap: {in_use} bytes"
     );
     drop(graph);

@@ -42,6 +42,21 @@ fn op_table() -> Vec<OpRow> {
             points: POINTS,
         },
         OpRow {
+            name: "add_constant (a + 0.75, a - 0.75, 0.75 + b)",
+            op: |a, b| (a + 0.75) * (a - 0.75) * (0.75 + b),
+            exact: |a, b| {
+                let (p, m, q) = (a + 0.75, a - 0.75, 0.75 + b);
+                (p * m * q, (m + p) * q, p * m)
+            },
+            points: POINTS,
+        },
+        OpRow {
+            name: "mul_constant (a * -1.5, 2.5 * b)",
+            op: |a, b| engine::add(&(a * -1.5), &(2.5 * b)),
+            exact: |a, b| (a * -1.5 + 2.5 * b, -1.5, 2.5),
+            points: POINTS,
+        },
+        OpRow {
             name: "div",
             op: |a, b| a / b,
             exact: |a, b| (a / b, 1.0 / b, -a / (b * b)),

@@ -626,7 +626,7 @@ fn graph_dot(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> String 
             let _ = writeln!(
                 dot,
                 "  op{i} [label=\"{}\", shape=ellipse];",
-                escape(op.name())
+                escape(&op.label())
             );
             let _ = writeln!(dot, "  op{i} -> n{i};");
             op.for_each_parent(&tape.operands, |p| {

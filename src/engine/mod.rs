@@ -27,8 +27,8 @@ pub use node::Node;
 pub use ops::Activation;
 pub(crate) use ops::{DenseLayer, are_consecutive, dense, dense_layers, dot};
 pub use ops::{
-    add, cos, div, exp, linear, log, mul, neg, neuron, pow, pow_node, relu, sigmoid, sin, sub, sum,
-    tanh,
+    add, add_constant, cos, div, exp, linear, log, mul, mul_constant, neg, neuron, pow, pow_node,
+    relu, sigmoid, sin, sub, sum, tanh,
 };
 
 /// How many nodes this thread's tape holds (live ones and the dead ones below them).
@@ -36,8 +36,11 @@ pub use ops::{
 /// ```
 /// use scalargrad::{Node, engine::nodes_alive};
 /// let before = nodes_alive();
-/// let y = Node::new(2.0) * 3.0; // three nodes: 2, 3 and their product
+/// let y = Node::new(2.0) * Node::new(3.0); // three nodes: 2, 3 and their product
 /// assert_eq!(nodes_alive(), before + 3);
+/// drop(y);
+/// let y = Node::new(2.0) * 3.0; // two: the constant 3 lives in the product's op
+/// assert_eq!(nodes_alive(), before + 2);
 /// drop(y);
 /// assert_eq!(nodes_alive(), before);
 /// ```

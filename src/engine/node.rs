@@ -241,9 +241,13 @@ impl<'a> std::iter::Sum<&'a Node> for Node {
     }
 }
 
-/// Implements a binary operator for every mix of `Node`, `&Node` and `f64` (lifted to a leaf).
+/// Implements a binary operator for every mix of `Node`, `&Node` and `f64`: `$op` for two nodes,
+/// `$right(node, number)` and `$left(number, node)` when one side is a number.
 macro_rules! binary_operator {
-    ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:path) => {
+    (
+        $trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident,
+        $op:path, $right:path, $left:path
+    ) => {
         impl $trait<&Node> for &Node {
             type Output = Node;
             #[track_caller]
@@ -276,28 +280,28 @@ macro_rules! binary_operator {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: f64) -> Node {
-                $op(self, &Node::new(other))
+                $right(self, other)
             }
         }
         impl $trait<f64> for Node {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: f64) -> Node {
-                $op(&self, &Node::new(other))
+                $right(&self, other)
             }
         }
         impl $trait<&Node> for f64 {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: &Node) -> Node {
-                $op(&Node::new(self), other)
+                $left(self, other)
             }
         }
         impl $trait<Node> for f64 {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: Node) -> Node {
-                $op(&Node::new(self), &other)
+                $left(self, &other)
             }
         }
         impl<T> $assign_trait<T> for Node
@@ -312,10 +316,76 @@ macro_rules! binary_operator {
     };
 }
 
-binary_operator!(Add, add, AddAssign, add_assign, ops::add);
-binary_operator!(Sub, sub, SubAssign, sub_assign, ops::sub);
-binary_operator!(Mul, mul, MulAssign, mul_assign, ops::mul);
-binary_operator!(Div, div, DivAssign, div_assign, ops::div);
+// A number beside a node: `x + c`, `c + x`, `x - c`, `x * c` and `c * x` put the constant in the
+// op (one node; `c + x` is `x + c` and `x - c` is `x + (-c)` bit for bit in IEEE 754). `c - x`,
+// `x / c` and `c / x` lift the number to a leaf, as micrograd does (`x / c` is not `x * (1 / c)`
+// bit for bit).
+binary_operator!(
+    Add,
+    add,
+    AddAssign,
+    add_assign,
+    ops::add,
+    ops::add_constant,
+    constant_plus
+);
+binary_operator!(
+    Sub,
+    sub,
+    SubAssign,
+    sub_assign,
+    ops::sub,
+    minus_constant,
+    constant_minus
+);
+binary_operator!(
+    Mul,
+    mul,
+    MulAssign,
+    mul_assign,
+    ops::mul,
+    ops::mul_constant,
+    constant_times
+);
+binary_operator!(
+    Div,
+    div,
+    DivAssign,
+    div_assign,
+    ops::div,
+    over_constant,
+    constant_over
+);
+
+#[track_caller]
+fn constant_plus(c: f64, x: &Node) -> Node {
+    ops::add_constant(x, c)
+}
+
+#[track_caller]
+fn minus_constant(x: &Node, c: f64) -> Node {
+    ops::add_constant(x, -c)
+}
+
+#[track_caller]
+fn constant_minus(c: f64, x: &Node) -> Node {
+    ops::sub(&Node::new(c), x)
+}
+
+#[track_caller]
+fn constant_times(c: f64, x: &Node) -> Node {
+    ops::mul_constant(x, c)
+}
+
+#[track_caller]
+fn over_constant(x: &Node, c: f64) -> Node {
+    ops::div(x, &Node::new(c))
+}
+
+#[track_caller]
+fn constant_over(c: f64, x: &Node) -> Node {
+    ops::div(&Node::new(c), x)
+}
 
 impl Neg for &Node {
     type Output = Node;

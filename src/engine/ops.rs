@@ -20,6 +20,10 @@ pub(crate) enum Op {
     Sub(Idx, Idx),
     /// `a * b`
     Mul(Idx, Idx),
+    /// `a + c` for a constant `c` (`x + 3.0`: one node, not a lifted leaf and an addition)
+    AddConstant(Idx, f64),
+    /// `a * c` for a constant `c`
+    MulConstant(Idx, f64),
     /// `a / b`
     Div(Idx, Idx),
     /// `-a`
@@ -284,6 +288,8 @@ impl Op {
             Op::Add(a, b) => x(a) + x(b),
             Op::Sub(a, b) => x(a) - x(b),
             Op::Mul(a, b) => x(a) * x(b),
+            Op::AddConstant(a, c) => x(a) + c,
+            Op::MulConstant(a, c) => x(a) * c,
             Op::Div(a, b) => x(a) / x(b),
             Op::Neg(a) => -x(a),
             Op::Pow(a, n) => x(a).powf(n),
@@ -349,6 +355,10 @@ impl Op {
                 each(a, x(b));
                 each(b, x(a));
             }
+            // d(a+c)/da = 1
+            Op::AddConstant(a, _) => each(a, one()),
+            // d(ac)/da = c
+            Op::MulConstant(a, c) => each(a, S::constant(c)),
             // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b
             Op::Div(a, b) => {
                 each(a, one().over(&x(b)));
@@ -443,6 +453,8 @@ impl Op {
                 each(b);
             }
             Op::Neg(a)
+            | Op::AddConstant(a, _)
+            | Op::MulConstant(a, _)
             | Op::Pow(a, _)
             | Op::Exp(a)
             | Op::Log(a)
@@ -477,6 +489,15 @@ impl Op {
         }
     }
 
+    /// The name with a constant operand if there is one (`+ 1`, `* -0.5`), for graph pictures.
+    pub(crate) fn label(&self) -> String {
+        match *self {
+            Op::AddConstant(_, c) => format!("+ {c}"),
+            Op::MulConstant(_, c) => format!("* {c}"),
+            _ => self.name().to_string(),
+        }
+    }
+
     /// A short name for printing (`+`, `*`, `exp`, ...).
     pub(crate) fn name(&self) -> &'static str {
         match *self {
@@ -484,6 +505,8 @@ impl Op {
             Op::Add(..) => "+",
             Op::Sub(..) => "-",
             Op::Mul(..) => "*",
+            Op::AddConstant(..) => "+",
+            Op::MulConstant(..) => "*",
             Op::Div(..) => "/",
             Op::Neg(_) => "neg",
             Op::Pow(..) => "pow",
@@ -572,6 +595,36 @@ pub fn sub(a: &Node, b: &Node) -> Node {
 #[track_caller]
 pub fn mul(a: &Node, b: &Node) -> Node {
     apply(Op::Mul(a.index(), b.index()))
+}
+
+/// `a + c` for a constant `c`: one new node. This is what `x + 3.0` and `3.0 + x` make: the
+/// constant lives in the op instead of in a leaf of its own (a leaf nobody could read the gradient
+/// of), which halves the nodes of scalar arithmetic.
+///
+/// ```
+/// use scalargrad::{Node, engine::add_constant};
+/// let x = Node::new(2.0);
+/// let y = add_constant(&x, 3.0);
+/// y.backward();
+/// assert_eq!((y.value(), x.grad()), (5.0, 1.0));
+/// ```
+#[track_caller]
+pub fn add_constant(a: &Node, c: f64) -> Node {
+    apply(Op::AddConstant(a.index(), c))
+}
+
+/// `a * c` for a constant `c`: one new node (what `x * 3.0` and `3.0 * x` make).
+///
+/// ```
+/// use scalargrad::{Node, engine::mul_constant};
+/// let x = Node::new(2.0);
+/// let y = mul_constant(&x, -3.0);
+/// y.backward();
+/// assert_eq!((y.value(), x.grad()), (-6.0, -3.0));
+/// ```
+#[track_caller]
+pub fn mul_constant(a: &Node, c: f64) -> Node {
+    apply(Op::MulConstant(a.index(), c))
 }
 
 /// `a / b`: one new node. Division by zero follows IEEE 754 (`±inf` or NaN).

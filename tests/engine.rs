@@ -480,3 +480,52 @@ fn linear_node_matches_its_expansion() {
         .collect();
     assert_eq!(fused_grads, grads);
 }
+
+#[test]
+fn a_dense_neuron_has_the_same_gradients_through_every_path() {
+    // weights then bias, and inputs, are consecutive nodes: `neuron` makes one Dense node, whose
+    // weights and inputs the sweep handles as runs (slices for `backward`, edge by edge while
+    // contributions are recorded, and as nodes for `grad`)
+    let weights = [Node::new(0.5), Node::new(-0.25), Node::new(0.75)];
+    let bias = Node::new(0.1);
+    let inputs = [Node::new(1.5), Node::new(2.0), Node::new(-0.5)];
+    let y = engine::neuron(&weights, &inputs, &bias, engine::Activation::Tanh);
+    assert_eq!(y.op_name(), "tanh(linear)");
+    let z: f64 = 0.1 + 0.5 * 1.5 - 0.25 * 2.0 + 0.75 * -0.5;
+    let slope = 1.0 - z.tanh().powi(2);
+    let expected: Vec<f64> = [1.5, 2.0, -0.5, 1.0, 0.5, -0.25, 0.75]
+        .iter()
+        .map(|v| v * slope)
+        .collect();
+    let mut all: Vec<Node> = weights.to_vec();
+    all.push(bias.clone());
+    all.extend(inputs.iter().cloned());
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-15;
+
+    backward(&y);
+    let plain: Vec<f64> = all.iter().map(Node::grad).collect();
+    for node in &all {
+        node.zero_grad();
+    }
+    engine::record_contributions(true);
+    backward(&y);
+    engine::record_contributions(false);
+    let observed: Vec<f64> = all.iter().map(Node::grad).collect();
+    let as_nodes: Vec<f64> = grad(&y, &all).iter().map(Node::value).collect();
+    for (k, &e) in expected.iter().enumerate() {
+        assert!(close(plain[k], e), "parent {k}: {} vs {e}", plain[k]);
+        assert_eq!(observed[k].to_bits(), plain[k].to_bits(), "parent {k}");
+        assert!(close(as_nodes[k], e), "parent {k}: {} vs {e}", as_nodes[k]);
+    }
+
+    // and the derivative nodes differentiate again: d/dx0 (dy/dw0) = s + x0 * (-2 t s) * w0
+    let dy_dw0 = grad(&y, &weights[..1]).remove(0);
+    let second = grad(&dy_dw0, &inputs[..1]).remove(0);
+    let t = z.tanh();
+    let exact = slope + 1.5 * (-2.0 * t * slope) * 0.5;
+    assert!(
+        (second.value() - exact).abs() <= 1e-14,
+        "{}",
+        second.value()
+    );
+}

@@ -6,15 +6,44 @@
 
 use super::inspect::{Edge, Inspection};
 use super::node::Node;
-use super::ops::{Op, Scalar};
+use super::ops::{Derivative, Op, Scalar};
 use super::tape::{Idx, Record, with_tape};
 
+/// The chain rule, and the only place it is stated:
+/// d(out)/d(parent) += d(node)/d(parent) * d(out)/d(node), where this returns the product.
+fn chain<S: Scalar>(local: &S, upstream: &S) -> S {
+    local.times(upstream)
+}
+
 /// Where the sweep keeps d(out)/d(node) for every node it reaches.
-trait Adjoints<S> {
+trait Adjoints<S: Scalar> {
     /// d(out)/d(node `index`), or `None` if `index` is not reachable from the output.
     fn upstream(&self, index: Idx) -> Option<S>;
     /// Adds `contribution` to d(out)/d(node `parent`).
     fn accumulate(&mut self, parent: Idx, contribution: S);
+
+    /// Passes d(out)/d(node `consumer`) = `upstream` on to one `parent` whose local derivative
+    /// is `local`.
+    fn edge(&mut self, consumer: Idx, parent: Idx, local: S, upstream: &S) {
+        let contribution = chain(&local, upstream);
+        self.observe(consumer, parent, &local, upstream, &contribution);
+        self.accumulate(parent, contribution);
+    }
+
+    /// The same for the parents `first + k`, k in 0..len, whose local derivatives are
+    /// `x(source + k) * factor` (see `Op::local_derivatives`).
+    #[allow(clippy::too_many_arguments)] // the fields of a run, and the sweep's state
+    fn run(
+        &mut self,
+        consumer: Idx,
+        run: (Idx, Idx, Idx),
+        factor: &S,
+        upstream: &S,
+        x: &impl Fn(Idx) -> S,
+    ) {
+        edge_by_edge(self, consumer, run, factor, upstream, x);
+    }
+
     /// Sees each edge as it is applied (for explanations and anomaly detection).
     fn observe(
         &mut self,
@@ -44,19 +73,45 @@ fn reverse_sweep<S: Scalar>(
         let Some(upstream) = adjoints.upstream(index) else {
             continue;
         };
-        op.local_derivatives(&x, &x(index), operands, |parent, local| {
-            // The chain rule, and the only place it is applied:
-            // d(out)/d(parent) += d(node)/d(parent) * d(out)/d(node)
-            let contribution = local.times(&upstream);
-            adjoints.observe(index, parent, &local, &upstream, &contribution);
-            adjoints.accumulate(parent, contribution);
-        });
+        // The callback is inlined at each place an op reports a derivative, where its kind is
+        // known: out of line, every edge of the 1,000,000-node chain paid a call (45% more
+        // instructions).
+        op.local_derivatives(
+            &x,
+            &x(index),
+            operands,
+            #[inline(always)]
+            |derivative| match derivative {
+                Derivative::Edge(parent, local) => adjoints.edge(index, parent, local, &upstream),
+                Derivative::Run {
+                    first,
+                    source,
+                    len,
+                    factor,
+                } => adjoints.run(index, (first, source, len), &factor, &upstream, &x),
+            },
+        );
+    }
+}
+
+/// `Adjoints::run` as one `edge` per parent.
+fn edge_by_edge<S: Scalar>(
+    adjoints: &mut (impl Adjoints<S> + ?Sized),
+    consumer: Idx,
+    (first, source, len): (Idx, Idx, Idx),
+    factor: &S,
+    upstream: &S,
+    x: &impl Fn(Idx) -> S,
+) {
+    for k in 0..len {
+        adjoints.edge(consumer, first + k, x(source + k).times(factor), upstream);
     }
 }
 
 /// Gradients as numbers, written straight into the tape's `grads`.
 struct NumberAdjoints<'a> {
     grads: &'a mut [f64],
+    values: &'a [f64],
     /// Set while contributions are recorded or anomalies detected.
     inspection: Option<(&'a mut Inspection, &'a [Record], &'a [f64])>,
 }
@@ -72,6 +127,26 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
 
     fn accumulate(&mut self, parent: Idx, contribution: f64) {
         self.grads[parent as usize] += contribution;
+    }
+
+    fn run(
+        &mut self,
+        consumer: Idx,
+        run: (Idx, Idx, Idx),
+        factor: &f64,
+        upstream: &f64,
+        x: &impl Fn(Idx) -> f64,
+    ) {
+        if self.inspection.is_some() {
+            // every edge is seen on its own
+            return edge_by_edge(self, consumer, run, factor, upstream, x);
+        }
+        // the same arithmetic as `edge`, over slices: the compiler vectorises it
+        let (first, source, len) = (run.0 as usize, run.1 as usize, run.2 as usize);
+        let parents = &mut self.grads[first..first + len];
+        for (gradient, value) in parents.iter_mut().zip(&self.values[source..source + len]) {
+            *gradient += chain(&(value * factor), upstream);
+        }
     }
 
     fn observe(
@@ -128,6 +203,7 @@ pub fn backward(out: &Node) {
         let observing = tape.inspection.observing();
         let mut adjoints = NumberAdjoints {
             grads: &mut tape.grads,
+            values,
             inspection: observing.then_some((&mut tape.inspection, &tape.records[..], &values[..])),
         };
         adjoints.accumulate(from, 1.0);

@@ -179,6 +179,21 @@ fn dense_value(activation: Activation, bias: f64, weights: &[f64], inputs: &[f64
     activation.apply_value(dot(bias, weights, inputs))
 }
 
+/// A local derivative, as an op reports it to the backward sweep (which applies the chain rule).
+pub(crate) enum Derivative<S> {
+    /// d(out)/d(parent) = `local`, as `Edge(parent, local)`.
+    Edge(Idx, S),
+    /// d(out)/d(first + k) = x(source + k) * `factor` for k in 0..len: a run of consecutive
+    /// parents whose derivatives are consecutive values times one factor (a `Dense` node's
+    /// weights, and its inputs), which the sweep can treat as slices (vector instructions).
+    Run {
+        first: Idx,
+        source: Idx,
+        len: Idx,
+        factor: S,
+    },
+}
+
 /// What a local derivative can be computed in: `f64` for `backward`, `Node` for `grad`, whose
 /// derivatives are themselves part of a graph and can be differentiated again.
 pub(crate) trait Scalar: Clone {
@@ -329,8 +344,8 @@ impl Op {
         }
     }
 
-    /// Calls `each(parent, d(out)/d(parent))` for every parent, given the parents' values `x(i)`
-    /// and this node's value `out`. A parent used twice (`x * x`) is reported twice.
+    /// Calls `each` with d(out)/d(parent) for every parent, given the parents' values `x(i)` and
+    /// this node's value `out`. A parent used twice (`x * x`) is reported twice.
     // Inlined into the backward sweep, so `each` (the chain rule) is compiled into every arm
     // instead of being called through a closure per edge.
     #[inline(always)]
@@ -339,37 +354,38 @@ impl Op {
         x: impl Fn(Idx) -> S,
         out: &S,
         operands: &[Idx],
-        mut each: impl FnMut(Idx, S),
+        mut each: impl FnMut(Derivative<S>),
     ) {
+        use Derivative::{Edge, Run};
         let one = || S::constant(1.0);
         match *self {
             Op::Leaf => {}
             // d(a+b)/da = 1, d(a+b)/db = 1
             Op::Add(a, b) => {
-                each(a, one());
-                each(b, one());
+                each(Edge(a, one()));
+                each(Edge(b, one()));
             }
             // d(a-b)/da = 1, d(a-b)/db = -1
             Op::Sub(a, b) => {
-                each(a, one());
-                each(b, S::constant(-1.0));
+                each(Edge(a, one()));
+                each(Edge(b, S::constant(-1.0)));
             }
             // d(ab)/da = b, d(ab)/db = a
             Op::Mul(a, b) => {
-                each(a, x(b));
-                each(b, x(a));
+                each(Edge(a, x(b)));
+                each(Edge(b, x(a)));
             }
             // d(a+c)/da = 1
-            Op::AddConstant(a, _) => each(a, one()),
+            Op::AddConstant(a, _) => each(Edge(a, one())),
             // d(ac)/da = c
-            Op::MulConstant(a, c) => each(a, S::constant(c)),
+            Op::MulConstant(a, c) => each(Edge(a, S::constant(c))),
             // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b
             Op::Div(a, b) => {
-                each(a, one().over(&x(b)));
-                each(b, S::constant(-1.0).times(out).over(&x(b)));
+                each(Edge(a, one().over(&x(b))));
+                each(Edge(b, S::constant(-1.0).times(out).over(&x(b))));
             }
             // d(-a)/da = -1
-            Op::Neg(a) => each(a, S::constant(-1.0)),
+            Op::Neg(a) => each(Edge(a, S::constant(-1.0))),
             // d(a^n)/da = n a^(n-1); for n = 0 the function is constant, so 0 (not 0 * 0^-1 = NaN)
             Op::Pow(a, n) => {
                 let local = if n == 0.0 {
@@ -377,7 +393,7 @@ impl Op {
                 } else {
                     S::constant(n).times(&x(a).power(n - 1.0))
                 };
-                each(a, local);
+                each(Edge(a, local));
             }
             // d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a; at a = 0 with b >= 0 the second is 0
             // (the limit), not 0 * -inf = NaN.
@@ -393,41 +409,47 @@ impl Op {
                 } else {
                     out.times(&base.ln())
                 };
-                each(a, d_base);
-                each(b, d_exponent);
+                each(Edge(a, d_base));
+                each(Edge(b, d_exponent));
             }
             // d(e^a)/da = e^a, which is the output itself
-            Op::Exp(a) => each(a, out.clone()),
+            Op::Exp(a) => each(Edge(a, out.clone())),
             // d(ln a)/da = 1/a
-            Op::Log(a) => each(a, one().over(&x(a))),
+            Op::Log(a) => each(Edge(a, one().over(&x(a)))),
             // d(sin a)/da = cos a
-            Op::Sin(a) => each(a, x(a).cosine()),
+            Op::Sin(a) => each(Edge(a, x(a).cosine())),
             // d(cos a)/da = -sin a
-            Op::Cos(a) => each(a, S::constant(-1.0).times(&x(a).sine())),
+            Op::Cos(a) => each(Edge(a, S::constant(-1.0).times(&x(a).sine()))),
             // d(tanh a)/da = 1 - tanh^2 a, from the output
-            Op::Tanh(a) => each(a, one().plus(&S::constant(-1.0).times(&out.times(out)))),
+            Op::Tanh(a) => each(Edge(
+                a,
+                one().plus(&S::constant(-1.0).times(&out.times(out))),
+            )),
             // d(relu a)/da = 1 where a > 0, else 0 (0 at the kink, as PyTorch): nothing to pass on
             Op::Relu(a) => {
                 if let Some(slope) = Activation::Relu.slope(out) {
-                    each(a, slope);
+                    each(Edge(a, slope));
                 }
             }
             // d(sigmoid a)/da = s (1 - s), from the output s
-            Op::Sigmoid(a) => each(a, out.times(&one().plus(&S::constant(-1.0).times(out)))),
+            Op::Sigmoid(a) => each(Edge(
+                a,
+                out.times(&one().plus(&S::constant(-1.0).times(out))),
+            )),
             // d(sum)/d(each term) = 1
             Op::Sum { start, len } => {
                 for &p in operands_of(operands, start, len) {
-                    each(p, one());
+                    each(Edge(p, one()));
                 }
             }
             // d/d(weight_k) = input_k, d/d(input_k) = weight_k, d/d(bias) = 1
             Op::Linear { start, len } => {
                 let (weights, inputs, bias) = linear_parts(operands, start, len);
                 for (&w, &i) in weights.iter().zip(inputs) {
-                    each(w, x(i));
-                    each(i, x(w));
+                    each(Edge(w, x(i)));
+                    each(Edge(i, x(w)));
                 }
-                each(bias, one());
+                each(Edge(bias, one()));
             }
             // d/d(weight_k) = input_k * a', d/d(input_k) = weight_k * a', d/d(bias) = a', where a'
             // is the activation's slope (none at all for a ReLU that is off)
@@ -438,11 +460,19 @@ impl Op {
                 activation,
             } => {
                 if let Some(slope) = activation.slope(out) {
-                    for k in 0..len {
-                        each(parameters + k, x(inputs + k).times(&slope));
-                        each(inputs + k, x(parameters + k).times(&slope));
-                    }
-                    each(parameters + len, slope);
+                    each(Run {
+                        first: parameters,
+                        source: inputs,
+                        len,
+                        factor: slope.clone(),
+                    });
+                    each(Run {
+                        first: inputs,
+                        source: parameters,
+                        len,
+                        factor: slope.clone(),
+                    });
+                    each(Edge(parameters + len, slope));
                 }
             }
         }
@@ -863,8 +893,8 @@ pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer]) -> Vec<Nod
             let inputs = &below[input..input + layer.len];
             let width = layer.len + 1;
             let first_parameter = layer.first_parameter as usize;
-            let neurons = below[first_parameter..first_parameter + layer.count * width]
-                .chunks_exact(width);
+            let neurons =
+                below[first_parameter..first_parameter + layer.count * width].chunks_exact(width);
             for (value, neuron) in above[..layer.count].iter_mut().zip(neurons) {
                 let (weights, bias) = neuron.split_at(layer.len);
                 *value = dense_value(layer.activation, bias[0], weights, inputs);

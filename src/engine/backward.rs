@@ -66,13 +66,15 @@ fn reverse_sweep<S: Scalar>(
     adjoints: &mut impl Adjoints<S>,
 ) {
     for index in (0..=from).rev() {
+        // the gradient first: in a network most nodes an example's loss does not reach are
+        // skipped on it alone, without reading their op
+        let Some(upstream) = adjoints.upstream(index) else {
+            continue;
+        };
         let op = &records[index as usize].op;
         if matches!(op, Op::Leaf) {
             continue;
         }
-        let Some(upstream) = adjoints.upstream(index) else {
-            continue;
-        };
         // The callback is inlined at each place an op reports a derivative, where its kind is
         // known: out of line, every edge of the 1,000,000-node chain paid a call (45% more
         // instructions).

@@ -134,11 +134,10 @@ impl Tape {
     /// handle. Records below a live one stay, since it may use them as parents.
     #[cold]
     fn pop_dead(&mut self, newest: usize) {
-        let mut new_len = newest;
-        while new_len > 0 && self.records[new_len - 1].handles == 0 {
-            new_len -= 1;
-        }
-        self.truncate(new_len);
+        let live_below = self.records[..newest]
+            .iter()
+            .rposition(|record| record.handles != 0);
+        self.truncate(live_below.map_or(0, |live| live + 1));
     }
 
     fn truncate(&mut self, len: usize) {

@@ -174,7 +174,7 @@ pub fn objective(config: &TrainConfig, model: &Mlp, scores: &[Node], labels: &[f
     if config.l2 == 0.0 {
         return data_loss;
     }
-    data_loss + loss::l2(&model.parameters(), config.l2)
+    data_loss + loss::l2(model.parameter_nodes(), config.l2)
 }
 
 /// What `batch_gradient` measured.
@@ -221,12 +221,12 @@ pub fn batch_gradient(
             nodes,
         };
     };
-    let parameters = model.parameters();
+    let parameters = model.parameter_nodes();
     let architecture = Arc::new(Architecture {
         inputs: model.inputs(),
         widths: model.widths(),
         activation: model.hidden_activation(),
-        weights: values(&parameters),
+        weights: values(parameters),
         loss: config.loss,
         whole: batch.len(),
     });
@@ -270,7 +270,7 @@ pub fn batch_gradient(
     let weight = labels.len() as f64 / batch.len() as f64;
     let mut total = config.loss.mean(&own_scores, &labels) * weight;
     if config.l2 != 0.0 {
-        total += loss::l2(&parameters, config.l2);
+        total += loss::l2(parameters, config.l2);
     }
     let mut nodes = nodes_alive() - before;
     model.zero_grad();
@@ -297,7 +297,7 @@ pub fn batch_gradient(
             all_scores[result.share + j * count] = score;
         }
         nodes += result.nodes;
-        add_grads(&parameters, &result.grads);
+        add_grads(parameters, &result.grads);
     }
     BatchGradient {
         loss,
@@ -397,8 +397,8 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
             copy = Some(model);
         }
         let Some(model) = copy.as_ref() else { continue };
-        let parameters = model.parameters();
-        set_values(&parameters, &architecture.weights);
+        let parameters = model.parameter_nodes();
+        set_values(parameters, &architecture.weights);
         let before = nodes_alive();
         let scores = scores(model, &job.points);
         // this share's part of the batch mean
@@ -411,7 +411,7 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
             share: job.share,
             loss: partial.value(),
             scores: values(&scores),
-            grads: grads(&parameters),
+            grads: grads(parameters),
             nodes,
         };
         if results.send(result).is_err() {
@@ -457,10 +457,9 @@ pub fn evaluate(config: &TrainConfig, model: &Mlp, data: &Dataset) -> (f64, f64)
         .iter()
         .map(|p| predictor.predict(p)[0])
         .collect();
-    let penalty: f64 = model
-        .parameters()
+    let penalty: f64 = values(model.parameter_nodes())
         .iter()
-        .map(|p| p.value() * p.value())
+        .map(|p| p * p)
         .sum::<f64>();
     let loss = loss::mean_value(config.loss, &scores, &data.labels) + config.l2 * penalty;
     (loss, loss::accuracy(&scores, &data.labels))

@@ -239,6 +239,9 @@ pub struct Mlp {
     layers: Vec<Layer>,
     /// The layers as one stack for `dense_layers`: worked out once, when the model is made.
     stack: Option<Vec<DenseLayer>>,
+    /// Every parameter, in `parameters()` order: handed out as a slice, so a training step need
+    /// not clone (and drop) a handle per parameter.
+    parameters: Vec<Node>,
 }
 
 impl Mlp {
@@ -275,7 +278,26 @@ impl Mlp {
             inputs = outputs;
         }
         let stack = stack_layout(nin, &layers);
-        Mlp { layers, stack }
+        let parameters = layers.iter().flat_map(Module::parameters).collect();
+        Mlp {
+            layers,
+            stack,
+            parameters,
+        }
+    }
+
+    /// Every parameter (layer by layer, neuron by neuron, weights then bias), as `parameters()`
+    /// returns them, but borrowed: no handle is cloned.
+    ///
+    /// ```
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// use scalargrad::nn::{Mlp, Module};
+    /// let model = Mlp::new(2, &[3, 1], &mut StdRng::seed_from_u64(0));
+    /// assert_eq!(model.parameter_nodes().len(), 13);
+    /// assert_eq!(model.parameter_nodes()[12].value(), model.parameters()[12].value());
+    /// ```
+    pub fn parameter_nodes(&self) -> &[Node] {
+        &self.parameters
     }
 
     /// The layers, input side first.
@@ -441,11 +463,11 @@ impl Predictor {
 
 impl Module for Mlp {
     fn parameters(&self) -> Vec<Node> {
-        self.layers.iter().flat_map(Module::parameters).collect()
+        self.parameters.clone()
     }
 
     fn zero_grad(&self) {
-        self.layers.iter().for_each(Module::zero_grad);
+        zero_grads(&self.parameters);
     }
 }
 

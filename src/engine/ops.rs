@@ -575,12 +575,17 @@ fn linear_parts(operands: &[Idx], start: Idx, len: Idx) -> (&[Idx], &[Idx], Idx)
     (weights, &rest[..len as usize], rest[len as usize])
 }
 
-/// Records `op` on the tape with its forward value and returns the new node.
-#[inline(always)] // lets `Op::value` be resolved at compile time (see there)
+/// Records the op `make()` on the tape with its forward value and returns the new node.
+///
+/// The op comes from a closure so that each op's constructor (`add`, `exp`, ...) has a closure
+/// type of its own, hence its own copy of the code below, in which `Op::value` is resolved at
+/// compile time (an `Op` passed by value was one shared copy with a jump per node: 7% of a chain).
+#[inline(always)]
 #[track_caller] // anomaly reports name the line of user code that made the node
-fn apply(op: Op) -> Node {
+fn apply(make: impl FnOnce() -> Op) -> Node {
     let location = Location::caller();
     Node::from_index(with_tape(|tape| {
+        let op = make();
         let value = op.value(&tape.values, &tape.operands);
         let index = tape.push(op, value);
         tape.inspection
@@ -616,19 +621,19 @@ fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Id
 /// ```
 #[track_caller]
 pub fn add(a: &Node, b: &Node) -> Node {
-    apply(Op::Add(a.index(), b.index()))
+    apply(|| Op::Add(a.index(), b.index()))
 }
 
 /// `a - b`: one new node (not `a + (-b)`, which would take two).
 #[track_caller]
 pub fn sub(a: &Node, b: &Node) -> Node {
-    apply(Op::Sub(a.index(), b.index()))
+    apply(|| Op::Sub(a.index(), b.index()))
 }
 
 /// `a * b`: one new node.
 #[track_caller]
 pub fn mul(a: &Node, b: &Node) -> Node {
-    apply(Op::Mul(a.index(), b.index()))
+    apply(|| Op::Mul(a.index(), b.index()))
 }
 
 /// `a + c` for a constant `c`: one new node. This is what `x + 3.0` and `3.0 + x` make: the
@@ -644,7 +649,7 @@ pub fn mul(a: &Node, b: &Node) -> Node {
 /// ```
 #[track_caller]
 pub fn add_constant(a: &Node, c: f64) -> Node {
-    apply(Op::AddConstant(a.index(), c))
+    apply(|| Op::AddConstant(a.index(), c))
 }
 
 /// `a * c` for a constant `c`: one new node (what `x * 3.0` and `3.0 * x` make).
@@ -658,75 +663,75 @@ pub fn add_constant(a: &Node, c: f64) -> Node {
 /// ```
 #[track_caller]
 pub fn mul_constant(a: &Node, c: f64) -> Node {
-    apply(Op::MulConstant(a.index(), c))
+    apply(|| Op::MulConstant(a.index(), c))
 }
 
 /// `a / b`: one new node. Division by zero follows IEEE 754 (`±inf` or NaN).
 #[track_caller]
 pub fn div(a: &Node, b: &Node) -> Node {
-    apply(Op::Div(a.index(), b.index()))
+    apply(|| Op::Div(a.index(), b.index()))
 }
 
 /// `-a`: one new node.
 #[track_caller]
 pub fn neg(a: &Node) -> Node {
-    apply(Op::Neg(a.index()))
+    apply(|| Op::Neg(a.index()))
 }
 
 /// `a ^ n` for a constant exponent. Follows IEEE 754: `0.0 ^ -1.0` is `inf`, a negative base
 /// with a fractional exponent is NaN. The derivative of `a ^ 0` is 0 everywhere.
 #[track_caller]
 pub fn pow(a: &Node, n: f64) -> Node {
-    apply(Op::Pow(a.index(), n))
+    apply(|| Op::Pow(a.index(), n))
 }
 
 /// `a ^ b` where the exponent is a node too, so it gets a gradient (`a^b ln a`).
 #[track_caller]
 pub fn pow_node(a: &Node, b: &Node) -> Node {
-    apply(Op::PowNode(a.index(), b.index()))
+    apply(|| Op::PowNode(a.index(), b.index()))
 }
 
 /// `e ^ a`.
 #[track_caller]
 pub fn exp(a: &Node) -> Node {
-    apply(Op::Exp(a.index()))
+    apply(|| Op::Exp(a.index()))
 }
 
 /// Natural logarithm. Follows IEEE 754: `log(0)` is `-inf`, the log of a negative number is NaN
 /// (and so is its gradient's use downstream).
 #[track_caller]
 pub fn log(a: &Node) -> Node {
-    apply(Op::Log(a.index()))
+    apply(|| Op::Log(a.index()))
 }
 
 /// `sin a`.
 #[track_caller]
 pub fn sin(a: &Node) -> Node {
-    apply(Op::Sin(a.index()))
+    apply(|| Op::Sin(a.index()))
 }
 
 /// `cos a`.
 #[track_caller]
 pub fn cos(a: &Node) -> Node {
-    apply(Op::Cos(a.index()))
+    apply(|| Op::Cos(a.index()))
 }
 
 /// `tanh a`; finite for every finite input (no overflow at |a| = 1000).
 #[track_caller]
 pub fn tanh(a: &Node) -> Node {
-    apply(Op::Tanh(a.index()))
+    apply(|| Op::Tanh(a.index()))
 }
 
 /// `max(a, 0)`; its derivative at exactly 0 is 0.
 #[track_caller]
 pub fn relu(a: &Node) -> Node {
-    apply(Op::Relu(a.index()))
+    apply(|| Op::Relu(a.index()))
 }
 
 /// `1 / (1 + e^-a)`, computed without overflow for large |a|.
 #[track_caller]
 pub fn sigmoid(a: &Node) -> Node {
-    apply(Op::Sigmoid(a.index()))
+    apply(|| Op::Sigmoid(a.index()))
 }
 
 /// The sum of `terms` as one n-ary node (not a chain of additions). The sum of no terms is 0.
@@ -837,7 +842,7 @@ pub(crate) fn dense(
 ) -> Node {
     let len = Idx::try_from(len)
         .unwrap_or_else(|_| panic!("scalargrad: a neuron with more than {} inputs", Idx::MAX));
-    apply(Op::Dense {
+    apply(|| Op::Dense {
         parameters: first_parameter.index(),
         inputs: first_input.index(),
         len,

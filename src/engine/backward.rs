@@ -7,7 +7,7 @@
 use super::inspect::{Edge, Inspection};
 use super::node::Node;
 use super::ops::{Derivative, Op, Scalar};
-use super::tape::{Idx, Record, with_tape};
+use super::tape::{Idx, with_tape};
 
 /// The chain rule, and the only place it is stated:
 /// d(out)/d(parent) += d(node)/d(parent) * d(out)/d(node), where this returns the product.
@@ -59,7 +59,7 @@ trait Adjoints<S: Scalar> {
 /// Visits every node from `from` down to 0 and passes each reachable node's gradient on to its
 /// parents. `x(i)` gives node `i`'s value in `S`.
 fn reverse_sweep<S: Scalar>(
-    records: &[Record],
+    ops: &[Op],
     operands: &[Idx],
     from: Idx,
     x: impl Fn(Idx) -> S,
@@ -71,7 +71,7 @@ fn reverse_sweep<S: Scalar>(
         let Some(upstream) = adjoints.upstream(index) else {
             continue;
         };
-        let op = &records[index as usize].op;
+        let op = &ops[index as usize];
         if matches!(op, Op::Leaf) {
             continue;
         }
@@ -115,7 +115,7 @@ struct NumberAdjoints<'a> {
     grads: &'a mut [f64],
     values: &'a [f64],
     /// Set while contributions are recorded or anomalies detected.
-    inspection: Option<(&'a mut Inspection, &'a [Record], &'a [f64])>,
+    inspection: Option<(&'a mut Inspection, &'a [Op], &'a [f64])>,
 }
 
 impl Adjoints<f64> for NumberAdjoints<'_> {
@@ -159,7 +159,7 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         upstream: &f64,
         contribution: &f64,
     ) {
-        if let Some((inspection, records, values)) = &mut self.inspection {
+        if let Some((inspection, ops, values)) = &mut self.inspection {
             let edge = Edge {
                 consumer,
                 target: parent,
@@ -167,7 +167,7 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
                 upstream: *upstream,
                 product: *contribution,
             };
-            inspection.observe(records, values, edge);
+            inspection.observe(ops, values, edge);
         }
     }
 }
@@ -195,7 +195,7 @@ pub fn backward(out: &Node) {
         let end = from as usize + 1;
         // Non-leaf gradients left by an earlier pass are reset; those made since are already 0.
         for index in 0..tape.dirty_end.min(end) {
-            if tape.records[index].op != Op::Leaf {
+            if tape.ops[index] != Op::Leaf {
                 tape.grads[index] = 0.0;
             }
         }
@@ -206,11 +206,11 @@ pub fn backward(out: &Node) {
         let mut adjoints = NumberAdjoints {
             grads: &mut tape.grads,
             values,
-            inspection: observing.then_some((&mut tape.inspection, &tape.records[..], &values[..])),
+            inspection: observing.then_some((&mut tape.inspection, &tape.ops[..], &values[..])),
         };
         adjoints.accumulate(from, 1.0);
         reverse_sweep(
-            &tape.records,
+            &tape.ops,
             &tape.operands,
             from,
             |i| values[i as usize],
@@ -229,8 +229,7 @@ pub(crate) fn for_each_reachable(out: &Node, mut visit: impl FnMut(&mut super::t
             if !reached[index as usize] {
                 continue;
             }
-            tape.records[index as usize]
-                .op
+            tape.ops[index as usize]
                 .for_each_parent(&tape.operands, |p| reached[p as usize] = true);
             visit(tape, index);
         }
@@ -292,17 +291,13 @@ pub fn grad(of: &Node, wrt: &[Node]) -> Vec<Node> {
     let from = of.index();
     // A copy of the graph's structure, so the sweep can add derivative nodes to the tape while
     // it reads the records below `of` (which stay alive: `of` is).
-    let (records, operands) = with_tape(|tape| {
-        (
-            tape.records[..=from as usize].to_vec(),
-            tape.operands.clone(),
-        )
-    });
+    let (ops, operands) =
+        with_tape(|tape| (tape.ops[..=from as usize].to_vec(), tape.operands.clone()));
     let mut adjoints = NodeAdjoints {
         adjoints: vec![None; from as usize + 1],
     };
     adjoints.accumulate(from, Node::new(1.0));
-    reverse_sweep(&records, &operands, from, Node::handle, &mut adjoints);
+    reverse_sweep(&ops, &operands, from, Node::handle, &mut adjoints);
     wrt.iter()
         .map(|node| {
             adjoints

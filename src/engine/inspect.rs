@@ -118,9 +118,9 @@ impl Inspection {
     /// Called by backward for each edge while observing: `local * upstream` was added to
     /// `target`'s gradient on behalf of `consumer`.
     #[cold]
-    pub(crate) fn observe(&mut self, records: &[super::tape::Record], values: &[f64], edge: Edge) {
+    pub(crate) fn observe(&mut self, ops: &[Op], values: &[f64], edge: Edge) {
         if self.recording {
-            let consumer_op = records[edge.consumer as usize].op.name();
+            let consumer_op = ops[edge.consumer as usize].name();
             self.contributions.push(Contribution {
                 pass: self.passes,
                 target: edge.target,
@@ -139,7 +139,7 @@ impl Inspection {
             && !edge.product.is_finite()
             && edge.upstream.is_finite()
         {
-            let op = &records[edge.target as usize].op;
+            let op = &ops[edge.target as usize];
             self.anomaly = Some(Anomaly {
                 kind: AnomalyKind::Gradient,
                 node: edge.target,
@@ -149,7 +149,7 @@ impl Inspection {
                 number: edge.product,
                 inputs: vec![values[edge.target as usize]],
                 via: Some(Via {
-                    op: records[edge.consumer as usize].op.name(),
+                    op: ops[edge.consumer as usize].name(),
                     location: self.locations.get(&edge.consumer).copied(),
                     local: edge.local,
                     upstream: edge.upstream,
@@ -191,7 +191,7 @@ pub(crate) fn label_of(index: Idx) -> Option<String> {
 fn describe(tape: &Tape, index: Idx) -> String {
     match tape.inspection.labels.get(&index) {
         Some(label) => format!("{label:?}"),
-        None => format!("#{index} ({})", tape.records[index as usize].op.name()),
+        None => format!("#{index} ({})", tape.ops[index as usize].name()),
     }
 }
 
@@ -265,7 +265,7 @@ pub struct Explanation {
 pub fn explain(node: &Node) -> Explanation {
     with_tape(|tape| {
         let index = node.index();
-        let is_leaf = tape.records[index as usize].op == Op::Leaf;
+        let is_leaf = tape.ops[index as usize] == Op::Leaf;
         let inspection = &tape.inspection;
         let mine = inspection
             .contributions
@@ -554,7 +554,7 @@ fn graph_dot(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> String 
             inputs,
             len,
             ..
-        } = tape.records[i as usize].op
+        } = tape.ops[i as usize]
         {
             layers.entry((inputs, len)).or_default().push(i);
             folded.extend(parameters..=parameters + len);
@@ -582,7 +582,7 @@ fn graph_dot(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> String 
         if folded.contains(&i) && !unit_of.contains_key(&i) {
             continue; // a weight or bias, shown inside its neuron's box
         }
-        let op = &tape.records[i as usize].op;
+        let op = &tape.ops[i as usize];
         if let (Op::Dense { inputs, len, .. }, true) = (*op, summarise) {
             let members = &layers[&(inputs, len)];
             if members[0] != i {

@@ -79,9 +79,9 @@ pub fn set_values(nodes: &[Node], values: &[f64]) {
         for (node, &value) in nodes.iter().zip(values) {
             let i = node.index() as usize;
             assert!(
-                tape.records[i].op == ops::Op::Leaf,
+                tape.ops[i] == ops::Op::Leaf,
                 "scalargrad: set_values on a node made by `{}`; only leaves (Node::new) can be set",
-                tape.records[i].op.name()
+                tape.ops[i].name()
             );
             tape.values[i] = value;
         }

@@ -77,7 +77,7 @@ impl Node {
 
     /// A new handle to the live record `index` (counted, like `clone`).
     pub(crate) fn handle(index: Idx) -> Node {
-        with_tape(|tape| tape.records[index as usize].handles += 1);
+        with_tape(|tape| tape.handles[index as usize] += 1);
         Node::from_index(index)
     }
 
@@ -119,12 +119,12 @@ impl Node {
 
     /// True for a node made by `Node::new` rather than by an op.
     pub fn is_leaf(&self) -> bool {
-        with_tape(|tape| tape.records[self.index as usize].op == Op::Leaf)
+        with_tape(|tape| tape.ops[self.index as usize] == Op::Leaf)
     }
 
     /// The name of the op that made this node (`"leaf"`, `"+"`, `"exp"`, ...).
     pub fn op_name(&self) -> &'static str {
-        with_tape(|tape| tape.records[self.index as usize].op.name())
+        with_tape(|tape| tape.ops[self.index as usize].name())
     }
 
     /// Runs the backward pass from this node; see [`crate::engine::backward`].
@@ -216,7 +216,7 @@ impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (value, grad, op) = with_tape(|tape| {
             let i = self.index as usize;
-            (tape.values[i], tape.grads[i], tape.records[i].op.name())
+            (tape.values[i], tape.grads[i], tape.ops[i].name())
         });
         f.debug_struct("Node")
             .field("index", &self.index)

@@ -7,7 +7,7 @@
 use super::node::Node;
 use std::panic::Location;
 
-use super::tape::{Idx, Record, with_tape};
+use super::tape::{Idx, with_tape};
 
 /// How a node was made: the operation and the indices of its parents on the tape.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -905,20 +905,18 @@ pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer]) -> Vec<Nod
                 *value = dense_value(layer.activation, bias[0], weights, inputs);
             }
             let handles = if l + 1 < layers.len() { 0 } else { 1 };
-            tape.records.extend((0..layer.count).map(|k| Record {
-                op: Op::Dense {
-                    parameters: (first_parameter + k * width) as Idx,
-                    inputs: input as Idx,
-                    len: layer.len as Idx,
-                    activation: layer.activation,
-                },
-                handles,
+            tape.handles.resize(output + layer.count, handles);
+            tape.ops.extend((0..layer.count).map(|k| Op::Dense {
+                parameters: (first_parameter + k * width) as Idx,
+                inputs: input as Idx,
+                len: layer.len as Idx,
+                activation: layer.activation,
             }));
             (input, output) = (output, output + layer.count);
         }
         if tape.inspection.detecting() {
             for index in first as Idx..end as Idx {
-                let op = tape.records[index as usize].op;
+                let op = tape.ops[index as usize];
                 tape.inspection
                     .created(index, location, &op, &tape.values, &tape.operands);
             }

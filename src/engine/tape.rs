@@ -131,9 +131,22 @@ impl Tape {
     /// handle. Records below a live one stay, since it may use them as parents.
     #[cold]
     fn pop_dead(&mut self, newest: usize) {
-        let live_below = self.handles[..newest]
-            .iter()
-            .rposition(|&handles| handles != 0);
+        // 16 counts (a cache line) at a time, with no branch per count: this scan crosses every
+        // dead node of a forward pass (3,800 in a W step) and one count at a time it stalled
+        let below = &self.handles[..newest];
+        let mut live_below = None;
+        let mut end = newest;
+        for chunk in below.rchunks(16) {
+            let start = end - chunk.len();
+            if chunk.iter().fold(0, |any, &handles| any | handles) != 0 {
+                live_below = chunk
+                    .iter()
+                    .rposition(|&handles| handles != 0)
+                    .map(|k| start + k);
+                break;
+            }
+            end = start;
+        }
         self.truncate(live_below.map_or(0, |live| live + 1));
     }
 

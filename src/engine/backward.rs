@@ -32,7 +32,6 @@ trait Adjoints<S: Scalar> {
 
     /// The same for the parents `first + k`, k in 0..len, whose local derivatives are
     /// `x(source + k) * factor` (see `Op::local_derivatives`).
-    #[allow(clippy::too_many_arguments)] // the fields of a run, and the sweep's state
     fn run(
         &mut self,
         consumer: Idx,

@@ -2,7 +2,8 @@
 //!
 //! Adding an op is one edit in this file: a variant of [`Op`], a constructor function, and one arm
 //! in each `match` below (the compiler lists them, since no match has a catch-all arm). The chain
-//! rule itself is not here: it is applied in exactly one place, `backward::reverse_sweep`.
+//! rule itself is not here: it is stated in exactly one place, `backward::chain`, which the backward
+//! sweep applies to every derivative reported here.
 
 use super::node::Node;
 use std::panic::Location;

@@ -113,8 +113,6 @@ fn edge_by_edge<S: Scalar>(
 struct NumberAdjoints<'a> {
     grads: &'a mut [f64],
     values: &'a [f64],
-    /// Set while contributions are recorded or anomalies detected.
-    inspection: Option<(&'a mut Inspection, &'a [Op], &'a [f64])>,
 }
 
 impl Adjoints<f64> for NumberAdjoints<'_> {
@@ -132,22 +130,36 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
 
     fn run(
         &mut self,
-        consumer: Idx,
+        _consumer: Idx,
         run: (Idx, Idx, Idx),
         factor: &f64,
         upstream: &f64,
-        x: &impl Fn(Idx) -> f64,
+        _x: &impl Fn(Idx) -> f64,
     ) {
-        if self.inspection.is_some() {
-            // every edge is seen on its own
-            return edge_by_edge(self, consumer, run, factor, upstream, x);
-        }
         // the same arithmetic as `edge`, over slices: the compiler vectorises it
         let (first, source, len) = (run.0 as usize, run.1 as usize, run.2 as usize);
         let parents = &mut self.grads[first..first + len];
         for (gradient, value) in parents.iter_mut().zip(&self.values[source..source + len]) {
             *gradient += chain(&(value * factor), upstream);
         }
+    }
+}
+
+/// `NumberAdjoints` that also show every edge to the inspection tools (recorded contributions,
+/// anomaly detection). A type of its own, so that the usual sweep tests nothing per edge.
+struct ObservedAdjoints<'a> {
+    numbers: NumberAdjoints<'a>,
+    inspection: &'a mut Inspection,
+    ops: &'a [Op],
+}
+
+impl Adjoints<f64> for ObservedAdjoints<'_> {
+    fn upstream(&self, index: Idx) -> Option<f64> {
+        self.numbers.upstream(index)
+    }
+
+    fn accumulate(&mut self, parent: Idx, contribution: f64) {
+        self.numbers.accumulate(parent, contribution);
     }
 
     fn observe(
@@ -158,16 +170,14 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         upstream: &f64,
         contribution: &f64,
     ) {
-        if let Some((inspection, ops, values)) = &mut self.inspection {
-            let edge = Edge {
-                consumer,
-                target: parent,
-                local: *local,
-                upstream: *upstream,
-                product: *contribution,
-            };
-            inspection.observe(ops, values, edge);
-        }
+        let edge = Edge {
+            consumer,
+            target: parent,
+            local: *local,
+            upstream: *upstream,
+            product: *contribution,
+        };
+        self.inspection.observe(self.ops, self.numbers.values, edge);
     }
 }
 
@@ -201,20 +211,22 @@ pub fn backward(out: &Node) {
         tape.dirty_end = tape.dirty_end.max(end);
         tape.inspection.start_pass();
         let values = &tape.values;
-        let observing = tape.inspection.observing();
-        let mut adjoints = NumberAdjoints {
+        let x = |i: Idx| values[i as usize];
+        let mut numbers = NumberAdjoints {
             grads: &mut tape.grads,
             values,
-            inspection: observing.then_some((&mut tape.inspection, &tape.ops[..], &values[..])),
         };
-        adjoints.accumulate(from, 1.0);
-        reverse_sweep(
-            &tape.ops,
-            &tape.operands,
-            from,
-            |i| values[i as usize],
-            &mut adjoints,
-        );
+        numbers.accumulate(from, 1.0);
+        if tape.inspection.observing() {
+            let mut observed = ObservedAdjoints {
+                numbers,
+                inspection: &mut tape.inspection,
+                ops: &tape.ops,
+            };
+            reverse_sweep(&tape.ops, &tape.operands, from, x, &mut observed);
+        } else {
+            reverse_sweep(&tape.ops, &tape.operands, from, x, &mut numbers);
+        }
     })
 }
 

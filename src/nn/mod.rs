@@ -339,20 +339,22 @@ impl Mlp {
 
     /// A copy of the current weights as plain numbers, for fast repeated inference.
     pub fn predictor(&self) -> Predictor {
+        // all the numbers in one read, in `parameters()` order: per neuron its weights, then bias
+        let mut numbers = values(&self.parameters).into_iter();
         let layers = self
             .layers
             .iter()
             .map(|layer| {
                 let neurons = &layer.neurons;
-                let weights: Vec<Node> = neurons
-                    .iter()
-                    .flat_map(|n| n.weights.iter().cloned())
-                    .collect();
-                let biases: Vec<Node> = neurons.iter().map(|n| n.bias.clone()).collect();
+                let (mut weights, mut biases) = (Vec::new(), Vec::with_capacity(neurons.len()));
+                for neuron in neurons {
+                    weights.extend(numbers.by_ref().take(neuron.weights.len()));
+                    biases.extend(numbers.next());
+                }
                 PredictorLayer {
                     inputs: neurons.first().map_or(0, |n| n.weights.len()),
-                    weights: values(&weights),
-                    biases: values(&biases),
+                    weights,
+                    biases,
                     activation: neurons.first().map_or(Activation::Linear, |n| n.activation),
                 }
             })

@@ -384,15 +384,11 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
         });
         if !fits {
             drop(copy.take()); // the old copy goes first, so the new one sits at the tape's bottom
-            let options = MlpOptions {
-                activation: architecture.activation,
-                init: Init::Uniform,
-            };
-            let model = Mlp::with_options(
+            // its weights are set from the job below, every step
+            let model = Mlp::of_shape(
                 architecture.inputs,
                 &architecture.widths,
-                options,
-                &mut rng_for(0, 0),
+                architecture.activation,
             );
             copy = Some(model);
         }

@@ -28,7 +28,7 @@ pub mod loss;
 pub mod optim;
 mod save;
 
-use rand::{Rng, RngExt};
+use rand::{Rng, RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
@@ -284,6 +284,16 @@ impl Mlp {
             stack,
             parameters,
         }
+    }
+
+    /// An MLP of this shape whose weights the caller overwrites at once (a loaded model, a worker
+    /// thread's copy): placeholder weights drawn from a fixed seed.
+    pub(crate) fn of_shape(inputs: usize, widths: &[usize], activation: Activation) -> Mlp {
+        let options = MlpOptions {
+            activation,
+            init: Init::Uniform,
+        };
+        Mlp::with_options(inputs, widths, options, &mut StdRng::seed_from_u64(0))
     }
 
     /// Every parameter (layer by layer, neuron by neuron, weights then bias), as `parameters()`

@@ -3,10 +3,9 @@
 use std::fmt;
 use std::path::Path;
 
-use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
-use super::{Activation, Init, Mlp, MlpOptions, Module};
+use super::{Activation, Mlp, Module};
 use crate::engine::Node;
 use crate::files::write_atomic;
 
@@ -90,17 +89,8 @@ impl SavedModel {
                 self.format, self.version
             )));
         }
-        let options = MlpOptions {
-            activation: self.activation,
-            init: Init::Uniform,
-        };
-        // The architecture first (its random weights are all overwritten below).
-        let model = Mlp::with_options(
-            self.inputs,
-            &self.widths,
-            options,
-            &mut StdRng::seed_from_u64(0),
-        );
+        // The architecture first (its weights are all overwritten below).
+        let model = Mlp::of_shape(self.inputs, &self.widths, self.activation);
         let mut inputs = self.inputs;
         if self.weights.len() != self.widths.len() {
             return Err(LoadError::Invalid(

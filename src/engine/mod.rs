@@ -30,6 +30,7 @@ pub use ops::{
     add, add_constant, cos, div, exp, linear, log, mul, mul_constant, neg, neuron, pow, pow_node,
     relu, sigmoid, sin, sub, sum, tanh,
 };
+pub(crate) use tape::Idx;
 
 /// How many nodes this thread's tape holds (live ones and the dead ones below them).
 ///

@@ -856,7 +856,8 @@ pub(crate) fn dense(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DenseLayer {
     pub(crate) first_parameter: Idx,
-    pub(crate) len: usize,
+    /// An `Idx`, as in `Op::Dense`: whoever makes the layer checks that it fits.
+    pub(crate) len: Idx,
     pub(crate) count: usize,
     pub(crate) activation: Activation,
 }
@@ -887,7 +888,7 @@ pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer]) -> Vec<Nod
                 Idx::MAX
             )
         };
-        if end > Idx::MAX as usize || layers.iter().any(|layer| layer.len > Idx::MAX as usize) {
+        if end > Idx::MAX as usize {
             too_many();
         }
         // every layer reads nodes below its own, so its values can be written beside them
@@ -895,14 +896,15 @@ pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer]) -> Vec<Nod
         tape.grads.resize(end, 0.0);
         let (mut input, mut output) = (first_input.index() as usize, first);
         for (l, layer) in layers.iter().enumerate() {
+            let len = layer.len as usize;
             let (below, above) = tape.values.split_at_mut(output);
-            let inputs = &below[input..input + layer.len];
-            let width = layer.len + 1;
+            let inputs = &below[input..input + len];
+            let width = len + 1;
             let first_parameter = layer.first_parameter as usize;
             let neurons =
                 below[first_parameter..first_parameter + layer.count * width].chunks_exact(width);
             for (value, neuron) in above[..layer.count].iter_mut().zip(neurons) {
-                let (weights, bias) = neuron.split_at(layer.len);
+                let (weights, bias) = neuron.split_at(len);
                 *value = dense_value(layer.activation, bias[0], weights, inputs);
             }
             let handles = if l + 1 < layers.len() { 0 } else { 1 };
@@ -910,7 +912,7 @@ pub(crate) fn dense_layers(first_input: &Node, layers: &[DenseLayer]) -> Vec<Nod
             tape.ops.extend((0..layer.count).map(|k| Op::Dense {
                 parameters: (first_parameter + k * width) as Idx,
                 inputs: input as Idx,
-                len: layer.len as Idx,
+                len: layer.len,
                 activation: layer.activation,
             }));
             (input, output) = (output, output + layer.count);

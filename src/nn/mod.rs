@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Activation;
 use crate::engine::{
-    DenseLayer, Node, are_consecutive, dense, dense_layers, dot, neuron, values, zero_grads,
+    DenseLayer, Idx, Node, are_consecutive, dense, dense_layers, dot, neuron, values, zero_grads,
 };
 
 pub use save::{LoadError, SavedModel};
@@ -417,7 +417,8 @@ fn stack_layout(nin: usize, layers: &[Layer]) -> Option<Vec<DenseLayer>> {
         }
         stack.push(DenseLayer {
             first_parameter,
-            len: width,
+            // a wider layer goes layer by layer, where `dense` refuses it with a clear message
+            len: Idx::try_from(width).ok()?,
             count: layer.neurons.len(),
             activation: first.activation,
         });

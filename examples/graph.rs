@@ -1,12 +1,11 @@
 //! Draws the graph of a small expression, like micrograd's `draw_dot`: every value with its
 //! label, value and gradient, and every op, left to right.
 //!
-//! `cargo run --example graph` writes `output/expression.dot` (and `.svg`/`.png` when Graphviz's
-//! `dot` program is installed).
+//! `cargo run --example graph` prints the DOT text; `cargo run --example graph | dot -Tsvg >
+//! expression.svg` draws it with Graphviz.
 
 use scalargrad::Node;
 use scalargrad::engine::to_dot;
-use scalargrad::graphviz::write_graph;
 
 fn main() {
     // a neuron by hand: o = tanh(x1 w1 + x2 w2 + b)
@@ -21,25 +20,7 @@ fn main() {
     let o = n.tanh().with_label("o");
     o.backward();
 
-    let dot = to_dot(&o);
-    print!("{dot}");
-    let dir = std::path::Path::new("output");
-    if let Err(error) = std::fs::create_dir_all(dir) {
-        eprintln!("cannot create {}: {error}", dir.display());
-        std::process::exit(1);
-    }
-    match write_graph(&dot, dir, "expression") {
-        Ok(files) => {
-            for file in &files.written {
-                eprintln!("wrote {}", file.display());
-            }
-            if !files.rendered {
-                eprintln!("Graphviz's `dot` is not on the PATH: wrote the .dot file only");
-            }
-        }
-        Err(error) => {
-            eprintln!("{error}");
-            std::process::exit(1);
-        }
-    }
+    // the DOT text on standard output: `cargo run --example graph | dot -Tsvg > graph.svg`
+    // draws it (the program's `--graph` also renders SVG and PNG itself when Graphviz is there)
+    print!("{}", to_dot(&o));
 }

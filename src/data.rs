@@ -4,7 +4,6 @@
 //! two label values are mapped onto them and kept as names.
 
 use std::f64::consts::PI;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
@@ -24,7 +23,8 @@ pub struct Dataset {
 }
 
 /// A built-in dataset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Generator {
     /// Two interleaving half circles (sklearn's make_moons), as in micrograd's demo.
@@ -53,6 +53,9 @@ impl Generator {
     /// `samples` points with Gaussian noise of standard deviation `noise` added to each
     /// coordinate, drawn from `rng` (so the same seed gives the same data). Half the points (the
     /// first half) are labelled -1.
+    ///
+    /// # Panics
+    /// If `noise` is negative, NaN or infinite.
     ///
     /// ```
     /// use rand::{SeedableRng, rngs::StdRng};
@@ -108,13 +111,10 @@ impl Generator {
                 points.extend(arm(second, PI));
             }
             Generator::Blobs => {
-                let spread = Normal::new(0.0, 0.5).ok();
+                let spread = Normal::new(0.0, 0.5).expect("0.5 is a valid standard deviation");
                 let mut blob = |n: usize, center: f64| {
                     (0..n)
-                        .map(|_| {
-                            let mut draw = || spread.map_or(0.0, |d| d.sample(rng));
-                            [center + draw(), center + draw()]
-                        })
+                        .map(|_| [center + spread.sample(rng), center + spread.sample(rng)])
                         .collect::<Vec<_>>()
                 };
                 let negative = blob(first, -1.0);
@@ -123,9 +123,12 @@ impl Generator {
                 points.extend(positive);
             }
         }
-        if let Ok(normal) = Normal::new(0.0, noise)
-            && noise > 0.0
-        {
+        assert!(
+            noise.is_finite() && noise >= 0.0,
+            "the noise must be a finite standard deviation >= 0, not {noise}"
+        );
+        if noise > 0.0 {
+            let normal = Normal::new(0.0, noise).expect("a finite positive standard deviation");
             for point in &mut points {
                 point[0] += normal.sample(rng);
                 point[1] += normal.sample(rng);
@@ -209,13 +212,8 @@ impl Dataset {
         let mut points = Vec::new();
         let mut raw_labels: Vec<(String, usize)> = Vec::new();
         let mut seen_data = false;
-        for (number, line) in text.lines().enumerate() {
-            let number = number + 1;
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
-            }
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        for record in csv_records(text) {
+            let (number, fields) = record.map_err(|(line, message)| error(line, message))?;
             if fields.len() != 3 {
                 return Err(error(
                     Some(number),
@@ -245,7 +243,7 @@ impl Dataset {
                 point[k] = value;
             }
             points.push(point);
-            raw_labels.push((fields[2].to_string(), number));
+            raw_labels.push((fields[2].clone(), number));
         }
         if points.is_empty() {
             return Err(error(
@@ -324,8 +322,30 @@ pub fn parameters_from_csv(path: &Path) -> Result<Vec<f64>, DataError> {
     Ok(values)
 }
 
+/// The records of CSV text as (1-based line, trimmed fields), read by the `csv` crate: quoted
+/// fields, a byte-order mark and CRLF line ends are understood; blank lines are skipped. An
+/// unreadable record is `Err((line, message))`.
+fn csv_records(
+    text: &str,
+) -> impl Iterator<Item = Result<(usize, Vec<String>), (Option<usize>, String)>> + '_ {
+    let reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    reader.into_records().map(|record| {
+        let record = record.map_err(|error| {
+            let line = error.position().map(|p| p.line() as usize);
+            (line, format!("not readable as CSV: {error}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        Ok((line, record.iter().map(str::to_string).collect()))
+    })
+}
+
 /// A problem with a data file, with the file and (where it applies) the line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", .path.display(), .line.map(|line| format!(" line {line}")).unwrap_or_default())]
 pub struct DataError {
     /// The file.
     pub path: PathBuf,
@@ -334,17 +354,6 @@ pub struct DataError {
     /// What is wrong.
     pub message: String,
 }
-
-impl fmt::Display for DataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{} line {line}: {}", self.path.display(), self.message),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
-        }
-    }
-}
-
-impl std::error::Error for DataError {}
 
 #[cfg(test)]
 mod tests {

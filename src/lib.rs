@@ -3,8 +3,11 @@
 //!
 //! - [`engine`]: [`Node`], the ops, [`backward`], [`zero_grad`], [`engine::grad`], [`gradcheck`].
 //! - [`nn`]: neurons, layers, [`nn::Mlp`], losses, optimizers, saving and loading.
-//! - [`data`]: built-in datasets and CSV files; [`train`]: the training loop;
-//!   [`plot`]: the pictures; [`cli`]: the `scalargrad` program.
+//! - [`data`]: built-in datasets and CSV files; [`train`]: the training loop.
+//!
+//! The `scalargrad` program (its flags, progress bar, pictures and report files) is built on this
+//! library in `src/app/`, behind the default cargo feature `app`: `cargo build --lib
+//! --no-default-features` builds the library without the program's crates.
 //!
 //! ```
 //! use scalargrad::Node;
@@ -17,13 +20,10 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod cli;
 pub mod data;
 pub mod engine;
 pub mod files;
-pub mod graphviz;
 pub mod nn;
-pub mod plot;
 pub mod train;
 
 pub use engine::{Node, backward, gradcheck, zero_grad};

@@ -1,11 +1,13 @@
 //! `scalargrad`: trains a small network on a built-in dataset and writes plots to `output/`.
-//! All logic is in the library (`scalargrad::cli`); this only parses, runs and reports.
+//! The program's layer is `app/` (flags, the run, the report); the logic is in the library.
+
+mod app;
 
 use clap::Parser;
 
 fn main() {
-    let args = scalargrad::cli::Args::parse();
-    if let Err(error) = scalargrad::cli::run(&args) {
+    let args = app::cli::Args::parse();
+    if let Err(error) = app::run(&args) {
         eprintln!("error: {error}");
         std::process::exit(error.exit_code());
     }

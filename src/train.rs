@@ -13,10 +13,10 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
 use crate::engine::{
-    Anomaly, Node, add_grads, detect_anomalies, grads, nodes_alive, set_values, take_anomaly,
+    Anomaly, Node, add_grads, detect_anomalies, gradients, set_values, take_anomaly, tape_length,
     values,
 };
-use crate::nn::loss::{self, Loss};
+use crate::nn::loss::{self, Loss, Penalty};
 use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::nn::{Activation, Init, Mlp, MlpOptions, Module};
 
@@ -49,6 +49,16 @@ pub struct TrainConfig {
     pub threads: usize,
 }
 
+impl TrainConfig {
+    /// The regularisation this configuration adds to the loss.
+    pub fn penalty(&self) -> Penalty {
+        Penalty {
+            l2: self.l2,
+            l1: 0.0,
+        }
+    }
+}
+
 impl Default for TrainConfig {
     /// micrograd's moons demo: MLP 2-16-16-1, ReLU, hinge loss + 1e-4 L2, SGD with learning rate
     /// decaying linearly from 1.0, 100 full-batch steps.
@@ -75,11 +85,11 @@ impl Default for TrainConfig {
 pub struct StepMetrics {
     /// 0-based step number.
     pub step: usize,
-    /// The training objective on this step's batch: mean loss + L2 term (what `backward` ran on).
+    /// The training objective on this step's batch: mean loss + penalty (what `backward` ran on).
     pub loss: f64,
     /// Fraction of this step's batch classified correctly.
     pub accuracy: f64,
-    /// The same objective on the held-out set (mean loss + the same L2 term), NaN if there is none.
+    /// The same objective on the held-out set (mean loss + the same penalty), NaN if there is none.
     pub test_loss: f64,
     /// Fraction of the held-out set classified correctly, NaN if there is none.
     pub test_accuracy: f64,
@@ -168,24 +178,81 @@ pub fn scores(model: &Mlp, points: &[[f64; 2]]) -> Vec<Node> {
         .collect()
 }
 
-/// The training objective: mean loss of `scores` plus the L2 term over the model's parameters.
+/// The training objective: mean loss of `scores` plus the penalty of the model's parameters.
 pub fn objective(config: &TrainConfig, model: &Mlp, scores: &[Node], labels: &[f64]) -> Node {
-    let data_loss = config.loss.mean(scores, labels);
-    if config.l2 == 0.0 {
-        return data_loss;
-    }
-    data_loss + loss::l2(model.parameter_nodes(), config.l2)
+    loss::objective(
+        config.loss,
+        scores,
+        labels,
+        config.penalty(),
+        model.parameters_borrowed(),
+    )
 }
 
 /// What `batch_gradient` measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchGradient {
-    /// The training objective: mean loss over the batch plus the L2 term.
+    /// The training objective: mean loss over the batch plus the penalty.
     pub loss: f64,
     /// The model's score for each example of the batch.
     pub scores: Vec<f64>,
     /// Nodes recorded for this batch, on all threads together.
     pub nodes: usize,
+}
+
+/// Why training could not go on.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TrainError {
+    /// A helper thread of `Workers` stopped (it panicked), so its share of a batch is missing.
+    #[error("a training worker thread stopped unexpectedly; run again with --threads 1")]
+    WorkerStopped,
+}
+
+/// One share of a batch: examples, and the part of the batch's mean they make up.
+struct Share<'a> {
+    points: &'a [[f64; 2]],
+    labels: &'a [f64],
+    /// This share's examples over the batch's: the share's mean loss times this is its part of
+    /// the batch's mean loss (1 for a whole batch).
+    weight: f64,
+    /// Whether the penalty is added here (on exactly one share of a batch).
+    with_penalty: bool,
+}
+
+/// A share's part of the objective and its gradient: what one thread computed.
+#[derive(Clone)]
+struct ShareGradient {
+    loss: f64,
+    scores: Vec<f64>,
+    nodes: usize,
+}
+
+/// The training step's gradient, written once for every path (one thread, each worker thread,
+/// the anomaly re-run): builds the share's part of the objective, then zero_grad and backward,
+/// leaving d(part)/d(p) in each of `model`'s parameters.
+///
+/// # Panics
+/// If the share has no examples.
+fn share_gradient(config: &TrainConfig, model: &Mlp, share: &Share<'_>) -> ShareGradient {
+    let before = tape_length();
+    let scores = scores(model, share.points);
+    let mut part = config.loss.mean(&scores, share.labels);
+    if share.weight != 1.0 {
+        part *= share.weight;
+    }
+    if share.with_penalty
+        && let Some(term) = config.penalty().term(model.parameters_borrowed())
+    {
+        part += term;
+    }
+    let nodes = tape_length() - before;
+    model.zero_grad();
+    part.backward();
+    ShareGradient {
+        loss: part.value(),
+        scores: values(&scores),
+        nodes,
+    }
 }
 
 /// Computes the training objective on `batch` and its gradient, leaving d(objective)/d(p) in
@@ -196,38 +263,42 @@ pub struct BatchGradient {
 /// added up here. The result is the same as on one thread up to the order of the additions (the
 /// last bits).
 ///
+/// # Errors
+/// `TrainError::WorkerStopped` if a helper thread has stopped.
+///
 /// # Panics
-/// If `batch` is empty, or a worker thread panicked.
+/// If `batch` is empty.
 pub fn batch_gradient(
     config: &TrainConfig,
     model: &Mlp,
     batch: &Dataset,
     workers: Option<&Workers>,
-) -> BatchGradient {
+) -> Result<BatchGradient, TrainError> {
     assert!(
         !batch.is_empty(),
         "batch_gradient needs at least one example"
     );
     let Some(workers) = workers else {
-        let before = nodes_alive();
-        let scores = scores(model, &batch.points);
-        let total = objective(config, model, &scores, &batch.labels);
-        let nodes = nodes_alive() - before;
-        model.zero_grad();
-        total.backward();
-        return BatchGradient {
-            loss: total.value(),
-            scores: values(&scores),
-            nodes,
+        let whole = Share {
+            points: &batch.points,
+            labels: &batch.labels,
+            weight: 1.0,
+            with_penalty: true,
         };
+        let gradient = share_gradient(config, model, &whole);
+        return Ok(BatchGradient {
+            loss: gradient.loss,
+            scores: gradient.scores,
+            nodes: gradient.nodes,
+        });
     };
-    let parameters = model.parameter_nodes();
-    let architecture = Arc::new(Architecture {
+    let parameters = model.parameters_borrowed();
+    let snapshot = Arc::new(ModelSnapshot {
         inputs: model.inputs(),
         widths: model.widths(),
         activation: model.hidden_activation(),
         weights: values(parameters),
-        loss: config.loss,
+        config: config.clone(),
         whole: batch.len(),
     });
     // Share k takes examples k, k + T, k + 2T, ... (T shares): neighbouring examples are often
@@ -235,103 +306,91 @@ pub fn batch_gradient(
     // balances the work where contiguous shares measured 1.6x apart. Share 0 is this thread's.
     let count = (workers.senders.len() + 1).min(batch.len());
     let share_of = |share: usize| -> (Vec<[f64; 2]>, Vec<f64>) {
-        let points = batch
-            .points
-            .iter()
-            .skip(share)
-            .step_by(count)
-            .copied()
-            .collect();
-        let labels = batch
-            .labels
-            .iter()
-            .skip(share)
-            .step_by(count)
-            .copied()
-            .collect();
-        (points, labels)
+        let pick = |k: usize| k % count == share;
+        let points = batch.points.iter().enumerate().filter(|(k, _)| pick(*k));
+        let labels = batch.labels.iter().enumerate().filter(|(k, _)| pick(*k));
+        (
+            points.map(|(_, p)| *p).collect(),
+            labels.map(|(_, y)| *y).collect(),
+        )
     };
     for (share, sender) in (1..count).zip(&workers.senders) {
         let (points, labels) = share_of(share);
         let job = Job {
-            architecture: Arc::clone(&architecture),
+            snapshot: Arc::clone(&snapshot),
             share,
             points,
             labels,
         };
-        if sender.send(job).is_err() {
-            panic!("scalargrad: a training worker thread stopped (it panicked)");
-        }
+        sender.send(job).map_err(|_| TrainError::WorkerStopped)?;
     }
-    // share 0 and the L2 term on this thread, on the model itself, while the workers run
+    // share 0 and the penalty on this thread, on the model itself, while the workers run
     let (points, labels) = share_of(0);
-    let before = nodes_alive();
-    let own_scores = scores(model, &points);
-    let weight = labels.len() as f64 / batch.len() as f64;
-    let mut total = config.loss.mean(&own_scores, &labels) * weight;
-    if config.l2 != 0.0 {
-        total += loss::l2(parameters, config.l2);
-    }
-    let mut nodes = nodes_alive() - before;
-    model.zero_grad();
-    total.backward();
-    let mut loss = total.value();
+    let own = share_gradient(
+        config,
+        model,
+        &Share {
+            points: &points,
+            labels: &labels,
+            weight: labels.len() as f64 / batch.len() as f64,
+            with_penalty: true,
+        },
+    );
+    let (mut loss, mut nodes) = (own.loss, own.nodes);
     let mut all_scores = vec![0.0; batch.len()];
-    for (j, score) in values(&own_scores).into_iter().enumerate() {
+    for (j, score) in own.scores.into_iter().enumerate() {
         all_scores[j * count] = score;
     }
     let mut shares: Vec<Option<ShareResult>> = vec![None; count];
     for _ in 1..count {
-        match workers.results.recv() {
-            Ok(result) => {
-                let slot = result.share;
-                shares[slot] = Some(result);
-            }
-            Err(_) => panic!("scalargrad: a training worker thread stopped (it panicked)"),
-        }
+        let result = workers
+            .results
+            .recv()
+            .map_err(|_| TrainError::WorkerStopped)?;
+        let slot = result.share;
+        shares[slot] = Some(result);
     }
     // in share order, so the sums do not depend on which worker finished first
     for result in shares.into_iter().flatten() {
-        loss += result.loss;
-        for (j, score) in result.scores.into_iter().enumerate() {
+        loss += result.gradient.loss;
+        for (j, score) in result.gradient.scores.into_iter().enumerate() {
             all_scores[result.share + j * count] = score;
         }
-        nodes += result.nodes;
+        nodes += result.gradient.nodes;
         add_grads(parameters, &result.grads);
     }
-    BatchGradient {
+    Ok(BatchGradient {
         loss,
         scores: all_scores,
         nodes,
-    }
+    })
 }
 
-/// What a worker needs to rebuild the model and weigh its share.
-struct Architecture {
+/// The model's shape and weights at one step, and the run's configuration: what a worker needs
+/// to rebuild the model and compute its share.
+struct ModelSnapshot {
     inputs: usize,
     widths: Vec<usize>,
     activation: Activation,
     weights: Vec<f64>,
-    loss: Loss,
+    config: TrainConfig,
     whole: usize,
 }
 
 /// One share of a batch for one worker.
 struct Job {
-    architecture: Arc<Architecture>,
+    snapshot: Arc<ModelSnapshot>,
     share: usize,
     points: Vec<[f64; 2]>,
     labels: Vec<f64>,
 }
 
-/// A worker's answer: its part of the mean loss, its scores, the gradient of every parameter.
+/// A worker's answer: its share's part of the objective, and the gradient of every parameter.
 #[derive(Clone)]
 struct ShareResult {
     share: usize,
-    loss: f64,
-    scores: Vec<f64>,
+    gradient: ShareGradient,
     grads: Vec<f64>,
-    nodes: usize,
 }
 
 /// Helper threads for `batch_gradient`: with `Workers::new(T)` a batch is split into T shares,
@@ -376,39 +435,35 @@ impl Drop for Workers {
 fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
     let mut copy: Option<Mlp> = None;
     while let Ok(job) = jobs.recv() {
-        let architecture = &job.architecture;
+        let snapshot = &job.snapshot;
         let fits = copy.as_ref().is_some_and(|model| {
-            model.inputs() == architecture.inputs
-                && model.widths() == architecture.widths
-                && model.hidden_activation() == architecture.activation
+            model.inputs() == snapshot.inputs
+                && model.widths() == snapshot.widths
+                && model.hidden_activation() == snapshot.activation
         });
         if !fits {
             drop(copy.take()); // the old copy goes first, so the new one sits at the tape's bottom
             // its weights are set from the job below, every step
-            let model = Mlp::of_shape(
-                architecture.inputs,
-                &architecture.widths,
-                architecture.activation,
-            );
-            copy = Some(model);
+            copy = Some(Mlp::of_shape(
+                snapshot.inputs,
+                &snapshot.widths,
+                snapshot.activation,
+            ));
         }
         let Some(model) = copy.as_ref() else { continue };
-        let parameters = model.parameter_nodes();
-        set_values(parameters, &architecture.weights);
-        let before = nodes_alive();
-        let scores = scores(model, &job.points);
-        // this share's part of the batch mean
-        let weight = job.labels.len() as f64 / architecture.whole as f64;
-        let partial = architecture.loss.mean(&scores, &job.labels) * weight;
-        let nodes = nodes_alive() - before;
-        model.zero_grad();
-        partial.backward();
+        let parameters = model.parameters_borrowed();
+        set_values(parameters, &snapshot.weights);
+        let share = Share {
+            points: &job.points,
+            labels: &job.labels,
+            weight: job.labels.len() as f64 / snapshot.whole as f64,
+            with_penalty: false,
+        };
+        let gradient = share_gradient(&snapshot.config, model, &share);
         let result = ShareResult {
             share: job.share,
-            loss: partial.value(),
-            scores: values(&scores),
-            grads: grads(parameters),
-            nodes,
+            gradient,
+            grads: gradients(parameters),
         };
         if results.send(result).is_err() {
             return;
@@ -416,20 +471,24 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
     }
 }
 
-/// Runs the forward pass of `batch` again with anomaly detection on, and returns the first node
-/// whose value became NaN or infinite.
+/// Runs the training step of `batch` again with anomaly detection on, and returns the first node
+/// whose value (or gradient) became NaN or infinite.
 fn first_anomaly(config: &TrainConfig, model: &Mlp, batch: &Dataset) -> Option<Anomaly> {
     detect_anomalies(true);
     let _ = take_anomaly();
-    let scores = scores(model, &batch.points);
-    let total = objective(config, model, &scores, &batch.labels);
-    drop((total, scores));
+    let whole = Share {
+        points: &batch.points,
+        labels: &batch.labels,
+        weight: 1.0,
+        with_penalty: true,
+    };
+    share_gradient(config, model, &whole);
     let found = take_anomaly();
     detect_anomalies(false);
     found
 }
 
-/// The graph of one example's loss (no L2 term) through `model`, with labelled inputs, score
+/// The graph of one example's loss (no penalty) through `model`, with labelled inputs, score
 /// and loss, after a backward pass: for drawing with `engine::to_dot`.
 pub fn example_graph(config: &TrainConfig, model: &Mlp, point: [f64; 2], label: f64) -> Node {
     let inputs = [
@@ -442,7 +501,8 @@ pub fn example_graph(config: &TrainConfig, model: &Mlp, point: [f64; 2], label: 
     total
 }
 
-/// Loss (with the L2 term) and accuracy of `model` on `data`, evaluated without a graph.
+/// The objective (mean loss plus the penalty, the formula training uses) and accuracy of
+/// `model` on `data`, evaluated without a graph; NaN for no data.
 pub fn evaluate(config: &TrainConfig, model: &Mlp, data: &Dataset) -> (f64, f64) {
     if data.is_empty() {
         return (f64::NAN, f64::NAN);
@@ -453,11 +513,14 @@ pub fn evaluate(config: &TrainConfig, model: &Mlp, data: &Dataset) -> (f64, f64)
         .iter()
         .map(|p| predictor.predict(p)[0])
         .collect();
-    let penalty: f64 = values(model.parameter_nodes())
-        .iter()
-        .map(|p| p * p)
-        .sum::<f64>();
-    let loss = loss::mean_value(config.loss, &scores, &data.labels) + config.l2 * penalty;
+    let parameters = values(model.parameters_borrowed());
+    let loss = loss::objective(
+        config.loss,
+        &scores,
+        &data.labels,
+        config.penalty(),
+        &parameters,
+    );
     (loss, loss::accuracy(&scores, &data.labels))
 }
 
@@ -466,6 +529,9 @@ pub fn evaluate(config: &TrainConfig, model: &Mlp, data: &Dataset) -> (f64, f64)
 /// `on_step` sees each step's metrics as soon as they are known. `interrupt` is checked before
 /// every step: once it is set, training stops cleanly with `Stop::Interrupted`.
 ///
+/// # Errors
+/// `TrainError::WorkerStopped` if a helper thread (`config.threads > 1`) stopped.
+///
 /// ```
 /// use std::sync::atomic::AtomicBool;
 /// use rand::{SeedableRng, rngs::StdRng};
@@ -473,7 +539,7 @@ pub fn evaluate(config: &TrainConfig, model: &Mlp, data: &Dataset) -> (f64, f64)
 ///
 /// let data = Generator::Blobs.generate(40, 0.1, &mut StdRng::seed_from_u64(0));
 /// let config = TrainConfig { hidden: vec![4], steps: 20, ..TrainConfig::default() };
-/// let result = train(&config, &data, &data, |_| {}, &AtomicBool::new(false));
+/// let result = train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).expect("trains");
 /// assert_eq!(result.stop, Stop::Completed);
 /// assert_eq!(result.metrics.len(), 20);
 /// assert!(result.metrics[19].loss < result.metrics[0].loss);
@@ -484,7 +550,7 @@ pub fn train(
     test: &Dataset,
     mut on_step: impl FnMut(&StepMetrics),
     interrupt: &AtomicBool,
-) -> TrainResult {
+) -> Result<TrainResult, TrainError> {
     let model = build_model(config);
     let parameters = model.parameters();
     let mut optimizer = config.optimizer.build();
@@ -506,7 +572,7 @@ pub fn train(
             }
             _ => train.clone(),
         };
-        let gradient = batch_gradient(config, &model, &batch, workers.as_ref());
+        let gradient = batch_gradient(config, &model, &batch, workers.as_ref())?;
         if step == 0 {
             nodes_per_step = gradient.nodes;
         }
@@ -529,12 +595,12 @@ pub fn train(
         on_step(&measured);
         metrics.push(measured);
     }
-    TrainResult {
+    Ok(TrainResult {
         model,
         metrics,
         stop,
         nodes_per_step,
         elapsed: started.elapsed(),
         anomaly,
-    }
+    })
 }

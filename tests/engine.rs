@@ -189,6 +189,19 @@ fn a_zero_gradient_does_not_turn_an_infinite_derivative_into_nan() {
     let y = (&x - 5.0).relu() * x.log().relu();
     y.backward();
     assert_eq!(x.grad(), 0.0);
+    // `derivatives` (`grad`) agrees: the same graph, and log(x) * 0 (a zero upstream gradient
+    // in front of an infinite local derivative) give 0, not NaN
+    assert_eq!(grad(&y, std::slice::from_ref(&x))[0].value(), 0.0);
+    let z = x.log() * 0.0;
+    z.backward();
+    assert_eq!(x.grad(), 0.0);
+    assert_eq!(grad(&z, std::slice::from_ref(&x))[0].value(), 0.0);
+    // ... while a zero-valued derivative keeps its own derivative: (x - 1)^2 at its minimum
+    let x = Node::new(1.0);
+    let y = (&x - 1.0).pow(2.0) * (&x - 1.0).pow(0.0);
+    let dy = grad(&y, std::slice::from_ref(&x)).remove(0);
+    let d2y = grad(&dy, std::slice::from_ref(&x)).remove(0);
+    assert_eq!((dy.value(), d2y.value()), (0.0, 2.0));
 }
 
 #[test]

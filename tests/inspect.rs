@@ -244,7 +244,8 @@ fn a_diverging_run_reports_its_first_non_finite_number() {
         loss: Loss::Mse,
         ..TrainConfig::default()
     };
-    let result = train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false));
+    let result =
+        train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).expect("trains");
     assert!(matches!(result.stop, Stop::Diverged { .. }));
     let anomaly = result.anomaly.expect("found");
     assert!(!anomaly.number.is_finite());

@@ -277,7 +277,8 @@ fn default_run_learns_the_moons() {
         &test_set,
         |_| {},
         &AtomicBool::new(false),
-    );
+    )
+    .expect("trains");
     assert_eq!(result.stop, Stop::Completed);
     assert_eq!(result.metrics.len(), 100);
     let first = &result.metrics[0];
@@ -300,13 +301,19 @@ fn training_is_deterministic_given_the_seed() {
         steps: 15,
         ..TrainConfig::default()
     };
-    let run = || train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).metrics;
+    let run = || {
+        train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false))
+            .expect("trains")
+            .metrics
+    };
     assert_eq!(run(), run());
     let other = TrainConfig {
         seed: 43,
         ..config.clone()
     };
-    let different = train::train(&other, &data, &data, |_| {}, &AtomicBool::new(false)).metrics;
+    let different = train::train(&other, &data, &data, |_| {}, &AtomicBool::new(false))
+        .expect("trains")
+        .metrics;
     assert_ne!(run(), different);
 }
 
@@ -326,7 +333,8 @@ fn every_optimizer_and_loss_trains() {
                 batch_size: Some(32),
                 ..TrainConfig::default()
             };
-            let result = train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false));
+            let result = train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false))
+                .expect("trains");
             let (loss_after, accuracy) = train::evaluate(&config, &result.model, &data);
             assert!(loss_after < result.metrics[0].loss, "{optimizer} {loss:?}");
             assert!(accuracy >= 0.9, "{optimizer} {loss:?}: {accuracy}");
@@ -343,7 +351,8 @@ fn interrupt_stops_before_the_first_step() {
         &data,
         |_| {},
         &AtomicBool::new(true),
-    );
+    )
+    .expect("trains");
     assert_eq!(result.stop, Stop::Interrupted { step: 0 });
     assert!(result.metrics.is_empty());
 }
@@ -356,7 +365,8 @@ fn divergence_is_detected_at_its_step() {
         loss: Loss::Mse,
         ..TrainConfig::default()
     };
-    let result = train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false));
+    let result =
+        train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).expect("trains");
     let Stop::Diverged { step } = result.stop else {
         panic!("{:?}", result.stop)
     };
@@ -423,7 +433,7 @@ fn two_threads_train_like_one_up_to_summation_order() {
             steps: 25,
             ..TrainConfig::default()
         };
-        train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false))
+        train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).expect("trains")
     };
     let (one, two, three) = (run(1), run(2), run(3));
     assert_eq!(one.metrics.len(), 25);
@@ -453,10 +463,10 @@ fn two_threads_train_like_one_up_to_summation_order() {
         hidden: vec![8],
         ..TrainConfig::default()
     };
-    train::batch_gradient(&config, &model, &data, None);
+    train::batch_gradient(&config, &model, &data, None).expect("one thread");
     let single = scalargrad::engine::grads(&model.parameters());
     let workers = train::Workers::new(2);
-    train::batch_gradient(&config, &model, &data, Some(&workers));
+    train::batch_gradient(&config, &model, &data, Some(&workers)).expect("workers run");
     let parallel = scalargrad::engine::grads(&model.parameters());
     assert!(single.iter().any(|&g| g.abs() > 1e-3));
     for (a, b) in single.iter().zip(&parallel) {

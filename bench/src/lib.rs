@@ -146,7 +146,8 @@ impl ThreadedTrainer {
             &self.model,
             data,
             self.workers.as_ref(),
-        );
+        )
+        .expect("the worker threads run");
         Sgd.step(&self.parameters, lr);
         gradient.loss
     }

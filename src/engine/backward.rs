@@ -6,11 +6,19 @@
 
 use super::inspect::{Edge, Inspection};
 use super::node::Node;
-use super::ops::{Derivative, Op, Scalar};
+use super::ops::{Derivative, Op};
+use super::scalar::Scalar;
 use super::tape::{Idx, with_tape};
 
 /// The chain rule, and the only place it is stated:
 /// d(out)/d(parent) += d(node)/d(parent) * d(out)/d(node), where this returns the product.
+///
+/// Both sweeps (`backward` in numbers, `derivatives` in nodes) add this for every edge, except
+/// that an upstream gradient of exactly 0 contributes nothing: not `0 * inf = NaN` where the
+/// local derivative is infinite (`log` at 0 behind a ReLU that is off). `backward` skips such a
+/// node whole (`NumberAdjoints::upstream`); `derivatives` skips only the edges whose local
+/// derivative is not finite (`NodeAdjoints::edge`), since a zero-valued derivative node can still
+/// have a derivative of its own (a second derivative at a minimum). The values are the same.
 fn chain<S: Scalar>(local: &S, upstream: &S) -> S {
     local.times(upstream)
 }
@@ -188,6 +196,7 @@ impl Adjoints<f64> for ObservedAdjoints<'_> {
 /// [`zero_grad`] between independent passes). Every non-leaf node made before `out` is left
 /// holding d(out)/d(node) of this call (0 if `out` does not depend on it), so calling `backward`
 /// twice adds the leaf gradients twice and nothing more. Nodes made after `out` are not touched.
+/// A node whose gradient is exactly 0 passes nothing on (see [`derivatives`], which agrees).
 ///
 /// ```
 /// use scalargrad::{Node, backward};
@@ -274,6 +283,14 @@ impl Adjoints<Node> for NodeAdjoints {
         self.adjoints[index as usize].clone()
     }
 
+    fn edge(&mut self, _consumer: Idx, parent: Idx, local: Node, upstream: &Node) {
+        // a zero upstream contributes nothing, as in `backward` (see `chain`)
+        if upstream.value() == 0.0 && !local.value().is_finite() {
+            return;
+        }
+        self.accumulate(parent, chain(&local, upstream));
+    }
+
     fn accumulate(&mut self, parent: Idx, contribution: Node) {
         let slot = &mut self.adjoints[parent as usize];
         *slot = Some(match slot.take() {
@@ -284,21 +301,30 @@ impl Adjoints<Node> for NodeAdjoints {
 }
 
 /// Returns d(of)/d(wrt\[i\]) for each `i` as nodes that are part of a graph, so they can be
-/// differentiated again (second derivatives, Hessian-vector products, Newton's method).
+/// differentiated again (second derivatives, Hessian-vector products, Newton's method). Also
+/// called `engine::grad`.
 ///
 /// Never reads or writes any `.grad`. A node in `wrt` that `of` does not depend on gets a constant
-/// 0. The derivative graph is built on top of the existing one and freed like any other.
+/// 0. The derivative graph is built on top of the existing one and freed like any other. The
+/// values are those `backward` computes: in particular a zero upstream gradient contributes
+/// nothing, so `log(x) * 0` at x = 0 has derivative 0 here too, not NaN.
 ///
 /// ```
-/// use scalargrad::{Node, engine::grad};
+/// use scalargrad::{Node, engine::derivatives};
 /// let x = Node::new(3.0);
 /// let y = x.pow(3.0);                       // y = x^3
-/// let dy = grad(&y, std::slice::from_ref(&x)).remove(0);   // 3x^2 = 27
-/// let d2y = grad(&dy, std::slice::from_ref(&x)).remove(0); // 6x = 18
+/// let dy = derivatives(&y, std::slice::from_ref(&x)).remove(0);   // 3x^2 = 27
+/// let d2y = derivatives(&dy, std::slice::from_ref(&x)).remove(0); // 6x = 18
 /// assert_eq!((dy.value(), d2y.value()), (27.0, 18.0));
 /// assert_eq!(x.grad(), 0.0);
+///
+/// let zero = Node::new(0.0);
+/// let y = zero.log() * 0.0; // d/dx = (1/x) * 0, with 1/x infinite
+/// assert_eq!(derivatives(&y, std::slice::from_ref(&zero))[0].value(), 0.0);
+/// y.backward();
+/// assert_eq!(zero.grad(), 0.0);
 /// ```
-pub fn grad(of: &Node, wrt: &[Node]) -> Vec<Node> {
+pub fn derivatives(of: &Node, wrt: &[Node]) -> Vec<Node> {
     let from = of.index();
     // A copy of the graph's structure, so the sweep can add derivative nodes to the tape while
     // it reads the records below `of` (which stay alive: `of` is).

@@ -4,48 +4,69 @@
 //!   `+ - * /`) computes its value and records exactly one new node; no gradient is computed then.
 //! - [`backward`] seeds d(out)/d(out) = 1 and applies each op's local derivatives in reverse
 //!   topological order, accumulating gradients (`+=`) into the leaves; [`zero_grad`] resets them.
-//! - [`grad`] returns derivatives as nodes, for second and higher derivatives.
+//! - [`derivatives`] (also called [`grad`]) returns derivatives as nodes, for second and higher
+//!   derivatives; [`gradients`] reads gradient values.
 //! - [`gradcheck`] compares an analytic derivative with a central finite difference.
 //!
 //! Nodes live on a flat per-thread tape (see the crate's README for why that is fast); memory is
 //! freed as soon as no `Node` of a graph is left.
 
+//! Layout: `node.rs` (the handle and its operators), `ops.rs` (the `Op` record by kind and the
+//! constructors), `unary.rs` and `binary.rs` (each op's value and derivative), `dense.rs` (fused
+//! neurons and layers), `scalar.rs` (the [`Scalar`] trait formulas are written in), `tape.rs`,
+//! `backward.rs`, `gradcheck.rs`, `inspect.rs`. See docs/ARCHITECTURE.md.
+
 mod backward;
+mod binary;
+mod dense;
 mod gradcheck;
 mod inspect;
 mod node;
 mod ops;
+mod scalar;
 mod tape;
+mod unary;
 
-pub use backward::{backward, grad, zero_grad};
+pub use backward::{backward, derivatives, zero_grad};
+pub use binary::{BinaryOp, ConstantOp};
+pub use dense::{Activation, DenseLayer, dense_layers, dot, neuron};
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use inspect::{
     Anomaly, AnomalyKind, Contribution, Detail, Explanation, SUMMARY_THRESHOLD, Via,
     detect_anomalies, explain, record_contributions, take_anomaly, to_dot, to_dot_with,
 };
 pub use node::Node;
-pub use ops::Activation;
-pub(crate) use ops::{DenseLayer, are_consecutive, dense, dense_layers, dot};
 pub use ops::{
-    add, add_constant, cos, div, exp, linear, log, mul, mul_constant, neg, neuron, pow, pow_node,
-    relu, sigmoid, sin, sub, sum, tanh,
+    abs, add, add_constant, binary, cos, div, exp, linear, log, mul, mul_constant, neg, pow,
+    pow_node, relu, sigmoid, sin, sub, sum, tanh, unary, with_constant,
 };
-pub(crate) use tape::Idx;
+pub use scalar::Scalar;
+pub use unary::UnaryOp;
 
-/// How many nodes this thread's tape holds (live ones and the dead ones below them).
+/// The earlier name of [`derivatives`].
+pub use backward::derivatives as grad;
+/// The earlier name of [`gradients`].
+pub use gradients as grads;
+/// The earlier name of [`tape_length`].
+pub use tape_length as nodes_alive;
+/// The earlier name of [`zero_gradients`].
+pub use zero_gradients as zero_grads;
+
+/// How many nodes this thread's tape holds: the live ones and the dead ones below a live one
+/// (which stay until every node above them is gone).
 ///
 /// ```
-/// use scalargrad::{Node, engine::nodes_alive};
-/// let before = nodes_alive();
+/// use scalargrad::{Node, engine::tape_length};
+/// let before = tape_length();
 /// let y = Node::new(2.0) * Node::new(3.0); // three nodes: 2, 3 and their product
-/// assert_eq!(nodes_alive(), before + 3);
+/// assert_eq!(tape_length(), before + 3);
 /// drop(y);
 /// let y = Node::new(2.0) * 3.0; // two: the constant 3 lives in the product's op
-/// assert_eq!(nodes_alive(), before + 2);
+/// assert_eq!(tape_length(), before + 2);
 /// drop(y);
-/// assert_eq!(nodes_alive(), before);
+/// assert_eq!(tape_length(), before);
 /// ```
-pub fn nodes_alive() -> usize {
+pub fn tape_length() -> usize {
     tape::with_tape(|tape| tape.len())
 }
 
@@ -59,8 +80,8 @@ pub fn values(nodes: &[Node]) -> Vec<f64> {
     })
 }
 
-/// The gradients of `nodes`, read in one go.
-pub fn grads(nodes: &[Node]) -> Vec<f64> {
+/// The gradient values of `nodes`, read in one go.
+pub fn gradients(nodes: &[Node]) -> Vec<f64> {
     tape::with_tape(|tape| {
         nodes
             .iter()
@@ -103,8 +124,9 @@ pub fn add_grads(nodes: &[Node], amounts: &[f64]) {
     })
 }
 
-/// Sets the gradient of each of `nodes` to 0 (and of nothing else).
-pub fn zero_grads(nodes: &[Node]) {
+/// Sets the gradient of each of `nodes` to 0, and of nothing else (see [`zero_grad`] for every
+/// node a graph's output depends on).
+pub fn zero_gradients(nodes: &[Node]) {
     tape::with_tape(|tape| {
         for node in nodes {
             tape.grads[node.index() as usize] = 0.0;

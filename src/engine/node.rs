@@ -108,7 +108,7 @@ impl Node {
 
     /// Sets this node's gradient to 0 (and nothing else; see `engine::zero_grad` for a graph).
     pub fn zero_grad(&self) {
-        super::zero_grads(std::slice::from_ref(self));
+        super::zero_gradients(std::slice::from_ref(self));
     }
 
     /// Adds `amount` to this node's gradient, as `backward` does: how gradients computed
@@ -184,6 +184,12 @@ impl Node {
     #[track_caller]
     pub fn sigmoid(&self) -> Node {
         ops::sigmoid(self)
+    }
+
+    /// `|self|`; derivative sign(self), and 0 at 0.
+    #[track_caller]
+    pub fn abs(&self) -> Node {
+        ops::abs(self)
     }
 }
 

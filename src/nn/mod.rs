@@ -33,9 +33,7 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Activation;
-use crate::engine::{
-    DenseLayer, Idx, Node, are_consecutive, dense, dense_layers, dot, neuron, values, zero_grads,
-};
+use crate::engine::{DenseLayer, Node, dense_layers, dot, neuron, values, zero_gradients};
 
 pub use save::{LoadError, SavedModel};
 
@@ -54,7 +52,8 @@ pub trait Module {
 }
 
 /// How initial weights are drawn (biases always start at 0).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Init {
     /// uniform(-1, 1), as micrograd does.
@@ -71,8 +70,9 @@ impl Init {
             Init::Uniform => rng.random_range(-1.0..1.0),
             Init::He => {
                 let std = (2.0 / inputs as f64).sqrt();
-                // a finite positive standard deviation always makes a valid distribution
-                Normal::new(0.0, std).map_or(0.0, |normal| normal.sample(rng))
+                Normal::new(0.0, std)
+                    .expect("sqrt(2 / inputs) is a finite positive standard deviation")
+                    .sample(rng)
             }
             Init::Glorot => {
                 let range = (6.0 / (inputs + outputs) as f64).sqrt();
@@ -134,12 +134,6 @@ impl Neuron {
     pub fn forward(&self, inputs: &[Node]) -> Node {
         neuron(&self.weights, inputs, &self.bias, self.activation)
     }
-
-    /// Like `forward`, for inputs known to be `weights.len()` consecutive nodes from `first`.
-    fn forward_consecutive(&self, first: &Node) -> Node {
-        let first_parameter = self.weights.first().unwrap_or(&self.bias);
-        dense(first_parameter, first, self.weights.len(), self.activation)
-    }
 }
 
 impl Module for Neuron {
@@ -151,7 +145,7 @@ impl Module for Neuron {
 
     fn zero_grad(&self) {
         // without collecting `parameters()`: no handles to clone and drop
-        zero_grads(&self.weights);
+        zero_gradients(&self.weights);
         self.bias.zero_grad();
     }
 }
@@ -191,16 +185,7 @@ impl Layer {
     /// # Panics
     /// If `inputs` does not have one node per weight of each neuron.
     pub fn forward(&self, inputs: &[Node]) -> Vec<Node> {
-        let width = self.neurons.first().map_or(0, |n| n.weights.len());
-        match inputs.first() {
-            // checked once for the layer instead of once per neuron
-            Some(first) if inputs.len() == width && are_consecutive(inputs) => self
-                .neurons
-                .iter()
-                .map(|n| n.forward_consecutive(first))
-                .collect(),
-            _ => self.neurons.iter().map(|n| n.forward(inputs)).collect(),
-        }
+        self.neurons.iter().map(|n| n.forward(inputs)).collect()
     }
 }
 
@@ -277,7 +262,7 @@ impl Mlp {
             layers.push(Layer::new(inputs, outputs, activation, options.init, rng));
             inputs = outputs;
         }
-        let stack = stack_layout(nin, &layers);
+        let stack = stack_layout(&layers);
         let parameters = layers.iter().flat_map(Module::parameters).collect();
         Mlp {
             layers,
@@ -303,11 +288,16 @@ impl Mlp {
     /// use rand::{SeedableRng, rngs::StdRng};
     /// use scalargrad::nn::{Mlp, Module};
     /// let model = Mlp::new(2, &[3, 1], &mut StdRng::seed_from_u64(0));
-    /// assert_eq!(model.parameter_nodes().len(), 13);
-    /// assert_eq!(model.parameter_nodes()[12].value(), model.parameters()[12].value());
+    /// assert_eq!(model.parameters_borrowed().len(), 13);
+    /// assert_eq!(model.parameters_borrowed()[12].value(), model.parameters()[12].value());
     /// ```
-    pub fn parameter_nodes(&self) -> &[Node] {
+    pub fn parameters_borrowed(&self) -> &[Node] {
         &self.parameters
+    }
+
+    /// The earlier name of [`Mlp::parameters_borrowed`].
+    pub fn parameter_nodes(&self) -> &[Node] {
+        self.parameters_borrowed()
     }
 
     /// The layers, input side first.
@@ -320,12 +310,12 @@ impl Mlp {
     /// # Panics
     /// If `inputs` does not have one node per input of the first layer.
     pub fn forward(&self, inputs: &[Node]) -> Vec<Node> {
-        if let (Some(stack), Some(first)) = (&self.stack, inputs.first())
-            && inputs.len() == self.inputs()
-            && are_consecutive(inputs)
+        // the whole network in one tape access, handles only on the outputs, when the inputs
+        // are consecutive nodes (as `Node::new` makes them one after the other)
+        if let Some(stack) = &self.stack
+            && let Some(outputs) = dense_layers(inputs, stack)
         {
-            // the whole network in one tape access, handles only on the outputs
-            return dense_layers(first, stack);
+            return outputs;
         }
         let Some((first, rest)) = self.layers.split_first() else {
             return inputs.to_vec();
@@ -398,33 +388,26 @@ impl Mlp {
 }
 
 /// The layers as one stack for `dense_layers`, if each layer's parameters are consecutive nodes
-/// (neuron after neuron, as `Layer::new` makes them) and each layer reads all the outputs of the
-/// one before; `None` otherwise (then `forward` goes layer by layer).
-fn stack_layout(nin: usize, layers: &[Layer]) -> Option<Vec<DenseLayer>> {
-    let mut width = nin;
-    let mut stack = Vec::with_capacity(layers.len());
-    for layer in layers {
-        let first = layer.neurons.first()?;
-        let first_parameter = first.weights.first().unwrap_or(&first.bias).index();
-        let laid_out = layer.neurons.iter().enumerate().all(|(k, n)| {
-            n.weights.len() == width
-                && n.activation == first.activation
-                && n.weights.first().unwrap_or(&n.bias).index() as usize
-                    == first_parameter as usize + k * (width + 1)
-        });
-        if !laid_out {
-            return None;
-        }
-        stack.push(DenseLayer {
-            first_parameter,
-            // a wider layer goes layer by layer, where `dense` refuses it with a clear message
-            len: Idx::try_from(width).ok()?,
-            count: layer.neurons.len(),
-            activation: first.activation,
-        });
-        width = layer.neurons.len();
-    }
-    (!stack.is_empty()).then_some(stack)
+/// (neuron after neuron, as `Layer::new` makes them) with one activation and width; `None`
+/// otherwise (then `forward` goes layer by layer).
+fn stack_layout(layers: &[Layer]) -> Option<Vec<DenseLayer>> {
+    let stack: Option<Vec<DenseLayer>> = layers
+        .iter()
+        .map(|layer| {
+            let first = layer.neurons.first()?;
+            let uniform = layer.neurons.iter().all(|n| {
+                n.activation == first.activation && n.weights.len() == first.weights.len()
+            });
+            // a layer too wide for a node index gets `None` and goes layer by layer, where
+            // `neuron` refuses it with a clear message
+            uniform
+                .then(|| {
+                    DenseLayer::new(&layer.parameters(), first.weights.len(), first.activation)
+                })
+                .flatten()
+        })
+        .collect();
+    stack.filter(|stack| !stack.is_empty())
 }
 
 /// One layer of a [`Predictor`]: row-major weights (`weights[k * inputs + j]`) and biases.
@@ -480,7 +463,7 @@ impl Module for Mlp {
     }
 
     fn zero_grad(&self) {
-        zero_grads(&self.parameters);
+        zero_gradients(&self.parameters);
     }
 }
 

@@ -1,6 +1,5 @@
 //! Saving and loading a trained model as JSON.
 
-use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -32,27 +31,18 @@ pub struct SavedModel {
 }
 
 /// Why a model file could not be loaded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
+    #[error("cannot read the model file: {0}")]
     Io(std::io::Error),
     /// The file is not valid JSON of the expected shape.
+    #[error("not a scalargrad model file: {0}")]
     Json(serde_json::Error),
     /// The JSON is well formed but does not describe a consistent model.
+    #[error("inconsistent model file: {0}")]
     Invalid(String),
 }
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::Io(error) => write!(f, "cannot read the model file: {error}"),
-            LoadError::Json(error) => write!(f, "not a scalargrad model file: {error}"),
-            LoadError::Invalid(why) => write!(f, "inconsistent model file: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for LoadError {}
 
 impl SavedModel {
     /// Captures `model`'s architecture and current weights, with `config` stored alongside.

@@ -10,9 +10,9 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::data::Dataset;
-use crate::nn::Mlp;
-use crate::train::StepMetrics;
+use scalargrad::data::Dataset;
+use scalargrad::nn::Mlp;
+use scalargrad::train::StepMetrics;
 
 /// Width of every picture, in pixels.
 pub const WIDTH: u32 = 800;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::files::write_atomic;
+use scalargrad::files::write_atomic;
 
 /// What `write_graph` produced.
 #[derive(Clone, Debug, PartialEq, Eq)]

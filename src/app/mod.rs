@@ -1,0 +1,89 @@
+//! The `scalargrad` program, built on the library: flags in, files and a summary out.
+//!
+//! The data of a run flows one way: [`cli::Args`] -> configuration and data -> training (the
+//! library's `train::train`, with a progress callback) -> [`report`]. Only this layer prints.
+
+pub(crate) mod cli;
+mod error;
+mod graphviz;
+mod plot;
+mod progress;
+mod report;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use scalargrad::data::DataError;
+use scalargrad::train::{self, Stop, purpose, rng_for};
+
+pub(crate) use error::AppError;
+use progress::Progress;
+
+/// Set by the Ctrl-C handler; the training loop stops before its next step.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Runs the program: load or generate data, train with progress, write every output, and
+/// print a summary.
+///
+/// # Errors
+/// See [`AppError`]; for `Diverged` and `Interrupted` the outputs of the steps done are written
+/// before the error is returned.
+pub(crate) fn run(args: &cli::Args) -> Result<(), AppError> {
+    report::check_output_dir(&args.out)?;
+    let data = args.load_data()?;
+    let (train_set, test_set) =
+        data.split(args.test_fraction, &mut rng_for(args.seed, purpose::SPLIT));
+    if train_set.is_empty() {
+        return Err(AppError::Data(DataError {
+            path: args.data.clone().unwrap_or_default(),
+            line: None,
+            message: "no examples left for training after the held-out split".into(),
+        }));
+    }
+    // The process has one handler; a second install (impossible here: `run` is called once)
+    // would only fail to replace it, and it sets the same flag.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+
+    let config = args.train_config();
+    let widths: Vec<String> = config.hidden.iter().map(ToString::to_string).collect();
+    eprintln!(
+        "training an MLP 2-{}-1 on {} examples ({} held out) for {} steps",
+        widths.join("-"),
+        train_set.len(),
+        test_set.len(),
+        config.steps
+    );
+    let progress = Progress::new(config.steps);
+    let result = train::train(
+        &config,
+        &train_set,
+        &test_set,
+        |m| progress.update(m),
+        &INTERRUPTED,
+    );
+    progress.finish();
+    let result = result?;
+    let mut files = report::write_outputs(args, &config, &result, &train_set, &test_set)?;
+    if args.graph {
+        let (graph_files, rendered) =
+            report::write_example_graph(args, &config, &result, &train_set)?;
+        if !rendered {
+            eprintln!(
+                "Graphviz's `dot` is not on the PATH: wrote graph.dot only (install graphviz to \
+                 get graph.svg and graph.png, or paste graph.dot into any Graphviz viewer)"
+            );
+        }
+        files.extend(graph_files);
+    }
+    match result.stop {
+        Stop::Diverged { step } => Err(AppError::Diverged {
+            step,
+            lr: config.lr,
+            anomaly: result.anomaly.as_ref().map(ToString::to_string),
+        }),
+        Stop::Interrupted { step } => Err(AppError::Interrupted { steps_done: step }),
+        Stop::Completed => {
+            println!("{}", report::summary(&result, files.len(), &args.out));
+            Ok(())
+        }
+    }
+}

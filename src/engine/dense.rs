@@ -1,0 +1,388 @@
+//! Fused neurons and layers: the weighted-sum kernels, the `Dense` op's value, and the public API
+//! a network uses to record whole layers at once ([`DenseLayer`], [`dense_layers`], [`neuron`]).
+//!
+//! A `Dense` node is `activation(bias + sum_k weight_k * input_k)` as one record whose parents lie
+//! in two runs of consecutive nodes (the weights then the bias; the inputs), so its loops run over
+//! contiguous memory. Everything here is an optimisation of `linear` followed by the activation,
+//! with the same values bit for bit.
+
+use std::panic::Location;
+
+use serde::{Deserialize, Serialize};
+
+use super::node::Node;
+use super::ops::{Op, apply, linear};
+use super::scalar::Scalar;
+use super::tape::{Idx, with_tape};
+use super::unary::UnaryOp;
+
+/// The function a neuron applies to its weighted sum: a view of the unary ops (or none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// `max(0, x)`
+    Relu,
+    /// `tanh x`
+    Tanh,
+    /// `1 / (1 + e^-x)`
+    Sigmoid,
+    /// `x` (no activation; the output layer of a classifier)
+    Linear,
+}
+
+impl Activation {
+    /// The unary op this activation applies, or `None` for `Linear`.
+    pub fn unary(self) -> Option<UnaryOp> {
+        match self {
+            Activation::Relu => Some(UnaryOp::Relu),
+            Activation::Tanh => Some(UnaryOp::Tanh),
+            Activation::Sigmoid => Some(UnaryOp::Sigmoid),
+            Activation::Linear => None,
+        }
+    }
+
+    /// Applies the activation to a number, exactly as the engine computes a node's value.
+    // One arm per activation, each naming its op, rather than `self.unary().map(..)`: inside every
+    // neuron's loop the two-step dispatch cost 12% of W's forward pass (callgrind,
+    // `bench/examples/w_engine.rs`).
+    #[inline(always)]
+    pub fn apply_value(self, x: f64) -> f64 {
+        match self {
+            Activation::Relu => UnaryOp::Relu.value(x),
+            Activation::Tanh => UnaryOp::Tanh.value(x),
+            Activation::Sigmoid => UnaryOp::Sigmoid.value(x),
+            Activation::Linear => x,
+        }
+    }
+
+    /// Applies the activation to a node (one new node, or the node itself for `Linear`).
+    #[track_caller]
+    pub fn apply(self, x: Node) -> Node {
+        match self.unary() {
+            Some(op) => super::ops::unary(&x, op),
+            None => x,
+        }
+    }
+
+    /// The name of a fused neuron with this activation (`relu(linear)`, ...).
+    pub(crate) fn neuron_name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu(linear)",
+            Activation::Tanh => "tanh(linear)",
+            Activation::Sigmoid => "sigmoid(linear)",
+            Activation::Linear => "linear",
+        }
+    }
+
+    /// d(activation)/d(input), from the activation's output `out`; `None` where it is exactly 0
+    /// (a ReLU that is off), so nothing needs to flow back. Relies on the contract of
+    /// `UnaryOp::derivative` that activations never read their input, which a `Dense` node
+    /// does not keep.
+    #[inline(always)]
+    pub(crate) fn slope<S: Scalar>(self, out: &S) -> Option<S> {
+        let input = || unreachable!("activations never read their input");
+        match self {
+            Activation::Relu => UnaryOp::Relu.derivative(input, out),
+            Activation::Tanh => UnaryOp::Tanh.derivative(input, out),
+            Activation::Sigmoid => UnaryOp::Sigmoid.derivative(input, out),
+            Activation::Linear => Some(S::constant(1.0)),
+        }
+    }
+}
+
+/// `bias + sum_k product(k)` for k in 0..len, summed in four interleaved lanes so the additions
+/// do not wait on each other. Every weighted sum of the engine goes through here or through
+/// [`dot`] (the same order), so inference matches `forward` bit for bit.
+pub(crate) fn weighted_sum(bias: f64, len: usize, product: impl Fn(usize) -> f64) -> f64 {
+    let mut lanes = [0.0; 4];
+    let full = len / 4 * 4;
+    for k in (0..full).step_by(4) {
+        for (lane, total) in lanes.iter_mut().enumerate() {
+            *total += product(k + lane);
+        }
+    }
+    // bias first, then the lanes, then the remainder in order: with fewer than 4 terms this is
+    // exactly micrograd's `sum((w * x for ...), bias)`. Lanes 0 and 2 are added first (not 0
+    // and 1) so that in `dot` the pairs (0, 1) and (2, 3) stay in two vector registers: the
+    // other order made the compiler shuffle lanes on every step.
+    let mut total = bias + ((lanes[0] + lanes[2]) + (lanes[1] + lanes[3]));
+    for k in full..len {
+        total += product(k);
+    }
+    total
+}
+
+/// `bias + sum_k weights[k] * inputs[k]`, the weighted sum every neuron of the engine computes,
+/// in the same order (so with the same result, bit for bit), in a form the compiler turns into
+/// vector instructions. Extra entries of the longer slice are ignored.
+///
+/// ```
+/// use scalargrad::{Node, engine::{dot, linear}};
+/// let (w, x) = ([0.1, 0.2, 0.3, 0.4, 0.5], [1.0, -2.0, 3.0, -4.0, 5.0]);
+/// let nodes = |v: &[f64]| v.iter().map(|&v| Node::new(v)).collect::<Vec<_>>();
+/// let graph = linear(&nodes(&w), &nodes(&x), &Node::new(0.5));
+/// assert_eq!(dot(0.5, &w, &x), graph.value());
+/// ```
+#[inline(always)] // inlined into the forward pass's loop over neurons (see `dense_layers`)
+pub fn dot(bias: f64, weights: &[f64], inputs: &[f64]) -> f64 {
+    if weights.len() < 4 {
+        // no full lane: bias, then the products in order (as below, without the setup)
+        return weights
+            .iter()
+            .zip(inputs)
+            .fold(bias + 0.0, |total, (w, x)| total + w * x);
+    }
+    let mut lanes = [0.0; 4];
+    let weight_chunks = weights.chunks_exact(4);
+    let input_chunks = inputs.chunks_exact(4);
+    let (weight_rest, input_rest) = (weight_chunks.remainder(), input_chunks.remainder());
+    for (w, x) in weight_chunks.zip(input_chunks) {
+        for lane in 0..4 {
+            lanes[lane] += w[lane] * x[lane];
+        }
+    }
+    // the order of `weighted_sum` (see there why lanes 0 and 2 go first)
+    let mut total = bias + ((lanes[0] + lanes[2]) + (lanes[1] + lanes[3]));
+    for (w, x) in weight_rest.iter().zip(input_rest) {
+        total += w * x;
+    }
+    total
+}
+
+/// A neuron's value: `activation(bias + weights . inputs)`.
+// Inlined into the forward pass's loop over neurons: out of line, the call and the lost
+// knowledge of the layer's width cost a fifth of W's forward pass (measured with callgrind on
+// `bench/examples/w_engine.rs`).
+#[inline(always)]
+pub(crate) fn dense_value(
+    activation: Activation,
+    bias: f64,
+    weights: &[f64],
+    inputs: &[f64],
+) -> f64 {
+    activation.apply_value(dot(bias, weights, inputs))
+}
+
+/// True if `nodes` are consecutive nodes on the tape (each made right after the one before).
+pub(crate) fn are_consecutive(nodes: &[Node]) -> bool {
+    let first = nodes.first().map_or(0, Node::index);
+    nodes.iter().zip(first..).all(|(node, i)| node.index() == i)
+}
+
+/// A neuron, `activation(bias + sum_k weights[k] * inputs[k])`, as one node when the weights and
+/// bias are consecutive nodes and so are the inputs (as in an `Mlp`, whose layers make one node
+/// per neuron), else as `linear` followed by the activation. The values are the same either way.
+///
+/// # Panics
+/// If `weights` and `inputs` differ in length, or there are more than `u32::MAX` of them.
+///
+/// ```
+/// use scalargrad::{Node, engine::{Activation, neuron}};
+/// let weights = [Node::new(2.0), Node::new(-1.0)];
+/// let bias = Node::new(0.5);
+/// let inputs = [Node::new(3.0), Node::new(4.0)];
+/// let out = neuron(&weights, &inputs, &bias, Activation::Relu);
+/// out.backward();
+/// assert_eq!(out.value(), 2.5);
+/// assert_eq!((weights[0].grad(), inputs[1].grad(), bias.grad()), (3.0, -1.0, 1.0));
+/// ```
+#[track_caller]
+pub fn neuron(weights: &[Node], inputs: &[Node], bias: &Node, activation: Activation) -> Node {
+    assert_eq!(
+        weights.len(),
+        inputs.len(),
+        "scalargrad::engine::neuron: {} weights but {} inputs",
+        weights.len(),
+        inputs.len()
+    );
+    let first_parameter = weights.first().unwrap_or(bias);
+    let parameters_consecutive = are_consecutive(weights)
+        && first_parameter.index().checked_add(weights.len() as Idx) == Some(bias.index());
+    match inputs.first() {
+        Some(first_input) if parameters_consecutive && are_consecutive(inputs) => {
+            let len = Idx::try_from(weights.len()).unwrap_or_else(|_| {
+                panic!("scalargrad: a neuron with more than {} inputs", Idx::MAX)
+            });
+            apply(|| Op::Dense {
+                parameters: first_parameter.index(),
+                inputs: first_input.index(),
+                len,
+                activation,
+            })
+        }
+        _ => activation.apply(linear(weights, inputs, bias)),
+    }
+}
+
+/// One layer for [`dense_layers`]: neurons that each have `inputs` weights and then a bias, all
+/// consecutive nodes, neuron after neuron (how `nn::Layer::new` makes them).
+///
+/// ```
+/// use scalargrad::{Node, engine::{Activation, DenseLayer, dense_layers}};
+/// // two neurons of two inputs: w00 w01 b0 w10 w11 b1
+/// let parameters: Vec<Node> = [1.0, 2.0, 0.5, -1.0, 1.0, 0.0].iter().map(|&v| Node::new(v)).collect();
+/// let layer = DenseLayer::new(&parameters, 2, Activation::Relu).expect("consecutive");
+/// let inputs = [Node::new(3.0), Node::new(4.0)];
+/// let outputs = dense_layers(&inputs, &[layer]).expect("inputs consecutive");
+/// assert_eq!((outputs[0].value(), outputs[1].value()), (11.5, 1.0));
+/// ```
+#[derive(Clone, Debug)]
+pub struct DenseLayer {
+    first_parameter: Idx,
+    /// Inputs per neuron; fits an `Idx`, as `Op::Dense` needs (checked in `new`).
+    len: Idx,
+    count: usize,
+    activation: Activation,
+    /// The layer's newest parameter: while a handle to it lives, no node below it is popped, so
+    /// the indices above always name the layer's own parameters.
+    _keep_alive: Node,
+}
+
+impl DenseLayer {
+    /// The layer whose `parameters` are, neuron after neuron, `inputs` weights and a bias; `None`
+    /// unless they are consecutive nodes, at least one neuron's worth, and a whole number of
+    /// neurons (or `inputs` does not fit a node index).
+    pub fn new(parameters: &[Node], inputs: usize, activation: Activation) -> Option<DenseLayer> {
+        let width = inputs.checked_add(1)?;
+        let (first, last) = (parameters.first()?, parameters.last()?);
+        if !parameters.len().is_multiple_of(width) || !are_consecutive(parameters) {
+            return None;
+        }
+        Some(DenseLayer {
+            first_parameter: first.index(),
+            len: Idx::try_from(inputs).ok()?,
+            count: parameters.len() / width,
+            activation,
+            _keep_alive: last.clone(),
+        })
+    }
+
+    /// Inputs per neuron.
+    pub fn inputs(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Number of neurons (outputs).
+    pub fn outputs(&self) -> usize {
+        self.count
+    }
+}
+
+/// Records a stack of layers in one tape access: the first reads `inputs`, each next one the
+/// layer before. Returns handles to the last layer's nodes, or `None` (recording nothing) unless
+/// `inputs` are consecutive nodes, one per input of the first layer, and each layer has one
+/// input per output of the layer before.
+///
+/// The records and values are those of [`neuron`] called neuron by neuron, made as whole slices:
+/// one capacity check per array for the whole stack instead of one per node. The layers in
+/// between get no handles at all: they are older than the last layer, so the tape keeps them
+/// while it lives, and nothing has to count or drop them (for an MLP that is most of the nodes of
+/// a forward pass).
+///
+/// # Panics
+/// If more than `u32::MAX` nodes would be alive on this thread.
+#[track_caller]
+pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>> {
+    let first_input = inputs.first()?;
+    let mut width = inputs.len();
+    for layer in layers {
+        if layer.inputs() != width {
+            return None;
+        }
+        width = layer.count;
+    }
+    if layers.is_empty() || !are_consecutive(inputs) {
+        return None;
+    }
+    let location = Location::caller();
+    let outputs = width;
+    let first_output = with_tape(|tape| {
+        let first = tape.len();
+        let end = first + layers.iter().map(|layer| layer.count).sum::<usize>();
+        if end > Idx::MAX as usize {
+            panic!(
+                "scalargrad: more than {} nodes alive on one thread",
+                Idx::MAX
+            );
+        }
+        // every layer reads nodes below its own, so its values can be written beside them
+        tape.values.resize(end, 0.0);
+        tape.grads.resize(end, 0.0);
+        let (mut input, mut output) = (first_input.index() as usize, first);
+        for (l, layer) in layers.iter().enumerate() {
+            let len = layer.len as usize;
+            let (below, above) = tape.values.split_at_mut(output);
+            let inputs = &below[input..input + len];
+            let width = len + 1;
+            let first_parameter = layer.first_parameter as usize;
+            let neurons =
+                below[first_parameter..first_parameter + layer.count * width].chunks_exact(width);
+            for (value, neuron) in above[..layer.count].iter_mut().zip(neurons) {
+                let (weights, bias) = neuron.split_at(len);
+                *value = dense_value(layer.activation, bias[0], weights, inputs);
+            }
+            let handles = if l + 1 < layers.len() { 0 } else { 1 };
+            tape.handles.resize(output + layer.count, handles);
+            tape.ops.extend((0..layer.count).map(|k| Op::Dense {
+                parameters: (first_parameter + k * width) as Idx,
+                inputs: input as Idx,
+                len: layer.len,
+                activation: layer.activation,
+            }));
+            (input, output) = (output, output + layer.count);
+        }
+        if tape.inspection.detecting() {
+            for index in first as Idx..end as Idx {
+                let op = tape.ops[index as usize];
+                tape.inspection
+                    .created(index, location, &op, &tape.values, &tape.operands);
+            }
+        }
+        input as Idx
+    });
+    // each of the last layer's records was pushed with its one handle, owned from here on
+    Some(
+        (first_output..)
+            .take(outputs)
+            .map(Node::from_index)
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_and_weighted_sum_agree_bit_for_bit() {
+        for len in 0..19 {
+            let weights: Vec<f64> = (0..len).map(|k| (k as f64 * 0.731).sin() * 3.1).collect();
+            let inputs: Vec<f64> = (0..len).map(|k| (k as f64 * 1.37).cos() / 7.0).collect();
+            let gathered = weighted_sum(0.3, len, |k| weights[k] * inputs[k]);
+            assert_eq!(
+                dot(0.3, &weights, &inputs).to_bits(),
+                gathered.to_bits(),
+                "len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_layer_needs_consecutive_parameters_and_matching_widths() {
+        let a: Vec<Node> = (0..6).map(|k| Node::new(k as f64)).collect();
+        assert!(DenseLayer::new(&a, 2, Activation::Relu).is_some());
+        assert!(
+            DenseLayer::new(&a, 3, Activation::Relu).is_none(),
+            "6 is not a multiple of 4"
+        );
+        let gap = [a[0].clone(), a[2].clone(), a[3].clone()];
+        assert!(DenseLayer::new(&gap, 2, Activation::Relu).is_none());
+        let layer = DenseLayer::new(&a, 2, Activation::Relu).expect("laid out");
+        let three = [Node::new(1.0), Node::new(2.0), Node::new(3.0)];
+        assert!(dense_layers(&three, std::slice::from_ref(&layer)).is_none());
+        let apart = [three[0].clone(), three[2].clone()];
+        assert!(dense_layers(&apart, std::slice::from_ref(&layer)).is_none());
+        assert!(dense_layers(&three[..2], &[layer]).is_some());
+    }
+}

@@ -403,7 +403,8 @@ fn evaluate_dual(inputs: &[f64], program: &[Step], direction: usize) -> Option<D
                 .fold(v(*bias), |t, &(w, x)| t.add(v(w).mul(v(x)))),
         };
         // far from 0, or steep, a central difference loses the digits the check needs
-        if !next.value.is_finite() || next.value.abs() > 1e4 || !(next.slope.abs() <= 1e3) {
+        let steep = next.slope.is_nan() || next.slope.abs() > 1e3;
+        if !next.value.is_finite() || next.value.abs() > 1e4 || steep {
             return None;
         }
         values.push(next);

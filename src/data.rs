@@ -306,13 +306,14 @@ pub fn parameters_from_csv(path: &Path) -> Result<Vec<f64>, DataError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| error(None, format!("cannot read the file: {e}")))?;
     let mut values = Vec::new();
-    for (number, line) in text.lines().enumerate().skip(1) {
-        let field = line.rsplit(',').next().unwrap_or("").trim();
+    for record in csv_records(&text).into_iter().skip(1) {
+        let (number, fields) = record.map_err(|(line, message)| error(line, message))?;
+        let field = fields.last().map_or("", String::as_str);
         match field.parse::<f64>() {
             Ok(value) if value.is_finite() => values.push(value),
             _ => {
                 let message = format!("the last column must be a finite number, found {field:?}");
-                return Err(error(Some(number + 1), message));
+                return Err(error(Some(number), message));
             }
         }
     }
@@ -323,24 +324,41 @@ pub fn parameters_from_csv(path: &Path) -> Result<Vec<f64>, DataError> {
 }
 
 /// The records of CSV text as (1-based line, trimmed fields), read by the `csv` crate: quoted
-/// fields, a byte-order mark and CRLF line ends are understood; blank lines are skipped. An
-/// unreadable record is `Err((line, message))`.
-fn csv_records(
-    text: &str,
-) -> impl Iterator<Item = Result<(usize, Vec<String>), (Option<usize>, String)>> + '_ {
-    let reader = csv::ReaderBuilder::new()
+/// fields, a byte-order mark and CRLF line ends are understood; blank lines are skipped. A record
+/// that cannot be read ends the list with `Err((line, message))`.
+type CsvRecord = Result<(usize, Vec<String>), (Option<usize>, String)>;
+
+fn csv_records(text: &str) -> Vec<CsvRecord> {
+    let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    reader.into_records().map(|record| {
-        let record = record.map_err(|error| {
-            let line = error.position().map(|p| p.line() as usize);
-            (line, format!("not readable as CSV: {error}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        Ok((line, record.iter().map(str::to_string).collect()))
-    })
+    // The line of a record is counted from where the reader stands after it (just past its line
+    // end): the crate's own line numbers and record positions miss CRLF ends and blank lines.
+    let line_before = |byte: u64| {
+        let end = (byte as usize).min(text.len());
+        1 + text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+    };
+    let mut records = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => return records,
+            Ok(true) => {
+                let line = line_before(reader.position().byte().saturating_sub(1));
+                records.push(Ok((line, record.iter().map(str::to_string).collect())));
+            }
+            Err(error) => {
+                let line = error.position().map(|p| line_before(p.byte()));
+                records.push(Err((line, format!("not readable as CSV: {error}"))));
+                return records;
+            }
+        }
+    }
 }
 
 /// A problem with a data file, with the file and (where it applies) the line.
@@ -377,6 +395,19 @@ mod tests {
             data.labels,
             vec![1.0, -1.0],
             "9 < 10 numerically, not as text"
+        );
+    }
+
+    #[test]
+    fn csv_quoted_fields_byte_order_mark_and_crlf() {
+        let data =
+            parse("\u{feff}x1,x2,label\r\n\"0.1\",\" 2\",\"a, b\"\r\n3,4,c\r\n").expect("valid");
+        assert_eq!(data.points, vec![[0.1, 2.0], [3.0, 4.0]]);
+        assert_eq!(data.label_names, ["a, b".to_string(), "c".to_string()]);
+        // line numbers count physical lines, blank ones included
+        assert_eq!(
+            parse("1,2,a\r\n\r\n1,x,b\r\n").unwrap_err(),
+            "d.csv line 3: column x2 is not a number: \"x\""
         );
     }
 

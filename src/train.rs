@@ -303,7 +303,8 @@ pub fn batch_gradient(
     });
     // Share k takes examples k, k + T, k + 2T, ... (T shares): neighbouring examples are often
     // alike (a sorted file), and alike examples cost alike (the same ReLUs off), so interleaving
-    // balances the work where contiguous shares measured 1.6x apart. Share 0 is this thread's.
+    // balances the work where contiguous shares did not (the threads line of `cargo bench -p
+    // scalargrad-bench --bench training`). Share 0 is this thread's.
     let count = (workers.senders.len() + 1).min(batch.len());
     let share_of = |share: usize| -> (Vec<[f64; 2]>, Vec<f64>) {
         let pick = |k: usize| k % count == share;

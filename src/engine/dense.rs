@@ -43,17 +43,9 @@ impl Activation {
     }
 
     /// Applies the activation to a number, exactly as the engine computes a node's value.
-    // One arm per activation, each naming its op, rather than `self.unary().map(..)`: inside every
-    // neuron's loop the two-step dispatch cost 12% of W's forward pass (callgrind,
-    // `bench/examples/w_engine.rs`).
-    #[inline(always)]
+    #[inline(always)] // inside every neuron's loop
     pub fn apply_value(self, x: f64) -> f64 {
-        match self {
-            Activation::Relu => UnaryOp::Relu.value(x),
-            Activation::Tanh => UnaryOp::Tanh.value(x),
-            Activation::Sigmoid => UnaryOp::Sigmoid.value(x),
-            Activation::Linear => x,
-        }
+        self.unary().map_or(x, |op| op.value(x))
     }
 
     /// Applies the activation to a node (one new node, or the node itself for `Linear`).
@@ -82,11 +74,9 @@ impl Activation {
     #[inline(always)]
     pub(crate) fn slope<S: Scalar>(self, out: &S) -> Option<S> {
         let input = || unreachable!("activations never read their input");
-        match self {
-            Activation::Relu => UnaryOp::Relu.derivative(input, out),
-            Activation::Tanh => UnaryOp::Tanh.derivative(input, out),
-            Activation::Sigmoid => UnaryOp::Sigmoid.derivative(input, out),
-            Activation::Linear => Some(S::constant(1.0)),
+        match self.unary() {
+            Some(op) => op.derivative(input, out),
+            None => Some(S::constant(1.0)),
         }
     }
 }
@@ -152,8 +142,8 @@ pub fn dot(bias: f64, weights: &[f64], inputs: &[f64]) -> f64 {
 
 /// A neuron's value: `activation(bias + weights . inputs)`.
 // Inlined into the forward pass's loop over neurons: out of line, the call and the lost
-// knowledge of the layer's width cost a fifth of W's forward pass (measured with callgrind on
-// `bench/examples/w_engine.rs`).
+// knowledge of the layer's width are a large part of W's forward pass (callgrind on
+// `bench/examples/w_engine.rs` shows it).
 #[inline(always)]
 pub(crate) fn dense_value(
     activation: Activation,

@@ -23,8 +23,9 @@ pub(crate) type Idx = u32;
 
 /// When the tape empties it keeps up to this many bytes of capacity for the next graph, and gives
 /// back anything larger. Reusing the memory of the previous graph is what makes building a graph
-/// cheap: fresh memory costs a page fault per 4 KiB and a copy per doubling, which measured at
-/// 2.5x the whole cost of a 1,000,000-node chain (71 ns/node instead of 25).
+/// cheap: fresh memory costs a page fault per 4 KiB and a copy per doubling, more than the whole
+/// rest of building a chain (`cargo bench -p scalargrad-bench --bench engine`: the first sample,
+/// on fresh pages, against the others).
 const KEEP_BYTES: usize = 256 << 20;
 
 /// The flat storage of every node created on this thread and still reachable from a live handle.
@@ -97,7 +98,7 @@ impl Tape {
     ///
     /// # Panics
     /// If more than `u32::MAX` nodes would be alive at once.
-    #[inline(always)] // once per node: a call here cost 12 of the chain's 183 instructions per node
+    #[inline(always)] // once per node: a call here shows in callgrind on bench/examples/chain.rs
     pub(crate) fn push(&mut self, op: Op, value: f64) -> Idx {
         let index = Idx::try_from(self.ops.len()).unwrap_or_else(|_| {
             panic!(

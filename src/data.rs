@@ -1,7 +1,9 @@
-//! Two-dimensional binary classification data: built-in generators and CSV files.
+//! Two-dimensional data: built-in generators and CSV files, for classification (2 to 10 classes)
+//! and regression.
 //!
-//! Labels are always -1 and +1 inside the crate (what the hinge loss expects); a CSV file's own
-//! two label values are mapped onto them and kept as names.
+//! Labels inside the crate: with two classes -1 (the first class) and +1 (the second), what the
+//! hinge and logistic losses expect; with more classes the class index 0..K; for regression the
+//! real target. A CSV file's own label values are kept as class names.
 
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
@@ -11,15 +13,48 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-/// Points in the plane with a label of -1 or +1 each.
+/// The most classes a dataset may have.
+pub const MAX_CLASSES: usize = 10;
+
+/// What a model learns: a class per point, or a real number per point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Classes (the labels are classes).
+    Classification,
+    /// A real target (the labels are numbers).
+    Regression,
+}
+
+/// Points in the plane, each with a label (see the module's doc for what a label holds).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// The inputs (x1, x2).
     pub points: Vec<[f64; 2]>,
-    /// The labels, -1 or +1.
+    /// Per point: -1 / +1 for two classes, the class index for more, the target for regression.
     pub labels: Vec<f64>,
-    /// What -1 and +1 stand for (e.g. the two values found in a CSV file).
-    pub label_names: [String; 2],
+    /// The class names in class order (e.g. the values found in a CSV file); empty for
+    /// regression.
+    pub label_names: Vec<String>,
+}
+
+/// The label of class `class` of `classes`: -1 / +1 for two classes, else the index itself.
+pub fn class_label(class: usize, classes: usize) -> f64 {
+    if classes == 2 {
+        if class == 1 { 1.0 } else { -1.0 }
+    } else {
+        class as f64
+    }
+}
+
+/// The class index of `label` with `classes` classes (the inverse of [`class_label`]).
+pub fn class_index(label: f64, classes: usize) -> usize {
+    if classes == 2 {
+        usize::from(label > 0.0)
+    } else {
+        label as usize
+    }
 }
 
 /// A built-in dataset.
@@ -27,16 +62,24 @@ pub struct Dataset {
 #[cfg_attr(feature = "app", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Generator {
-    /// Two interleaving half circles (sklearn's make_moons), as in micrograd's demo.
+    /// Two interleaving half circles (sklearn's make_moons), as in micrograd's demo; 2 classes.
     Moons,
-    /// A ring around a disc (sklearn's make_circles with factor 0.5).
+    /// A ring around a disc (sklearn's make_circles with factor 0.5); 2 classes.
     Circles,
-    /// Four quadrants, labelled by the sign of x1 * x2.
+    /// Four quadrants, labelled by the sign of x1 * x2; 2 classes.
     Xor,
-    /// Two interleaved spiral arms, 1.5 turns each.
+    /// K spiral arms (CS231n's recipe; the noise is on the angle); 2 to 10 classes.
     Spiral,
-    /// Two Gaussian blobs around (-1, -1) and (1, 1).
+    /// K Gaussian blobs on a circle around the origin; 2 to 10 classes.
     Blobs,
+    /// A yin-yang sign: yin, yang and its two dots (EurekaLabs' micrograd); 3 classes.
+    Yinyang,
+    /// Regression: a plane, the target rising from -1.2 to 1.2 across [-1, 1]^2 (TF
+    /// Playground's regress-plane, its [-6, 6]^2 scaled to [-1, 1]^2).
+    Plane,
+    /// Regression: six bumps of height +1 or -1 over [-1, 1]^2 (TF Playground's
+    /// regress-gaussian, scaled the same way).
+    Gauss,
 }
 
 /// `n` evenly spaced numbers from `start` to `end` inclusive, like numpy's `linspace`.
@@ -49,10 +92,53 @@ fn linspace(start: f64, end: f64, n: usize) -> impl Iterator<Item = f64> {
     (0..n).map(move |i| start + step * i as f64)
 }
 
+/// How many of `samples` points each of `classes` classes gets: as equal as can be, the last
+/// classes taking one more where it does not divide.
+fn class_sizes(samples: usize, classes: usize) -> Vec<usize> {
+    let (each, extra) = (samples / classes, samples % classes);
+    (0..classes)
+        .map(|j| each + usize::from(j >= classes - extra))
+        .collect()
+}
+
 impl Generator {
-    /// `samples` points with Gaussian noise of standard deviation `noise` added to each
-    /// coordinate, drawn from `rng` (so the same seed gives the same data). Half the points (the
-    /// first half) are labelled -1.
+    /// Every built-in dataset.
+    pub const ALL: [Generator; 8] = [
+        Generator::Moons,
+        Generator::Circles,
+        Generator::Xor,
+        Generator::Spiral,
+        Generator::Blobs,
+        Generator::Yinyang,
+        Generator::Plane,
+        Generator::Gauss,
+    ];
+
+    /// Classification or regression.
+    pub fn task(self) -> Task {
+        match self {
+            Generator::Moons
+            | Generator::Circles
+            | Generator::Xor
+            | Generator::Spiral
+            | Generator::Blobs
+            | Generator::Yinyang => Task::Classification,
+            Generator::Plane | Generator::Gauss => Task::Regression,
+        }
+    }
+
+    /// The numbers of classes this dataset can make; `None` for regression.
+    pub fn class_range(self) -> Option<std::ops::RangeInclusive<usize>> {
+        match self {
+            Generator::Moons | Generator::Circles | Generator::Xor => Some(2..=2),
+            Generator::Spiral | Generator::Blobs => Some(2..=MAX_CLASSES),
+            Generator::Yinyang => Some(3..=3),
+            Generator::Plane | Generator::Gauss => None,
+        }
+    }
+
+    /// `samples` points with the smallest number of classes this dataset makes (0 for
+    /// regression); see [`Generator::generate_classes`].
     ///
     /// # Panics
     /// If `noise` is negative, NaN or infinite.
@@ -66,14 +152,48 @@ impl Generator {
     /// assert_eq!(data.labels.iter().filter(|&&y| y > 0.0).count(), 50);
     /// ```
     pub fn generate(self, samples: usize, noise: f64, rng: &mut impl Rng) -> Dataset {
-        let first = samples / 2;
-        let second = samples - first;
+        let classes = self.class_range().map_or(0, |range| *range.start());
+        self.generate_classes(samples, noise, classes, rng)
+    }
+
+    /// `samples` points in `classes` classes (ignored for regression) with Gaussian noise of
+    /// standard deviation `noise` added to each coordinate (for `Spiral` to the angle, for the
+    /// regression datasets to the target),
+    /// drawn from `rng` (so the same seed gives the same data). The classes come in order, as
+    /// equal in size as can be.
+    ///
+    /// # Panics
+    /// If `noise` is negative, NaN or infinite, or `classes` is not in
+    /// [`Generator::class_range`] for a classification dataset.
+    pub fn generate_classes(
+        self,
+        samples: usize,
+        noise: f64,
+        classes: usize,
+        rng: &mut impl Rng,
+    ) -> Dataset {
+        assert!(
+            noise.is_finite() && noise >= 0.0,
+            "the noise must be a finite standard deviation >= 0, not {noise}"
+        );
+        let normal = |sd: f64| Normal::new(0.0, sd).expect("a finite standard deviation >= 0");
+        if self.task() == Task::Regression {
+            return self.regression(samples, normal(noise), rng);
+        }
+        assert!(
+            self.class_range()
+                .is_some_and(|range| range.contains(&classes)),
+            "{self:?} makes {:?} classes, not {classes}",
+            self.class_range()
+        );
+        let sizes = class_sizes(samples, classes);
         let mut points: Vec<[f64; 2]> = Vec::with_capacity(samples);
+        let mut jitter_points = true;
         match self {
             Generator::Moons => {
-                points.extend(linspace(0.0, PI, first).map(|t| [t.cos(), t.sin()]));
+                points.extend(linspace(0.0, PI, sizes[0]).map(|t| [t.cos(), t.sin()]));
                 points.extend(
-                    linspace(0.0, PI, second).map(|t| [1.0 - t.cos(), 1.0 - t.sin() - 0.5]),
+                    linspace(0.0, PI, sizes[1]).map(|t| [1.0 - t.cos(), 1.0 - t.sin() - 0.5]),
                 );
             }
             Generator::Circles => {
@@ -83,17 +203,17 @@ impl Generator {
                         [radius * t.cos(), radius * t.sin()]
                     })
                 };
-                points.extend(ring(first, 1.0));
-                points.extend(ring(second, 0.5));
+                points.extend(ring(sizes[0], 1.0));
+                points.extend(ring(sizes[1], 0.5));
             }
             Generator::Xor => {
                 // draw points until each quadrant pair has its share, so labels stay balanced
                 let (mut negative, mut positive) = (Vec::new(), Vec::new());
-                while negative.len() < first || positive.len() < second {
+                while negative.len() < sizes[0] || positive.len() < sizes[1] {
                     let p: [f64; 2] = [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
-                    if p[0] * p[1] < 0.0 && negative.len() < first {
+                    if p[0] * p[1] < 0.0 && negative.len() < sizes[0] {
                         negative.push(p);
-                    } else if p[0] * p[1] > 0.0 && positive.len() < second {
+                    } else if p[0] * p[1] > 0.0 && positive.len() < sizes[1] {
                         positive.push(p);
                     }
                 }
@@ -101,45 +221,137 @@ impl Generator {
                 points.extend(positive);
             }
             Generator::Spiral => {
-                let arm = |n: usize, offset: f64| {
-                    linspace(0.0, 1.0, n).map(move |r| {
-                        let t = 3.0 * PI * r + offset;
-                        [r * t.cos(), r * t.sin()]
-                    })
-                };
-                points.extend(arm(first, 0.0));
-                points.extend(arm(second, PI));
+                // CS231n: for class j, r = linspace(0, 1, n), t = linspace(4j, 4(j + 1), n) + noise
+                jitter_points = false;
+                let angle_noise = normal(noise);
+                for (j, &n) in sizes.iter().enumerate() {
+                    let j = j as f64;
+                    let radii = linspace(0.0, 1.0, n);
+                    for (r, t) in radii.zip(linspace(4.0 * j, 4.0 * (j + 1.0), n)) {
+                        let t = t + angle_noise.sample(rng);
+                        points.push([r * t.sin(), r * t.cos()]);
+                    }
+                }
             }
             Generator::Blobs => {
-                let spread = Normal::new(0.0, 0.5).expect("0.5 is a valid standard deviation");
-                let mut blob = |n: usize, center: f64| {
-                    (0..n)
-                        .map(|_| [center + spread.sample(rng), center + spread.sample(rng)])
-                        .collect::<Vec<_>>()
-                };
-                let negative = blob(first, -1.0);
-                let positive = blob(second, 1.0);
-                points.extend(negative);
-                points.extend(positive);
+                // centres on a circle of radius sqrt 2; with two classes (-1, -1) and (1, 1)
+                let spread = normal(0.5);
+                for (j, &n) in sizes.iter().enumerate() {
+                    let angle = 1.25 * PI + 2.0 * PI * j as f64 / classes as f64;
+                    let centre = [2f64.sqrt() * angle.cos(), 2f64.sqrt() * angle.sin()];
+                    for _ in 0..n {
+                        points.push([
+                            centre[0] + spread.sample(rng),
+                            centre[1] + spread.sample(rng),
+                        ]);
+                    }
+                }
             }
+            Generator::Yinyang => {
+                for (class, &n) in sizes.iter().enumerate() {
+                    points.extend((0..n).map(|_| yinyang_point(class, rng)));
+                }
+            }
+            Generator::Plane | Generator::Gauss => unreachable!("regression returned above"),
         }
-        assert!(
-            noise.is_finite() && noise >= 0.0,
-            "the noise must be a finite standard deviation >= 0, not {noise}"
-        );
-        if noise > 0.0 {
-            let normal = Normal::new(0.0, noise).expect("a finite positive standard deviation");
+        if jitter_points && noise > 0.0 {
+            let jitter = normal(noise);
             for point in &mut points {
-                point[0] += normal.sample(rng);
-                point[1] += normal.sample(rng);
+                point[0] += jitter.sample(rng);
+                point[1] += jitter.sample(rng);
             }
         }
-        let mut labels = vec![-1.0; first];
-        labels.resize(samples, 1.0);
+        let labels = sizes
+            .iter()
+            .enumerate()
+            .flat_map(|(class, &n)| std::iter::repeat_n(class_label(class, classes), n))
+            .collect();
+        let label_names = if classes == 2 {
+            vec!["-1".to_string(), "+1".to_string()]
+        } else {
+            (0..classes).map(|class| class.to_string()).collect()
+        };
+        let label_names = match self {
+            Generator::Yinyang => ["yin", "yang", "dot"].map(String::from).to_vec(),
+            _ => label_names,
+        };
         Dataset {
             points,
             labels,
-            label_names: ["-1".to_string(), "+1".to_string()],
+            label_names,
+        }
+    }
+
+    /// `samples` points uniform in [-1, 1]^2 (TF Playground's [-6, 6]^2 divided by 6, the scale
+    /// of the other datasets), each target with `noise` added.
+    fn regression(self, samples: usize, noise: Normal<f64>, rng: &mut impl Rng) -> Dataset {
+        let mut points = Vec::with_capacity(samples);
+        let mut labels = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            // TF Playground's units, [-6, 6]^2, for its formulas
+            let at = [rng.random_range(-6.0..6.0), rng.random_range(-6.0..6.0)];
+            let target = match self {
+                Generator::Gauss => gaussian_bumps(at),
+                _ => (at[0] + at[1]) / 10.0,
+            };
+            labels.push(target + noise.sample(rng));
+            points.push([at[0] / 6.0, at[1] / 6.0]);
+        }
+        Dataset {
+            points,
+            labels,
+            label_names: Vec::new(),
+        }
+    }
+}
+
+/// TF Playground's regress-gaussian target: of six bumps of height +1 or -1 falling linearly to 0
+/// at distance 2, the one largest in size at `p`.
+fn gaussian_bumps(p: [f64; 2]) -> f64 {
+    const BUMPS: [(f64, f64, f64); 6] = [
+        (-4.0, 2.5, 1.0),
+        (0.0, 2.5, -1.0),
+        (4.0, 2.5, 1.0),
+        (-4.0, -2.5, -1.0),
+        (0.0, -2.5, 1.0),
+        (4.0, -2.5, -1.0),
+    ];
+    BUMPS.iter().fold(0.0, |best: f64, &(x, y, sign)| {
+        let distance = ((p[0] - x).powi(2) + (p[1] - y).powi(2)).sqrt();
+        let height = sign * (1.0 - distance / 2.0).clamp(0.0, 1.0);
+        if height.abs() > best.abs() {
+            height
+        } else {
+            best
+        }
+    })
+}
+
+/// A point of class `class` (0 yin, 1 yang, 2 the dots) of a yin-yang sign of radius 2 around
+/// the origin, drawn by rejection from the disc.
+fn yinyang_point(class: usize, rng: &mut impl Rng) -> [f64; 2] {
+    // the sign in the unit square's disc of radius 0.5 around (0.5, 0.5), dots of radius 0.1
+    let (r_small, r_big) = (0.1, 0.5);
+    let distance = |x: f64, y: f64, cx: f64, cy: f64| ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+    loop {
+        let (x, y) = (rng.random_range(0.0..1.0), rng.random_range(0.0..1.0));
+        if distance(x, y, r_big, r_big) > r_big {
+            continue;
+        }
+        let right = distance(x, y, 1.5 * r_big, r_big);
+        let left = distance(x, y, 0.5 * r_big, r_big);
+        let yin = right <= r_small
+            || (left > r_small && left <= 0.5 * r_big)
+            || (y > r_big && right > 0.5 * r_big);
+        let found = if right < r_small || left < r_small {
+            2
+        } else if yin {
+            0
+        } else {
+            1
+        };
+        if found == class {
+            return [(x / r_big - 1.0) * 2.0, (y / r_big - 1.0) * 2.0];
         }
     }
 }
@@ -153,6 +365,20 @@ impl Dataset {
     /// True when there are no examples.
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
+    }
+
+    /// Classification (there are class names) or regression.
+    pub fn task(&self) -> Task {
+        if self.label_names.is_empty() {
+            Task::Regression
+        } else {
+            Task::Classification
+        }
+    }
+
+    /// Number of classes (0 for regression).
+    pub fn classes(&self) -> usize {
+        self.label_names.len()
     }
 
     /// The examples at `indices`, in that order.
@@ -183,41 +409,83 @@ impl Dataset {
         (self.subset(train_indices), self.subset(test_indices))
     }
 
-    /// Reads a CSV file of `x1,x2,label` rows (a header row is optional; blank lines are
-    /// skipped). The label column must hold exactly two distinct values: numbers are ordered
-    /// numerically, other text alphabetically, and the first becomes -1, the second +1.
+    /// Reads a CSV file of `x1,x2,label` rows for classification (see [`Dataset::parse_csv`]).
     ///
     /// # Errors
-    /// A [`DataError`] naming the file and line: a wrong number of columns, a coordinate that is
-    /// not a number or is NaN or infinite, a third label, fewer than two labels, or no data.
+    /// A [`DataError`] naming the file and, where it applies, the line.
     pub fn from_csv(path: &Path) -> Result<Dataset, DataError> {
+        Dataset::from_csv_for(path, Task::Classification)
+    }
+
+    /// Reads a CSV file of `x1,x2,label` rows (classification) or `x1,x2,target` rows
+    /// (regression); see [`Dataset::parse_csv_for`].
+    ///
+    /// # Errors
+    /// A [`DataError`] naming the file and, where it applies, the line.
+    pub fn from_csv_for(path: &Path, task: Task) -> Result<Dataset, DataError> {
         let text = std::fs::read_to_string(path).map_err(|error| DataError {
             path: path.to_path_buf(),
             line: None,
             message: format!("cannot read the file: {error}"),
         })?;
-        Dataset::parse_csv(&text, path)
+        Dataset::parse_csv_for(&text, path, task)
     }
 
-    /// Parses CSV text as `from_csv` does; `path` is only used in error messages.
+    /// Parses CSV text of `x1,x2,label` rows for classification; `path` is only used in error
+    /// messages. See [`Dataset::parse_csv_for`].
     ///
     /// # Errors
-    /// As [`Dataset::from_csv`].
+    /// As [`Dataset::parse_csv_for`].
     pub fn parse_csv(text: &str, path: &Path) -> Result<Dataset, DataError> {
+        Dataset::parse_csv_for(text, path, Task::Classification)
+    }
+
+    /// Parses CSV text of `x1,x2,label` rows (a header row is optional; blank lines are
+    /// skipped; quoted fields, a byte-order mark and CRLF line ends are understood); `path` is
+    /// only used in error messages.
+    ///
+    /// For classification the labels must take 2 to 10 distinct values: they are ordered
+    /// numerically when all are numbers, else as text, and class k is the k-th. For regression
+    /// the third column is the target, a finite number.
+    ///
+    /// # Errors
+    /// A [`DataError`] naming the file and line: a wrong number of columns, a coordinate or
+    /// target that is not a finite number, fewer than two or more than ten labels, or no data.
+    pub fn parse_csv_for(text: &str, path: &Path, task: Task) -> Result<Dataset, DataError> {
         let error = |line: Option<usize>, message: String| DataError {
             path: path.to_path_buf(),
             line,
             message,
         };
+        let third = match task {
+            Task::Classification => "label",
+            Task::Regression => "target",
+        };
+        let number = |field: &str, column: &str, line: usize| -> Result<f64, DataError> {
+            let value: f64 = field.parse().map_err(|_| {
+                error(
+                    Some(line),
+                    format!("column {column} is not a number: {field:?}"),
+                )
+            })?;
+            if value.is_finite() {
+                Ok(value)
+            } else {
+                Err(error(
+                    Some(line),
+                    format!("column {column} must be a finite number, found {field}"),
+                ))
+            }
+        };
         let mut points = Vec::new();
         let mut raw_labels: Vec<(String, usize)> = Vec::new();
         let mut seen_data = false;
         for record in csv_records(text) {
-            let (number, fields) = record.map_err(|(line, message)| error(line, message))?;
+            let (line, fields) = record.map_err(|(line, message)| error(line, message))?;
             if fields.len() != 3 {
                 return Err(error(
-                    Some(number),
-                    format!("expected 3 columns (x1,x2,label), found {}", fields.len()),
+                    Some(line),
+                    format!("expected 3 columns (x1,x2,{third}), found {}", fields.len()),
                 ));
             }
             if !seen_data && fields[0].parse::<f64>().is_err() && fields[1].parse::<f64>().is_err()
@@ -226,40 +494,38 @@ impl Dataset {
                 continue;
             }
             seen_data = true;
-            let mut point = [0.0; 2];
-            for (k, field) in fields[..2].iter().enumerate() {
-                let value: f64 = field.parse().map_err(|_| {
-                    error(
-                        Some(number),
-                        format!("column x{} is not a number: {field:?}", k + 1),
-                    )
-                })?;
-                if !value.is_finite() {
-                    return Err(error(
-                        Some(number),
-                        format!("column x{} must be a finite number, found {field}", k + 1),
-                    ));
-                }
-                point[k] = value;
-            }
-            points.push(point);
-            raw_labels.push((fields[2].clone(), number));
+            points.push([
+                number(&fields[0], "x1", line)?,
+                number(&fields[1], "x2", line)?,
+            ]);
+            raw_labels.push((fields[2].clone(), line));
         }
         if points.is_empty() {
             return Err(error(
                 None,
-                "no data rows (expected lines of x1,x2,label)".into(),
+                format!("no data rows (expected lines of x1,x2,{third})"),
             ));
         }
+        if task == Task::Regression {
+            let labels = raw_labels
+                .iter()
+                .map(|(field, line)| number(field, "target", *line))
+                .collect::<Result<Vec<f64>, DataError>>()?;
+            return Ok(Dataset {
+                points,
+                labels,
+                label_names: Vec::new(),
+            });
+        }
         let mut names: Vec<String> = Vec::new();
-        for (label, number) in &raw_labels {
+        for (label, line) in &raw_labels {
             if !names.contains(label) {
-                if names.len() == 2 {
+                if names.len() == MAX_CLASSES {
                     return Err(error(
-                        Some(*number),
+                        Some(*line),
                         format!(
-                            "a third label {label:?}; the file must have exactly two (found {:?} and {:?} before)",
-                            names[0], names[1]
+                            "an 11th label {label:?}; a classifier takes at most {MAX_CLASSES} classes \
+                             (for a real-valued target use --task regression)"
                         ),
                     ));
                 }
@@ -272,20 +538,30 @@ impl Dataset {
                 format!("only one label ({:?}); a classifier needs two", names[0]),
             ));
         }
-        match (names[0].parse::<f64>(), names[1].parse::<f64>()) {
-            (Ok(a), Ok(b)) if a > b => names.swap(0, 1),
-            (Ok(_), Ok(_)) => {}
-            _ if names[0] > names[1] => names.swap(0, 1),
-            _ => {}
+        let numbers: Option<Vec<f64>> = names.iter().map(|n| n.parse::<f64>().ok()).collect();
+        match numbers {
+            Some(values) => {
+                let mut order: Vec<usize> = (0..names.len()).collect();
+                order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+                names = order.into_iter().map(|k| names[k].clone()).collect();
+            }
+            None => names.sort(),
         }
+        let classes = names.len();
         let labels = raw_labels
             .iter()
-            .map(|(label, _)| if *label == names[0] { -1.0 } else { 1.0 })
+            .map(|(label, _)| {
+                let class = names
+                    .iter()
+                    .position(|n| n == label)
+                    .expect("every label is named");
+                class_label(class, classes)
+            })
             .collect();
         Ok(Dataset {
             points,
             labels,
-            label_names: [names[0].clone(), names[1].clone()],
+            label_names: names,
         })
     }
 }
@@ -429,10 +705,11 @@ mod tests {
             parse("1,inf,a\n").unwrap_err(),
             "d.csv line 1: column x2 must be a finite number, found inf"
         );
+        let eleven: String = (0..11).map(|k| format!("1,2,c{k}\n")).collect();
         assert!(
-            parse("1,2,a\n1,2,b\n1,2,c\n")
+            parse(&eleven)
                 .unwrap_err()
-                .starts_with("d.csv line 3: a third label \"c\"")
+                .starts_with("d.csv line 11: an 11th label \"c10\"; a classifier takes at most 10"),
         );
         assert_eq!(
             parse("").unwrap_err(),
@@ -443,6 +720,69 @@ mod tests {
             "d.csv: no data rows (expected lines of x1,x2,label)"
         );
         assert!(parse("1,2,a\n").unwrap_err().contains("only one label"));
+    }
+
+    #[test]
+    fn csv_classes_are_sorted_numerically_or_as_text() {
+        let data = parse("0,0,10\n0,0,9\n0,0,-1\n0,0,9\n").expect("valid");
+        assert_eq!(data.label_names, ["-1", "9", "10"]);
+        assert_eq!(
+            data.labels,
+            vec![2.0, 1.0, 0.0, 1.0],
+            "class indices for 3 classes"
+        );
+        let data = parse("0,0,b\n0,0,c\n0,0,a\n").expect("valid");
+        assert_eq!(data.label_names, ["a", "b", "c"]);
+        assert_eq!(data.labels, vec![1.0, 2.0, 0.0]);
+    }
+
+    #[test]
+    fn csv_regression_targets_are_numbers() {
+        let path = Path::new("r.csv");
+        let data = Dataset::parse_csv_for("x1,x2,y\n0,1,2.5\n1,0,-3\n", path, Task::Regression)
+            .expect("valid");
+        assert_eq!(data.labels, vec![2.5, -3.0]);
+        assert_eq!(data.task(), Task::Regression);
+        let error = Dataset::parse_csv_for("0,1,2.5\n1,0,big\n", path, Task::Regression)
+            .expect_err("not a number")
+            .to_string();
+        assert_eq!(
+            error,
+            "r.csv line 2: column target is not a number: \"big\""
+        );
+    }
+
+    #[test]
+    fn every_generator_makes_its_classes_in_equal_shares() {
+        for generator in Generator::ALL {
+            let counts: Vec<usize> = generator.class_range().map_or(vec![0], Iterator::collect);
+            for classes in counts {
+                let mut rng = StdRng::seed_from_u64(9);
+                let data = generator.generate_classes(103, 0.1, classes, &mut rng);
+                assert_eq!(data.len(), 103, "{generator:?}");
+                assert_eq!(data.classes(), classes, "{generator:?}");
+                assert!(
+                    data.points
+                        .iter()
+                        .flatten()
+                        .all(|v| v.is_finite() && v.abs() < 5.0)
+                );
+                for class in 0..classes {
+                    let share = data
+                        .labels
+                        .iter()
+                        .filter(|&&y| class_index(y, classes) == class)
+                        .count();
+                    assert!(
+                        share == 103 / classes || share == 103 / classes + 1,
+                        "{generator:?}"
+                    );
+                }
+                if classes == 0 {
+                    assert!(data.labels.iter().all(|y| y.is_finite() && y.abs() <= 1.5));
+                }
+            }
+        }
     }
 
     #[test]

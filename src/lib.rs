@@ -22,7 +22,9 @@
 
 pub mod data;
 pub mod engine;
+pub mod features;
 pub mod files;
+pub mod model;
 pub mod nn;
 pub mod train;
 

@@ -1,6 +1,9 @@
 //! The training loop: each step zero_grad, forward, loss, backward, optimizer update.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rand::seq::index::sample;
@@ -8,14 +11,12 @@ use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::thread::JoinHandle;
-
 use crate::engine::{
     Anomaly, Node, add_grads, detect_anomalies, gradients, set_values, take_anomaly, tape_length,
     values,
 };
+use crate::features::{Feature, Inputs, Scaling};
+use crate::model::Model;
 use crate::nn::loss::{self, Loss, Penalty};
 use crate::nn::optim::{OptimizerKind, Schedule};
 use crate::nn::{Activation, Init, Mlp, MlpOptions, Module};
@@ -23,13 +24,13 @@ use crate::nn::{Activation, Init, Mlp, MlpOptions, Module};
 /// Everything that defines a training run (besides the data).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    /// Widths of the hidden layers (a linear output neuron follows).
+    /// Widths of the hidden layers (a linear output layer follows).
     pub hidden: Vec<usize>,
     /// Hidden-layer activation.
     pub activation: Activation,
     /// Weight initialisation.
     pub init: Init,
-    /// The loss.
+    /// The loss (it also sets the number of outputs: see `Loss::outputs`).
     pub loss: Loss,
     /// The optimizer.
     pub optimizer: OptimizerKind,
@@ -41,12 +42,25 @@ pub struct TrainConfig {
     pub steps: usize,
     /// Examples per step; `None` for the full training set (micrograd's demo).
     pub batch_size: Option<usize>,
-    /// L2 regularisation strength alpha (the loss adds alpha * sum p^2).
+    /// L2 regularisation strength alpha (the objective adds alpha * sum p^2).
     pub l2: f64,
+    /// L1 regularisation strength beta (the objective adds beta * sum |p|).
+    #[serde(default)]
+    pub l1: f64,
+    /// The network's inputs, computed from each point in this order.
+    #[serde(default = "default_features")]
+    pub features: Vec<Feature>,
+    /// Standardise (x1, x2) to mean 0 and standard deviation 1 on the training set first.
+    #[serde(default)]
+    pub standardize: bool,
     /// Seed of every random choice (initial weights, batches).
     pub seed: u64,
     /// Threads that share each batch (data parallelism); 1 computes it all on this thread.
     pub threads: usize,
+}
+
+fn default_features() -> Vec<Feature> {
+    Inputs::default().features
 }
 
 impl TrainConfig {
@@ -54,19 +68,20 @@ impl TrainConfig {
     pub fn penalty(&self) -> Penalty {
         Penalty {
             l2: self.l2,
-            l1: 0.0,
+            l1: self.l1,
         }
     }
 }
 
 impl Default for TrainConfig {
-    /// micrograd's moons demo: MLP 2-16-16-1, ReLU, hinge loss + 1e-4 L2, SGD with learning rate
-    /// decaying linearly from 1.0, 100 full-batch steps.
+    /// micrograd's moons demo (MLP 2-16-16-1, ReLU, hinge loss + 1e-4 L2, SGD with a learning
+    /// rate decaying linearly from 1.0, 100 full-batch steps), with weights scaled to the fan-in
+    /// (He; micrograd's uniform(-1, 1) is `Init::Uniform`).
     fn default() -> TrainConfig {
         TrainConfig {
             hidden: vec![16, 16],
             activation: Activation::Relu,
-            init: Init::Uniform,
+            init: Init::He,
             loss: Loss::Hinge,
             optimizer: OptimizerKind::Sgd,
             lr: 1.0,
@@ -74,27 +89,39 @@ impl Default for TrainConfig {
             steps: 100,
             batch_size: None,
             l2: 1e-4,
+            l1: 0.0,
+            features: default_features(),
+            standardize: false,
             seed: 42,
             threads: 1,
         }
     }
 }
 
-/// What one step measured.
+/// What one step measured. Measures that do not apply to the task are NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepMetrics {
     /// 0-based step number.
     pub step: usize,
-    /// The training objective on this step's batch: mean loss + penalty (what `backward` ran on).
+    /// The training objective on this step's batch before its update: mean loss + penalty
+    /// (what `backward` ran on).
     pub loss: f64,
-    /// Fraction of this step's batch classified correctly.
+    /// Fraction of this step's batch classified correctly (classification).
     pub accuracy: f64,
-    /// The same objective on the held-out set (mean loss + the same penalty), NaN if there is none.
+    /// The same objective on the held-out set, NaN if there is none.
     pub test_loss: f64,
-    /// Fraction of the held-out set classified correctly, NaN if there is none.
+    /// Fraction of the held-out set classified correctly (classification).
     pub test_accuracy: f64,
     /// Learning rate used by this step's update.
     pub lr: f64,
+    /// Root mean squared error on this step's batch (regression).
+    pub rmse: f64,
+    /// R^2 on this step's batch (regression).
+    pub r2: f64,
+    /// Root mean squared error on the held-out set (regression).
+    pub test_rmse: f64,
+    /// R^2 on the held-out set (regression).
+    pub test_r2: f64,
 }
 
 /// Why training ended.
@@ -119,7 +146,7 @@ pub enum Stop {
 #[derive(Debug)]
 pub struct TrainResult {
     /// The trained model.
-    pub model: Mlp,
+    pub model: Model,
     /// One entry per completed step.
     pub metrics: Vec<StepMetrics>,
     /// Why it ended.
@@ -129,7 +156,7 @@ pub struct TrainResult {
     /// Wall-clock time of the training loop.
     pub elapsed: Duration,
     /// For a diverged run: the first node whose value became NaN or infinite in the diverging
-    /// step (found by running that step's forward pass again with anomaly detection on).
+    /// step (found by running that step again with anomaly detection on).
     pub anomaly: Option<Anomaly>,
 }
 
@@ -151,38 +178,125 @@ pub mod purpose {
     pub const BATCHES: u64 = 4;
 }
 
-/// The model a config describes, with its seeded initial weights.
-pub fn build_model(config: &TrainConfig) -> Mlp {
+/// The model a config describes for data like `train` (its classes, and the standardisation of
+/// its points if the config asks for it), with seeded initial weights.
+///
+/// # Panics
+/// If the config's loss cannot train `train`'s task (see `Loss::check`), or it has no features.
+pub fn build_model(config: &TrainConfig, train: &Dataset) -> Model {
+    let classes = train.classes();
+    if let Err(why) = config.loss.check(classes) {
+        panic!("{why}");
+    }
+    assert!(
+        !config.features.is_empty(),
+        "a model needs at least one feature"
+    );
     let mut widths = config.hidden.clone();
-    widths.push(1);
+    widths.push(config.loss.outputs(classes));
     let options = MlpOptions {
         activation: config.activation,
         init: config.init,
     };
-    Mlp::with_options(
-        2,
+    let network = Mlp::with_options(
+        config.features.len(),
         &widths,
         options,
         &mut rng_for(config.seed, purpose::INIT),
-    )
+    );
+    Model {
+        network,
+        inputs: Inputs {
+            features: config.features.clone(),
+            scaling: config.standardize.then(|| Scaling::of(&train.points)),
+        },
+        class_names: train.label_names.clone(),
+        loss: config.loss,
+    }
 }
 
-/// The score (single output) of every point, as nodes.
-pub fn scores(model: &Mlp, points: &[[f64; 2]]) -> Vec<Node> {
-    points
-        .iter()
-        .map(|p| {
-            let mut outputs = model.forward(&[Node::new(p[0]), Node::new(p[1])]);
-            outputs.swap_remove(0)
+/// Examples as the network sees them: each point's inputs (`width` numbers, example after
+/// example) and its label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Examples {
+    /// The inputs, `width` per example.
+    pub inputs: Vec<f64>,
+    /// Inputs per example.
+    pub width: usize,
+    /// One label per example.
+    pub labels: Vec<f64>,
+}
+
+impl Examples {
+    /// The examples of `data` through `inputs`.
+    pub fn encode(inputs: &Inputs, data: &Dataset) -> Examples {
+        let mut encoded = Vec::with_capacity(data.len() * inputs.len());
+        for &p in &data.points {
+            inputs.extend(p, &mut encoded);
+        }
+        Examples {
+            inputs: encoded,
+            width: inputs.len(),
+            labels: data.labels.clone(),
+        }
+    }
+
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The examples at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Examples {
+        let width = self.width;
+        Examples {
+            inputs: indices
+                .iter()
+                .flat_map(|&i| &self.inputs[i * width..(i + 1) * width])
+                .copied()
+                .collect(),
+            width,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
+    /// Every `count`-th example from `first` (a thread's share of a batch).
+    fn every(&self, first: usize, count: usize) -> Examples {
+        let indices: Vec<usize> = (first..self.len()).step_by(count).collect();
+        self.subset(&indices)
+    }
+}
+
+/// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
+/// example.
+pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
+    inputs
+        .chunks_exact(width)
+        .flat_map(|example| {
+            let leaves: Vec<Node> = example.iter().map(|&x| Node::new(x)).collect();
+            network.forward(&leaves)
         })
         .collect()
 }
 
-/// The training objective: mean loss of `scores` plus the penalty of the model's parameters.
+/// The score (single output) of every point, as nodes: `outputs` for the raw inputs x1, x2.
+pub fn scores(model: &Mlp, points: &[[f64; 2]]) -> Vec<Node> {
+    let inputs: Vec<f64> = points.iter().flatten().copied().collect();
+    outputs(model, &inputs, 2)
+}
+
+/// The training objective of a one-output network: mean loss of `scores` plus the penalty of
+/// its parameters.
 pub fn objective(config: &TrainConfig, model: &Mlp, scores: &[Node], labels: &[f64]) -> Node {
     loss::objective(
         config.loss,
         scores,
+        1,
         labels,
         config.penalty(),
         model.parameters_borrowed(),
@@ -194,8 +308,8 @@ pub fn objective(config: &TrainConfig, model: &Mlp, scores: &[Node], labels: &[f
 pub struct BatchGradient {
     /// The training objective: mean loss over the batch plus the penalty.
     pub loss: f64,
-    /// The model's score for each example of the batch.
-    pub scores: Vec<f64>,
+    /// The model's outputs for each example of the batch, example after example.
+    pub outputs: Vec<f64>,
     /// Nodes recorded for this batch, on all threads together.
     pub nodes: usize,
 }
@@ -208,10 +322,9 @@ pub enum TrainError {
     WorkerStopped,
 }
 
-/// One share of a batch: examples, and the part of the batch's mean they make up.
+/// One share of a batch, and the part of the batch's mean it makes up.
 struct Share<'a> {
-    points: &'a [[f64; 2]],
-    labels: &'a [f64],
+    examples: &'a Examples,
     /// This share's examples over the batch's: the share's mean loss times this is its part of
     /// the batch's mean loss (1 for a whole batch).
     weight: f64,
@@ -223,34 +336,38 @@ struct Share<'a> {
 #[derive(Clone)]
 struct ShareGradient {
     loss: f64,
-    scores: Vec<f64>,
+    outputs: Vec<f64>,
     nodes: usize,
 }
 
 /// The training step's gradient, written once for every path (one thread, each worker thread,
 /// the anomaly re-run): builds the share's part of the objective, then zero_grad and backward,
-/// leaving d(part)/d(p) in each of `model`'s parameters.
+/// leaving d(part)/d(p) in each of `network`'s parameters.
 ///
 /// # Panics
 /// If the share has no examples.
-fn share_gradient(config: &TrainConfig, model: &Mlp, share: &Share<'_>) -> ShareGradient {
+fn share_gradient(config: &TrainConfig, network: &Mlp, share: &Share<'_>) -> ShareGradient {
     let before = tape_length();
-    let scores = scores(model, share.points);
-    let mut part = config.loss.mean(&scores, share.labels);
+    let examples = share.examples;
+    let outputs = outputs(network, &examples.inputs, examples.width);
+    let width = outputs.len() / examples.len();
+    let mut part = config
+        .loss
+        .mean_of_outputs(&outputs, width, &examples.labels);
     if share.weight != 1.0 {
         part *= share.weight;
     }
     if share.with_penalty
-        && let Some(term) = config.penalty().term(model.parameters_borrowed())
+        && let Some(term) = config.penalty().term(network.parameters_borrowed())
     {
         part += term;
     }
     let nodes = tape_length() - before;
-    model.zero_grad();
+    network.zero_grad();
     part.backward();
     ShareGradient {
         loss: part.value(),
-        scores: values(&scores),
+        outputs: values(&outputs),
         nodes,
     }
 }
@@ -259,7 +376,7 @@ fn share_gradient(config: &TrainConfig, model: &Mlp, share: &Share<'_>) -> Share
 /// each parameter's `.grad` (reset first), ready for an optimizer step.
 ///
 /// With `workers`, the examples are split into shares: one for this thread, one for each helper
-/// thread, which builds the graph of its share on its own copy of the model; the gradients are
+/// thread, which builds the graph of its share on its own copy of the network; the gradients are
 /// added up here. The result is the same as on one thread up to the order of the additions (the
 /// last bits).
 ///
@@ -270,8 +387,8 @@ fn share_gradient(config: &TrainConfig, model: &Mlp, share: &Share<'_>) -> Share
 /// If `batch` is empty.
 pub fn batch_gradient(
     config: &TrainConfig,
-    model: &Mlp,
-    batch: &Dataset,
+    network: &Mlp,
+    batch: &Examples,
     workers: Option<&Workers>,
 ) -> Result<BatchGradient, TrainError> {
     assert!(
@@ -280,23 +397,22 @@ pub fn batch_gradient(
     );
     let Some(workers) = workers else {
         let whole = Share {
-            points: &batch.points,
-            labels: &batch.labels,
+            examples: batch,
             weight: 1.0,
             with_penalty: true,
         };
-        let gradient = share_gradient(config, model, &whole);
+        let gradient = share_gradient(config, network, &whole);
         return Ok(BatchGradient {
             loss: gradient.loss,
-            scores: gradient.scores,
+            outputs: gradient.outputs,
             nodes: gradient.nodes,
         });
     };
-    let parameters = model.parameters_borrowed();
+    let parameters = network.parameters_borrowed();
     let snapshot = Arc::new(ModelSnapshot {
-        inputs: model.inputs(),
-        widths: model.widths(),
-        activation: model.hidden_activation(),
+        inputs: network.inputs(),
+        widths: network.widths(),
+        activation: network.hidden_activation(),
         weights: values(parameters),
         config: config.clone(),
         whole: batch.len(),
@@ -306,42 +422,35 @@ pub fn batch_gradient(
     // balances the work where contiguous shares did not (the threads line of `cargo bench -p
     // scalargrad-bench --bench training`). Share 0 is this thread's.
     let count = (workers.senders.len() + 1).min(batch.len());
-    let share_of = |share: usize| -> (Vec<[f64; 2]>, Vec<f64>) {
-        let pick = |k: usize| k % count == share;
-        let points = batch.points.iter().enumerate().filter(|(k, _)| pick(*k));
-        let labels = batch.labels.iter().enumerate().filter(|(k, _)| pick(*k));
-        (
-            points.map(|(_, p)| *p).collect(),
-            labels.map(|(_, y)| *y).collect(),
-        )
-    };
     for (share, sender) in (1..count).zip(&workers.senders) {
-        let (points, labels) = share_of(share);
         let job = Job {
             snapshot: Arc::clone(&snapshot),
             share,
-            points,
-            labels,
+            examples: batch.every(share, count),
         };
         sender.send(job).map_err(|_| TrainError::WorkerStopped)?;
     }
-    // share 0 and the penalty on this thread, on the model itself, while the workers run
-    let (points, labels) = share_of(0);
+    // share 0 and the penalty on this thread, on the network itself, while the workers run
+    let own_examples = batch.every(0, count);
     let own = share_gradient(
         config,
-        model,
+        network,
         &Share {
-            points: &points,
-            labels: &labels,
-            weight: labels.len() as f64 / batch.len() as f64,
+            examples: &own_examples,
+            weight: own_examples.len() as f64 / batch.len() as f64,
             with_penalty: true,
         },
     );
+    let width = own.outputs.len() / own_examples.len();
     let (mut loss, mut nodes) = (own.loss, own.nodes);
-    let mut all_scores = vec![0.0; batch.len()];
-    for (j, score) in own.scores.into_iter().enumerate() {
-        all_scores[j * count] = score;
-    }
+    let mut all_outputs = vec![0.0; batch.len() * width];
+    let mut place = |share: usize, outputs: &[f64]| {
+        for (j, example) in outputs.chunks_exact(width).enumerate() {
+            let at = (share + j * count) * width;
+            all_outputs[at..at + width].copy_from_slice(example);
+        }
+    };
+    place(0, &own.outputs);
     let mut shares: Vec<Option<ShareResult>> = vec![None; count];
     for _ in 1..count {
         let result = workers
@@ -354,21 +463,19 @@ pub fn batch_gradient(
     // in share order, so the sums do not depend on which worker finished first
     for result in shares.into_iter().flatten() {
         loss += result.gradient.loss;
-        for (j, score) in result.gradient.scores.into_iter().enumerate() {
-            all_scores[result.share + j * count] = score;
-        }
+        place(result.share, &result.gradient.outputs);
         nodes += result.gradient.nodes;
         add_grads(parameters, &result.grads);
     }
     Ok(BatchGradient {
         loss,
-        scores: all_scores,
+        outputs: all_outputs,
         nodes,
     })
 }
 
-/// The model's shape and weights at one step, and the run's configuration: what a worker needs
-/// to rebuild the model and compute its share.
+/// The network's shape and weights at one step, and the run's configuration: what a worker
+/// needs to rebuild the network and compute its share.
 struct ModelSnapshot {
     inputs: usize,
     widths: Vec<usize>,
@@ -382,8 +489,7 @@ struct ModelSnapshot {
 struct Job {
     snapshot: Arc<ModelSnapshot>,
     share: usize,
-    points: Vec<[f64; 2]>,
-    labels: Vec<f64>,
+    examples: Examples,
 }
 
 /// A worker's answer: its share's part of the objective, and the gradient of every parameter.
@@ -455,9 +561,8 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
         let parameters = model.parameters_borrowed();
         set_values(parameters, &snapshot.weights);
         let share = Share {
-            points: &job.points,
-            labels: &job.labels,
-            weight: job.labels.len() as f64 / snapshot.whole as f64,
+            examples: &job.examples,
+            weight: job.examples.len() as f64 / snapshot.whole as f64,
             with_penalty: false,
         };
         let gradient = share_gradient(&snapshot.config, model, &share);
@@ -474,64 +579,133 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
 
 /// Runs the training step of `batch` again with anomaly detection on, and returns the first node
 /// whose value (or gradient) became NaN or infinite.
-fn first_anomaly(config: &TrainConfig, model: &Mlp, batch: &Dataset) -> Option<Anomaly> {
+fn first_anomaly(config: &TrainConfig, network: &Mlp, batch: &Examples) -> Option<Anomaly> {
     detect_anomalies(true);
     let _ = take_anomaly();
     let whole = Share {
-        points: &batch.points,
-        labels: &batch.labels,
+        examples: batch,
         weight: 1.0,
         with_penalty: true,
     };
-    share_gradient(config, model, &whole);
+    share_gradient(config, network, &whole);
     let found = take_anomaly();
     detect_anomalies(false);
     found
 }
 
-/// The graph of one example's loss (no penalty) through `model`, with labelled inputs, score
+/// The graph of one example's loss (no penalty) through `model`, with labelled inputs, outputs
 /// and loss, after a backward pass: for drawing with `engine::to_dot`.
-pub fn example_graph(config: &TrainConfig, model: &Mlp, point: [f64; 2], label: f64) -> Node {
-    let inputs = [
-        Node::new(point[0]).with_label("x1"),
-        Node::new(point[1]).with_label("x2"),
-    ];
-    let score = model.forward(&inputs).swap_remove(0).with_label("score");
-    let total = config.loss.mean(&[score], &[label]).with_label("loss");
+pub fn example_graph(model: &Model, point: [f64; 2], label: f64) -> Node {
+    let inputs: Vec<Node> = model
+        .inputs
+        .of(point)
+        .into_iter()
+        .zip(&model.inputs.features)
+        .map(|(x, feature)| Node::new(x).with_label(feature.name()))
+        .collect();
+    let outputs = model.network.forward(&inputs);
+    let outputs: Vec<Node> = if outputs.len() == 1 {
+        outputs.into_iter().map(|o| o.with_label("score")).collect()
+    } else {
+        let names = model.class_names.iter();
+        outputs
+            .into_iter()
+            .zip(names)
+            .map(|(o, name)| o.with_label(format!("score {name}")))
+            .collect()
+    };
+    let total = model.loss.of_example(&outputs, label).with_label("loss");
     total.backward();
     total
 }
 
-/// The objective (mean loss plus the penalty, the formula training uses) and accuracy of
-/// `model` on `data`, evaluated without a graph; NaN for no data.
-pub fn evaluate(config: &TrainConfig, model: &Mlp, data: &Dataset) -> (f64, f64) {
-    if data.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let predictor = model.predictor();
-    let scores: Vec<f64> = data
-        .points
-        .iter()
-        .map(|p| predictor.predict(p)[0])
-        .collect();
-    let parameters = values(model.parameters_borrowed());
-    let loss = loss::objective(
-        config.loss,
-        &scores,
-        &data.labels,
-        config.penalty(),
-        &parameters,
-    );
-    (loss, loss::accuracy(&scores, &data.labels))
+/// How well a model does on a dataset. Measures that do not apply to the task are NaN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measures {
+    /// The training objective: the mean loss plus the penalty.
+    pub loss: f64,
+    /// The mean loss alone (no penalty).
+    pub data_loss: f64,
+    /// Fraction classified correctly (classification).
+    pub accuracy: f64,
+    /// Root mean squared error (regression).
+    pub rmse: f64,
+    /// R^2 (regression).
+    pub r2: f64,
+    /// `confusion[true class][predicted class]` counts (classification; empty for regression).
+    pub confusion: Vec<Vec<usize>>,
 }
 
-/// Trains a fresh model on `train`, measuring `test` at every step.
-///
-/// `on_step` sees each step's metrics as soon as they are known. `interrupt` is checked before
-/// every step: once it is set, training stops cleanly with `Stop::Interrupted`.
+/// The measures of `outputs` (`width` per example) against `labels`, with `penalty` added to the
+/// mean loss for the objective.
+fn measures_of(
+    loss: Loss,
+    outputs: &[f64],
+    labels: &[f64],
+    classes: usize,
+    penalty: f64,
+) -> Measures {
+    if labels.is_empty() {
+        return Measures {
+            loss: f64::NAN,
+            data_loss: f64::NAN,
+            accuracy: f64::NAN,
+            rmse: f64::NAN,
+            r2: f64::NAN,
+            confusion: vec![vec![0; classes]; classes],
+        };
+    }
+    let width = outputs.len() / labels.len();
+    let data_loss = loss.mean_of_outputs(outputs, width, labels);
+    let (accuracy, rmse, r2, confusion) = if classes == 0 {
+        (
+            f64::NAN,
+            loss::rmse(outputs, labels),
+            loss::r_squared(outputs, labels),
+            Vec::new(),
+        )
+    } else {
+        (
+            loss::accuracy_of_outputs(outputs, width, labels, classes),
+            f64::NAN,
+            f64::NAN,
+            loss::confusion(outputs, width, labels, classes),
+        )
+    };
+    Measures {
+        loss: data_loss + penalty,
+        data_loss,
+        accuracy,
+        rmse,
+        r2,
+        confusion,
+    }
+}
+
+/// The measures of `model` on `data`, evaluated without a graph (the formulas training uses);
+/// NaN for no data.
+pub fn measure(config: &TrainConfig, model: &Model, data: &Dataset) -> Measures {
+    let outputs = model.predictor().outputs_of(&data.points);
+    let parameters = values(model.network.parameters_borrowed());
+    let penalty = config.penalty().term(&parameters).unwrap_or(0.0);
+    measures_of(model.loss, &outputs, &data.labels, model.classes(), penalty)
+}
+
+/// The objective (mean loss plus the penalty) and accuracy of `model` on `data` (see
+/// [`measure`]).
+pub fn evaluate(config: &TrainConfig, model: &Model, data: &Dataset) -> (f64, f64) {
+    let measures = measure(config, model, data);
+    (measures.loss, measures.accuracy)
+}
+
+/// Trains a fresh model (see [`build_model`]) on `train`, measuring `test` at every step; see
+/// [`train_model`].
 ///
 /// # Errors
-/// `TrainError::WorkerStopped` if a helper thread (`config.threads > 1`) stopped.
+/// As [`train_model`].
+///
+/// # Panics
+/// As [`build_model`].
 ///
 /// ```
 /// use std::sync::atomic::AtomicBool;
@@ -549,11 +723,40 @@ pub fn train(
     config: &TrainConfig,
     train: &Dataset,
     test: &Dataset,
+    on_step: impl FnMut(&StepMetrics),
+    interrupt: &AtomicBool,
+) -> Result<TrainResult, TrainError> {
+    train_model(
+        config,
+        build_model(config, train),
+        train,
+        test,
+        on_step,
+        interrupt,
+    )
+}
+
+/// Trains `model` (its current weights are the start) on `train`, measuring `test` at every
+/// step.
+///
+/// `on_step` sees each step's metrics as soon as they are known. `interrupt` is checked before
+/// every step: once it is set, training stops cleanly with `Stop::Interrupted`.
+///
+/// # Errors
+/// `TrainError::WorkerStopped` if a helper thread (`config.threads > 1`) stopped.
+///
+/// # Panics
+/// If `train` is empty.
+pub fn train_model(
+    config: &TrainConfig,
+    model: Model,
+    train: &Dataset,
+    test: &Dataset,
     mut on_step: impl FnMut(&StepMetrics),
     interrupt: &AtomicBool,
 ) -> Result<TrainResult, TrainError> {
-    let model = build_model(config);
-    let parameters = model.parameters();
+    let examples = Examples::encode(&model.inputs, train);
+    let parameters = model.network.parameters();
     let mut optimizer = config.optimizer.build();
     let workers = (config.threads > 1).then(|| Workers::new(config.threads));
     let mut batch_rng = rng_for(config.seed, purpose::BATCHES);
@@ -567,31 +770,44 @@ pub fn train(
             stop = Stop::Interrupted { step };
             break;
         }
+        let sampled;
         let batch = match config.batch_size {
-            Some(size) if size < train.len() => {
-                train.subset(&sample(&mut batch_rng, train.len(), size).into_vec())
+            Some(size) if size < examples.len() => {
+                sampled = examples.subset(&sample(&mut batch_rng, examples.len(), size).into_vec());
+                &sampled
             }
-            _ => train.clone(),
+            _ => &examples,
         };
-        let gradient = batch_gradient(config, &model, &batch, workers.as_ref())?;
+        let gradient = batch_gradient(config, &model.network, batch, workers.as_ref())?;
         if step == 0 {
             nodes_per_step = gradient.nodes;
         }
         if !gradient.loss.is_finite() {
             stop = Stop::Diverged { step };
-            anomaly = first_anomaly(config, &model, &batch);
+            anomaly = first_anomaly(config, &model.network, batch);
             break;
         }
-        let (test_loss, test_accuracy) = evaluate(config, &model, test);
+        let on_batch = measures_of(
+            model.loss,
+            &gradient.outputs,
+            &batch.labels,
+            model.classes(),
+            0.0,
+        );
+        let on_test = measure(config, &model, test);
         let lr = config.schedule.rate(config.lr, step, config.steps);
         optimizer.step(&parameters, lr);
         let measured = StepMetrics {
             step,
             loss: gradient.loss,
-            accuracy: loss::accuracy(&gradient.scores, &batch.labels),
-            test_loss,
-            test_accuracy,
+            accuracy: on_batch.accuracy,
+            test_loss: on_test.loss,
+            test_accuracy: on_test.accuracy,
             lr,
+            rmse: on_batch.rmse,
+            r2: on_batch.r2,
+            test_rmse: on_test.rmse,
+            test_r2: on_test.r2,
         };
         on_step(&measured);
         metrics.push(measured);

@@ -5,12 +5,14 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_scalargrad");
-const FILES: [&str; 6] = [
+const FILES: [&str; 8] = [
     "loss.png",
     "accuracy.png",
     "decision_boundary.png",
+    "confusion.png",
     "metrics.csv",
     "model.json",
+    "model.safetensors",
     "run.json",
 ];
 
@@ -56,6 +58,7 @@ fn default_run_writes_every_file() {
     for name in ["loss.png", "accuracy.png", "decision_boundary.png"] {
         assert_eq!(png_size(&out.join(name)), (800, 600), "{name}");
     }
+    assert_eq!(png_size(&out.join("confusion.png")), (1000, 520));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "step,loss,accuracy,test_loss,test_accuracy,lr");
@@ -83,7 +86,7 @@ fn default_run_writes_every_file() {
     let stdout = text(&output.stdout);
     assert!(stdout.contains("final (step 99)"), "{stdout}");
     assert!(
-        stdout.contains(&format!("wrote 6 files to {}", out.display())),
+        stdout.contains(&format!("wrote 8 files to {}", out.display())),
         "{stdout}"
     );
     // stderr is not a terminal here: plain progress lines every 10% instead of a bar
@@ -224,8 +227,8 @@ fn a_csv_with_a_bad_line_names_the_file_and_line() {
             "line 2: expected 3 columns (x1,x2,label), found 2",
         ),
         (
-            "0.1,0.2,a\n0.3,0.4,b\n0.5,0.6,c\n",
-            "line 3: a third label \"c\"",
+            "0,0,a\n0,0,b\n0,0,c\n0,0,d\n0,0,e\n0,0,f\n0,0,g\n0,0,h\n0,0,i\n0,0,j\n0,0,k\n",
+            "line 11: an 11th label \"k\"; a classifier takes at most 10 classes",
         ),
         (
             "0.1,NaN,a\n",
@@ -457,7 +460,8 @@ fn divergence_names_the_first_non_finite_number() {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(3));
     assert!(
-        stderr.contains("first non-finite number in that step: value inf at node"),
+        stderr.contains("first non-finite number in that step: value ")
+            && stderr.contains("inf at node"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).expect("clean up");

@@ -88,10 +88,7 @@ fn compare_threads(workload: &Workload) {
         ThreadedTrainer::new(workload, 2),
     );
     for k in 0..3 {
-        let (a, b) = (
-            one.step(&workload.data, workload.lr(k)),
-            two.step(&workload.data, workload.lr(k)),
-        );
+        let (a, b) = (one.step(workload.lr(k)), two.step(workload.lr(k)));
         assert!(
             (a - b).abs() <= 1e-9 * b.abs().max(1.0),
             "step {k}: {a} vs {b}"
@@ -103,7 +100,7 @@ fn compare_threads(workload: &Workload) {
     let rounds = 31;
     let time = |threads: usize| {
         let mut trainer = ThreadedTrainer::new(workload, threads);
-        time_steps(steps, |k| trainer.step(&workload.data, workload.lr(k)))
+        time_steps(steps, |k| trainer.step(workload.lr(k)))
     };
     let (mut one_ms, mut two_ms) = (Vec::new(), Vec::new());
     for round in 0..rounds {

@@ -118,6 +118,8 @@ pub struct ThreadedTrainer {
     parameters: Vec<Node>,
     config: scalargrad::train::TrainConfig,
     workers: Option<scalargrad::train::Workers>,
+    /// The workload's data as the network's inputs (x1, x2), encoded once.
+    examples: scalargrad::train::Examples,
 }
 
 impl ThreadedTrainer {
@@ -131,20 +133,25 @@ impl ThreadedTrainer {
             ..Default::default()
         };
         let workers = (threads > 1).then(|| scalargrad::train::Workers::new(threads));
+        let examples = scalargrad::train::Examples::encode(
+            &scalargrad::features::Inputs::default(),
+            &workload.data,
+        );
         ThreadedTrainer {
             model,
             parameters,
             config,
             workers,
+            examples,
         }
     }
 
-    /// One step; returns the loss.
-    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+    /// One step on the workload's data; returns the loss.
+    pub fn step(&mut self, lr: f64) -> f64 {
         let gradient = scalargrad::train::batch_gradient(
             &self.config,
             &self.model,
-            data,
+            &self.examples,
             self.workers.as_ref(),
         )
         .expect("the worker threads run");

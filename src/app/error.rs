@@ -5,12 +5,33 @@ use std::path::PathBuf;
 use scalargrad::data::DataError;
 use scalargrad::train::TrainError;
 
+use super::cli::UsageError;
+
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AppError {
     /// The data file is unusable (exit code 2).
     #[error("{0}")]
     Data(#[from] DataError),
+    /// Flags that cannot work together (exit code 2).
+    #[error("{0}")]
+    Usage(#[from] UsageError),
+    /// A file to read is missing or unreadable (exit code 1).
+    #[error("cannot read {}: {message}", .path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A weights or model file that does not fit (exit code 2).
+    #[error("{}: {message}", .path.display())]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        message: String,
+    },
     /// A file could not be written (exit code 1).
     #[error("cannot write {}: {message}", .path.display())]
     Output {
@@ -49,8 +70,8 @@ impl AppError {
     /// The process exit code for this error.
     pub(crate) fn exit_code(&self) -> i32 {
         match self {
-            AppError::Output { .. } | AppError::Train(_) => 1,
-            AppError::Data(_) => 2,
+            AppError::Output { .. } | AppError::Train(_) | AppError::Input { .. } => 1,
+            AppError::Data(_) | AppError::Usage(_) | AppError::Weights { .. } => 2,
             AppError::Diverged { .. } => 3,
             AppError::Interrupted { .. } => 130,
         }

@@ -9,6 +9,7 @@ mod graphviz;
 mod plot;
 mod progress;
 mod report;
+mod weights;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,15 +22,18 @@ use progress::Progress;
 /// Set by the Ctrl-C handler; the training loop stops before its next step.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Runs the program: load or generate data, train with progress, write every output, and
-/// print a summary.
+/// Runs the program: check the flags and outputs, load or generate data, train with progress,
+/// write every output, and print a summary.
 ///
 /// # Errors
 /// See [`AppError`]; for `Diverged` and `Interrupted` the outputs of the steps done are written
 /// before the error is returned.
 pub(crate) fn run(args: &cli::Args) -> Result<(), AppError> {
-    report::check_output_dir(&args.out)?;
-    let data = args.load_data()?;
+    let task = args.task()?;
+    let classes = args.generated_classes()?;
+    report::check_outputs(&args.out, task, args.graph)?;
+    let data = args.load_data(task, classes)?;
+    let config = args.train_config(data.classes())?;
     let (train_set, test_set) =
         data.split(args.test_fraction, &mut rng_for(args.seed, purpose::SPLIT));
     if train_set.is_empty() {
@@ -39,22 +43,25 @@ pub(crate) fn run(args: &cli::Args) -> Result<(), AppError> {
             message: "no examples left for training after the held-out split".into(),
         }));
     }
+    let mut model = train::build_model(&config, &train_set);
+    if let Some(path) = &args.init_from {
+        weights::start_from(&mut model, path)?;
+    }
     // The process has one handler; a second install (impossible here: `run` is called once)
     // would only fail to replace it, and it sets the same flag.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
 
-    let config = args.train_config();
-    let widths: Vec<String> = config.hidden.iter().map(ToString::to_string).collect();
     eprintln!(
-        "training an MLP 2-{}-1 on {} examples ({} held out) for {} steps",
-        widths.join("-"),
+        "training an MLP {} on {} examples ({} held out) for {} steps",
+        report::shape(&model),
         train_set.len(),
         test_set.len(),
         config.steps
     );
-    let progress = Progress::new(config.steps);
-    let result = train::train(
+    let progress = Progress::new(config.steps, task);
+    let result = train::train_model(
         &config,
+        model,
         &train_set,
         &test_set,
         |m| progress.update(m),
@@ -64,8 +71,7 @@ pub(crate) fn run(args: &cli::Args) -> Result<(), AppError> {
     let result = result?;
     let mut files = report::write_outputs(args, &config, &result, &train_set, &test_set)?;
     if args.graph {
-        let (graph_files, rendered) =
-            report::write_example_graph(args, &config, &result, &train_set)?;
+        let (graph_files, rendered) = report::write_example_graph(args, &result, &train_set)?;
         if !rendered {
             eprintln!(
                 "Graphviz's `dot` is not on the PATH: wrote graph.dot only (install graphviz to \

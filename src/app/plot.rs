@@ -10,8 +10,12 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use scalargrad::data::Dataset;
-use scalargrad::nn::Mlp;
+use plotters::coord::types::RangedCoordf64;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use scalargrad::data::{Dataset, class_index};
+use scalargrad::model::Model;
+use scalargrad::nn::loss;
 use scalargrad::train::StepMetrics;
 
 /// Width of every picture, in pixels.
@@ -55,15 +59,54 @@ fn register_font() {
 fn render(
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), PlotError>,
 ) -> Result<Vec<u8>, PlotError> {
+    render_sized((WIDTH, HEIGHT), draw)
+}
+
+/// Draws with `draw` on a white canvas of `size` pixels and returns it as PNG bytes.
+fn render_sized(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), PlotError>,
+) -> Result<Vec<u8>, PlotError> {
     register_font();
-    let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    let mut pixels = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         draw(&root)?;
         root.present().map_err(plot_error)?;
     }
-    encode_png(&pixels, WIDTH, HEIGHT)
+    encode_png(&pixels, size.0, size.1)
+}
+
+/// The largest span an axis is given: beyond it the arithmetic of tick placement overflows.
+const WIDEST: f64 = f64::MAX / 8.0;
+
+/// An axis range around `low..=high` with `fraction` of its span added on each side, bounded
+/// whatever the numbers: no NaN, no infinity, no zero width (all values equal, or none), and
+/// no span the tick arithmetic cannot handle (values near 1e308).
+fn axis_range(low: f64, high: f64, fraction: f64) -> (f64, f64) {
+    let (low, high) = if low <= high && low.is_finite() && high.is_finite() {
+        (low, high)
+    } else {
+        (-1.0, 1.0)
+    };
+    // halves first, so the span of -1e308..1e308 does not overflow
+    let half_span = high / 2.0 - low / 2.0;
+    let centre = low / 2.0 + high / 2.0;
+    // at least a millionth of the centre's size (all values equal), at most what ticks can take
+    let smallest = (centre.abs() * 1e-6).clamp(1e-9, WIDEST / 2.0);
+    let half = (half_span * (1.0 + 2.0 * fraction)).clamp(smallest, WIDEST / 2.0);
+    let centre = centre.clamp(-WIDEST, WIDEST);
+    (centre - half, centre + half)
+}
+
+/// The smallest and largest of `values` that are finite (`(inf, -inf)` for none).
+fn finite_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
 }
 
 /// Encodes RGB pixels as a PNG file.
@@ -108,24 +151,23 @@ fn curves(
         })
         .collect();
     let series = &series[..];
-    let all_y = series
-        .iter()
-        .flat_map(|line| line.points.iter().map(|&(_, y)| y));
-    let (low, high) = all_y.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
-        (lo.min(y), hi.max(y))
-    });
-    let (low, high) = if low <= high {
-        (low, high)
-    } else {
-        (1e-3, 1.0)
-    };
+    let (low, high) = finite_bounds(
+        series
+            .iter()
+            .flat_map(|line| line.points.iter().map(|&(_, y)| y)),
+    );
+    // the x axis runs to the last step shown (at least two steps wide)
     let steps = series
         .iter()
-        .map(|line| line.points.len())
+        .flat_map(|line| line.points.last().map(|&(step, _)| step + 1))
         .max()
         .unwrap_or(0)
         .max(2);
-    if log_scale {
+    if log_scale && low <= high {
+        // at most 12 decades below the top: a log axis over hundreds of decades makes the tick
+        // search take forever; what lies lower is clipped
+        let top = (high * 1.25).min(WIDEST);
+        let bottom = (0.999 * 10f64.powf(low.log10().floor())).max(top * 1e-12);
         render(|root| {
             draw_curves(
                 root,
@@ -133,20 +175,20 @@ fn curves(
                 title,
                 y_label,
                 // from just below a power of ten, so every decade the data spans gets a labelled line
-                (0.999 * 10f64.powf(low.log10().floor())..high * 1.25).log_scale(),
+                (bottom..top).log_scale(),
                 steps,
                 series,
             )
         })
     } else {
-        let margin = ((high - low) * 0.05).max(1e-3);
+        let (bottom, top) = axis_range(low, high, 0.05);
         render(|root| {
             draw_curves(
                 root,
                 legend_position,
                 title,
                 y_label,
-                (low - margin)..(high + margin),
+                bottom..top,
                 steps,
                 series,
             )
@@ -154,10 +196,23 @@ fn curves(
     }
 }
 
+/// An axis label for an axis spanning `span`: a tick within rounding error of 0 reads `0`, not
+/// `-1.11e-16`.
+fn tick_label_in(value: f64, span: f64) -> String {
+    tick_label(if value.abs() < span.abs() * 1e-9 {
+        0.0
+    } else {
+        value
+    })
+}
+
 /// An axis label with at most 3 significant digits (`0.3`, not `0.30000000000000004`).
 fn tick_label(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return format!("{value}");
+    }
+    if !(1e-3..1e5).contains(&value.abs()) {
+        return format!("{value:.2e}");
     }
     let digits = (2 - value.abs().log10().floor() as i32).max(0) as usize;
     let text = format!("{value:.digits$}");
@@ -281,75 +336,172 @@ pub fn accuracy_png(metrics: &[StepMetrics]) -> Result<Vec<u8>, PlotError> {
 
 /// Blends two colours: `t` = 0 gives `a`, 1 gives `b`.
 fn blend(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let mix = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as u8;
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-/// The colour of a score: blue for negative, red for positive, white at the boundary.
-fn score_color(score: f64) -> RGBColor {
-    let strength = score.tanh().abs() * 0.6;
-    let target = if score > 0.0 {
-        POSITIVE_COLOR
-    } else {
-        NEGATIVE_COLOR
-    };
-    blend(WHITE, target, strength)
+/// Paul Tol's "muted" palette, designed to be told apart with any colour vision, for 3 to 10
+/// classes; two classes get blue and red, as micrograd's picture.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(51, 34, 136),
+    RGBColor(136, 204, 238),
+    RGBColor(68, 170, 153),
+    RGBColor(17, 119, 51),
+    RGBColor(153, 153, 51),
+    RGBColor(221, 204, 119),
+    RGBColor(204, 102, 119),
+    RGBColor(136, 34, 85),
+    RGBColor(170, 68, 153),
+    RGBColor(120, 120, 120),
+];
+
+/// The colour of class `k` of `classes`.
+fn class_color(k: usize, classes: usize) -> RGBColor {
+    match (classes, k) {
+        (2, 0) => NEGATIVE_COLOR,
+        (2, _) => POSITIVE_COLOR,
+        _ => PALETTE[k % PALETTE.len()],
+    }
 }
 
-/// The model's score over a grid as a colour map, the decision boundary (score 0) emphasised,
-/// and the training (filled) and held-out (hollow) points on top, like micrograd's demo picture.
+/// The region of the plane a picture shows: every point of `train` and `test`, with a margin.
+struct Extent {
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Extent {
+    fn of(train: &Dataset, test: &Dataset) -> Extent {
+        let points = || train.points.iter().chain(&test.points);
+        let (x_low, x_high) = finite_bounds(points().map(|p| p[0]));
+        let (y_low, y_high) = finite_bounds(points().map(|p| p[1]));
+        Extent {
+            x: axis_range(x_low, x_high, 0.1),
+            y: axis_range(y_low, y_high, 0.1),
+        }
+    }
+
+    /// The centre of cell (i, j) of a `cells` x `cells` grid, and the cell's size.
+    fn cell(&self, i: usize, j: usize, cells: usize) -> ([f64; 2], f64, f64) {
+        let dx = self.x.1 / cells as f64 - self.x.0 / cells as f64;
+        let dy = self.y.1 / cells as f64 - self.y.0 / cells as f64;
+        let centre = [
+            self.x.0 + dx * (i as f64 + 0.5),
+            self.y.0 + dy * (j as f64 + 0.5),
+        ];
+        (centre, dx, dy)
+    }
+}
+
+/// Cells per side of the grid a map is drawn on.
+const CELLS: usize = 150;
+
+/// The predicted class at a point and how sure the model is (0 for a tie, 1 for certain): with
+/// one output, its sign and |tanh(score)|; with one per class, the largest softmax probability
+/// rescaled from [1/K, 1] to [0, 1].
+fn class_and_confidence(outputs: &[f64]) -> (usize, f64) {
+    let class = loss::predicted_class(outputs);
+    let confidence = match outputs {
+        [score] => score.tanh().abs(),
+        _ => {
+            let top = outputs.iter().fold(f64::NEG_INFINITY, |m, &z| m.max(z));
+            let total: f64 = outputs.iter().map(|&z| (z - top).exp()).sum();
+            let k = outputs.len() as f64;
+            ((1.0 / total) - 1.0 / k) / (1.0 - 1.0 / k)
+        }
+    };
+    (
+        class,
+        if confidence.is_finite() {
+            confidence
+        } else {
+            0.0
+        },
+    )
+}
+
+/// Draws `data`'s points on a chart in their class colours (`color_of(label)`): filled with an
+/// outline for training points, hollow rings for held-out ones.
+fn draw_points<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    data: &Dataset,
+    held_out: bool,
+    color_of: &dyn Fn(f64) -> RGBColor,
+) -> Result<(), PlotError> {
+    let shown = |p: &[f64; 2]| p[0].is_finite() && p[1].is_finite();
+    let points = data
+        .points
+        .iter()
+        .zip(&data.labels)
+        .filter(|(p, _)| shown(p));
+    for (p, &label) in points {
+        let color = color_of(label);
+        let at = (p[0], p[1]);
+        if held_out {
+            chart
+                .draw_series([Circle::new(at, 5, color.stroke_width(2))])
+                .map_err(plot_error)?;
+        } else {
+            chart
+                .draw_series([
+                    Circle::new(at, 5, color.filled()),
+                    Circle::new(at, 5, BLACK.mix(0.6).stroke_width(1)),
+                ])
+                .map_err(plot_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// The model's predicted class over the plane, shaded by its confidence, region borders in dark
+/// grey, training points filled and held-out points hollow, with a legend of the classes.
 ///
 /// # Errors
 /// If drawing or encoding fails.
 pub fn decision_boundary_png(
-    model: &Mlp,
+    model: &Model,
     train: &Dataset,
     test: &Dataset,
 ) -> Result<Vec<u8>, PlotError> {
-    let all = train.points.iter().chain(&test.points);
-    let (mut x_min, mut x_max, mut y_min, mut y_max) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for p in all {
-        x_min = x_min.min(p[0]);
-        x_max = x_max.max(p[0]);
-        y_min = y_min.min(p[1]);
-        y_max = y_max.max(p[1]);
-    }
-    if x_min > x_max {
-        (x_min, x_max, y_min, y_max) = (-1.0, 1.0, -1.0, 1.0);
-    }
-    let pad_x = (x_max - x_min).max(1e-3) * 0.1;
-    let pad_y = (y_max - y_min).max(1e-3) * 0.1;
-    let (x_min, x_max, y_min, y_max) = (x_min - pad_x, x_max + pad_x, y_min - pad_y, y_max + pad_y);
-    const CELLS: usize = 150;
-    let dx = (x_max - x_min) / CELLS as f64;
-    let dy = (y_max - y_min) / CELLS as f64;
-    let [negative_name, positive_name] = &train.label_names;
+    let extent = Extent::of(train, test);
     let predictor = model.predictor();
+    let classes = model.classes().max(2);
+    let grid: Vec<(usize, f64)> = (0..CELLS)
+        .flat_map(|i| (0..CELLS).map(move |j| (i, j)))
+        .map(|(i, j)| class_and_confidence(&predictor.outputs(extent.cell(i, j, CELLS).0)))
+        .collect();
+    let class_at = |i: usize, j: usize| grid[i * CELLS + j].0;
     render(|root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("Decision boundary: model score over the plane", (FONT, 26))
+            .caption(
+                "Decision map: the predicted class over the plane",
+                (FONT, 26),
+            )
             .margin(16)
             .x_label_area_size(48)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x_min..x_max, y_min..y_max)
+            .y_label_area_size(72)
+            .build_cartesian_2d(extent.x.0..extent.x.1, extent.y.0..extent.y.1)
             .map_err(plot_error)?;
         let cells = (0..CELLS).flat_map(|i| (0..CELLS).map(move |j| (i, j)));
         chart
             .draw_series(cells.map(|(i, j)| {
-                let x = x_min + dx * i as f64;
-                let y = y_min + dy * j as f64;
-                let score = predictor.predict(&[x + dx / 2.0, y + dy / 2.0])[0];
-                let color = if score.abs() < 0.02 {
+                let (class, confidence) = grid[i * CELLS + j];
+                // a border where the class changes to the right or above
+                let border = (i + 1 < CELLS && class_at(i + 1, j) != class)
+                    || (j + 1 < CELLS && class_at(i, j + 1) != class);
+                let color = if border {
                     RGBColor(60, 60, 60)
                 } else {
-                    score_color(score)
+                    blend(WHITE, class_color(class, classes), 0.15 + 0.55 * confidence)
                 };
-                Rectangle::new([(x, y), (x + dx, y + dy)], color.filled())
+                let (centre, dx, dy) = extent.cell(i, j, CELLS);
+                let corner = (centre[0] - dx / 2.0, centre[1] - dy / 2.0);
+                Rectangle::new([corner, (corner.0 + dx, corner.1 + dy)], color.filled())
             }))
             .map_err(plot_error)?;
         chart
@@ -357,37 +509,298 @@ pub fn decision_boundary_png(
             .disable_mesh()
             .x_desc("x1")
             .y_desc("x2")
+            .x_label_formatter(&|v: &f64| tick_label_in(*v, extent.x.1 - extent.x.0))
+            .y_label_formatter(&|v: &f64| tick_label_in(*v, extent.y.1 - extent.y.0))
             .label_style((FONT, 16))
             .draw()
             .map_err(plot_error)?;
-        for (data, filled, suffix) in [(train, true, "train"), (test, false, "test")] {
-            for (label, color, name) in [
-                (-1.0, NEGATIVE_COLOR, negative_name),
-                (1.0, POSITIVE_COLOR, positive_name),
-            ] {
-                let points: Vec<(f64, f64)> = data
-                    .points
-                    .iter()
-                    .zip(&data.labels)
-                    .filter(|&(_, &y)| y == label)
-                    .map(|(p, _)| (p[0], p[1]))
-                    .collect();
-                if points.is_empty() {
-                    continue;
-                }
-                let style = if filled {
-                    color.filled()
-                } else {
-                    color.stroke_width(2)
-                };
-                chart
-                    .draw_series(points.into_iter().map(move |p| Circle::new(p, 5, style)))
-                    .map_err(plot_error)?
-                    .label(format!("{name} ({suffix})"))
-                    .legend(move |(x, y)| Circle::new((x + 10, y), 5, style));
-            }
+        let color_of = |label: f64| class_color(class_index(label, classes), classes);
+        draw_points(&mut chart, train, false, &color_of)?;
+        draw_points(&mut chart, test, true, &color_of)?;
+        // the legend: one entry per class, and what a hollow point is
+        for (k, name) in model.class_names.iter().enumerate() {
+            let color = class_color(k, classes);
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                .map_err(plot_error)?
+                .label(name.clone())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 5, color.filled()));
+        }
+        if !test.is_empty() {
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                .map_err(plot_error)?
+                .label("held out (hollow)")
+                .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.stroke_width(2)));
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+}
+
+/// A diverging colour for `value` on the scale -`reach`..`reach`: blue below 0, white at 0, red
+/// above.
+fn diverging(value: f64, reach: f64) -> RGBColor {
+    let t = (value / reach).clamp(-1.0, 1.0);
+    if t >= 0.0 {
+        blend(WHITE, POSITIVE_COLOR, t)
+    } else {
+        blend(WHITE, NEGATIVE_COLOR, -t)
+    }
+}
+
+/// The largest |target| of the data: the reach of the surface's colour scale (1 if none).
+fn target_reach(train: &Dataset, test: &Dataset) -> f64 {
+    let (low, high) = finite_bounds(train.labels.iter().chain(&test.labels).copied());
+    let reach = low.abs().max(high.abs());
+    if reach > 0.0 && reach.is_finite() {
+        reach
+    } else {
+        1.0
+    }
+}
+
+/// A regression model's prediction over the plane as a diverging heatmap with a colour bar, the
+/// points coloured by their target on the same scale (training filled, held-out hollow).
+///
+/// # Errors
+/// If drawing or encoding fails.
+pub fn surface_png(model: &Model, train: &Dataset, test: &Dataset) -> Result<Vec<u8>, PlotError> {
+    let extent = Extent::of(train, test);
+    let predictor = model.predictor();
+    let reach = target_reach(train, test);
+    render(|root| {
+        let (map, bar) = root.split_horizontally(WIDTH - 110);
+        let mut chart = ChartBuilder::on(&map)
+            .caption("Prediction over the plane", (FONT, 26))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(extent.x.0..extent.x.1, extent.y.0..extent.y.1)
+            .map_err(plot_error)?;
+        let cells = (0..CELLS).flat_map(|i| (0..CELLS).map(move |j| (i, j)));
+        chart
+            .draw_series(cells.map(|(i, j)| {
+                let (centre, dx, dy) = extent.cell(i, j, CELLS);
+                let value = predictor.outputs(centre)[0];
+                let corner = (centre[0] - dx / 2.0, centre[1] - dy / 2.0);
+                let color = if value.is_finite() {
+                    diverging(value, reach)
+                } else {
+                    RGBColor(60, 60, 60)
+                };
+                Rectangle::new([corner, (corner.0 + dx, corner.1 + dy)], color.filled())
+            }))
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("x1")
+            .y_desc("x2")
+            .x_label_formatter(&|v: &f64| tick_label_in(*v, extent.x.1 - extent.x.0))
+            .y_label_formatter(&|v: &f64| tick_label_in(*v, extent.y.1 - extent.y.0))
+            .label_style((FONT, 16))
+            .draw()
+            .map_err(plot_error)?;
+        let color_of = |target: f64| diverging(target, reach);
+        draw_points(&mut chart, train, false, &color_of)?;
+        draw_points(&mut chart, test, true, &color_of)?;
+        // the colour bar: the scale from -reach to reach
+        let mut scale = ChartBuilder::on(&bar)
+            .margin_top(60)
+            .margin_bottom(60)
+            .margin_right(50)
+            .y_label_area_size(0)
+            .right_y_label_area_size(50)
+            .build_cartesian_2d(0.0..1.0, -reach..reach)
+            .map_err(plot_error)?;
+        const STEPS: usize = 100;
+        scale
+            .draw_series((0..STEPS).map(|k| {
+                let low = -reach + 2.0 * reach * k as f64 / STEPS as f64;
+                let high = low + 2.0 * reach / STEPS as f64;
+                Rectangle::new(
+                    [(0.0, low), (1.0, high)],
+                    diverging((low + high) / 2.0, reach).filled(),
+                )
+            }))
+            .map_err(plot_error)?;
+        scale
+            .configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_desc("prediction / target")
+            .y_label_formatter(&|v: &f64| tick_label(*v))
+            .label_style((FONT, 14))
+            .draw()
+            .map_err(plot_error)?;
+        Ok(())
+    })
+}
+
+/// A regression model's prediction against the target for every point, with the line y = x.
+///
+/// # Errors
+/// If drawing or encoding fails.
+pub fn fit_png(model: &Model, train: &Dataset, test: &Dataset) -> Result<Vec<u8>, PlotError> {
+    let predictor = model.predictor();
+    let pairs = |data: &Dataset| -> Vec<(f64, f64)> {
+        data.points
+            .iter()
+            .zip(&data.labels)
+            .map(|(&p, &target)| (target, predictor.outputs(p)[0]))
+            .filter(|(t, p)| t.is_finite() && p.is_finite())
+            .collect()
+    };
+    let (train_pairs, test_pairs) = (pairs(train), pairs(test));
+    let (low, high) = finite_bounds(
+        train_pairs
+            .iter()
+            .chain(&test_pairs)
+            .flat_map(|&(t, p)| [t, p]),
+    );
+    let (low, high) = axis_range(low, high, 0.05);
+    render(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Predicted against target", (FONT, 26))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(low..high, low..high)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("target")
+            .y_desc("prediction")
+            .x_label_formatter(&|v: &f64| tick_label_in(*v, high - low))
+            .y_label_formatter(&|v: &f64| tick_label_in(*v, high - low))
+            .label_style((FONT, 16))
+            .draw()
+            .map_err(plot_error)?;
+        chart
+            .draw_series(LineSeries::new(
+                [(low, low), (high, high)],
+                BLACK.mix(0.5).stroke_width(2),
+            ))
+            .map_err(plot_error)?
+            .label("y = x (a perfect fit)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(2)));
+        for (points, color, name) in [
+            (&train_pairs, TRAIN_COLOR, "train"),
+            (&test_pairs, TEST_COLOR, "test"),
+        ] {
+            if points.is_empty() {
+                continue;
+            }
+            chart
+                .draw_series(points.iter().map(|&at| Circle::new(at, 3, color.filled())))
+                .map_err(plot_error)?
+                .label(name)
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    })
+}
+
+/// A class name short enough for an axis (at most 10 characters).
+fn short_name(name: &str) -> String {
+    if name.chars().count() <= 10 {
+        name.to_string()
+    } else {
+        name.chars().take(9).chain(['…']).collect()
+    }
+}
+
+/// The confusion matrices of the training and held-out sets side by side, as heatmaps of counts
+/// (rows the true class, columns the predicted one, shaded by the share of their row).
+///
+/// # Errors
+/// If drawing or encoding fails.
+pub fn confusion_png(
+    class_names: &[String],
+    train: &[Vec<usize>],
+    test: &[Vec<usize>],
+) -> Result<Vec<u8>, PlotError> {
+    let classes = class_names.len().max(1);
+    render_sized((1000, 520), |root| {
+        let halves = root.split_evenly((1, 2));
+        for (area, (title, counts)) in halves
+            .iter()
+            .zip([("training set", train), ("held-out set", test)])
+        {
+            let total: usize = counts.iter().flatten().sum();
+            let caption = format!("Confusion, {title} ({total} examples)");
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, (FONT, 22))
+                .margin(12)
+                .x_label_area_size(56)
+                .y_label_area_size(90)
+                .build_cartesian_2d(0.0..classes as f64, 0.0..classes as f64)
+                .map_err(plot_error)?;
+            let name_at = |v: f64| {
+                let k = v.floor() as usize;
+                class_names
+                    .get(k)
+                    .map_or_else(String::new, |n| short_name(n))
+            };
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc("predicted class")
+                .y_desc("true class")
+                .x_labels(classes * 2 + 1)
+                .y_labels(classes * 2 + 1)
+                // a label at each cell's centre only
+                .x_label_formatter(&|v: &f64| {
+                    if v.fract() == 0.5 {
+                        name_at(*v)
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_label_formatter(&|v: &f64| {
+                    if v.fract() == 0.5 {
+                        name_at(classes as f64 - *v)
+                    } else {
+                        String::new()
+                    }
+                })
+                .label_style((FONT, 14))
+                .draw()
+                .map_err(plot_error)?;
+            for (truth, row) in counts.iter().enumerate() {
+                let row_total: usize = row.iter().sum();
+                for (predicted, &count) in row.iter().enumerate() {
+                    let share = if row_total == 0 {
+                        0.0
+                    } else {
+                        count as f64 / row_total as f64
+                    };
+                    let color = if truth == predicted {
+                        blend(WHITE, TRAIN_COLOR, share)
+                    } else {
+                        blend(WHITE, TEST_COLOR, share)
+                    };
+                    // the first class at the top, as a matrix is read
+                    let (x, y) = (predicted as f64, (classes - 1 - truth) as f64);
+                    chart
+                        .draw_series([Rectangle::new([(x, y), (x + 1.0, y + 1.0)], color.filled())])
+                        .map_err(plot_error)?;
+                    let size = if classes > 6 { 12 } else { 18 };
+                    let text_color = if share > 0.6 { WHITE } else { BLACK };
+                    chart
+                        .draw_series([Text::new(
+                            count.to_string(),
+                            (x + 0.5, y + 0.5),
+                            (FONT, size)
+                                .into_font()
+                                .color(&text_color)
+                                .pos(Pos::new(HPos::Center, VPos::Center)),
+                        )])
+                        .map_err(plot_error)?;
+                }
+            }
+        }
+        Ok(())
     })
 }
 
@@ -402,6 +815,8 @@ mod tests {
         assert_eq!(tick_label(2.0), "2");
         assert_eq!(tick_label(97.5), "97.5");
         assert_eq!(tick_label(1234.0), "1234");
-        assert_eq!(tick_label(0.000123456), "0.000123");
+        assert_eq!(tick_label(0.000123456), "1.23e-4");
+        assert_eq!(tick_label(1e308), "1.00e308", "not a 309-digit integer");
+        assert_eq!(tick_label_in(-1.11e-16, 2.0), "0");
     }
 }

@@ -5,17 +5,21 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use scalargrad::data::Task;
 use scalargrad::train::StepMetrics;
+
+use super::report::readable;
 
 /// Shows progress: a bar on a terminal, else a plain line every 10% of the run.
 pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     steps: usize,
+    task: Task,
 }
 
 impl Progress {
     /// Progress over `steps` steps, drawn on standard error.
-    pub(crate) fn new(steps: usize) -> Progress {
+    pub(crate) fn new(steps: usize, task: Task) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(steps as u64);
             // under 80 columns with 4-digit steps, so the bar never wraps
@@ -26,16 +30,19 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress { bar, steps }
+        Progress { bar, steps, task }
     }
 
     /// Shows step `m.step` done.
     pub(crate) fn update(&self, m: &StepMetrics) {
+        let quality = match self.task {
+            Task::Classification => format!("train acc {:.1}%", 100.0 * m.accuracy),
+            Task::Regression => format!("train rmse {}", readable(m.rmse)),
+        };
         let text = format!(
-            "loss {:.4}  train acc {:.1}%  lr {:.3}",
-            m.loss,
-            100.0 * m.accuracy,
-            m.lr
+            "loss {}  {quality}  lr {}",
+            readable(m.loss),
+            readable(m.lr)
         );
         match &self.bar {
             Some(bar) => {

@@ -4,40 +4,101 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use scalargrad::data::{Dataset, Generator};
+use scalargrad::data::{Dataset, Generator, Task};
 use scalargrad::engine::to_dot;
 use scalargrad::files::write_atomic;
+use scalargrad::model::Model;
 use scalargrad::nn::SavedModel;
-use scalargrad::train::{self, StepMetrics, Stop, TrainConfig, TrainResult};
+use scalargrad::nn::safetensors::Dtype;
+use scalargrad::train::{self, Measures, StepMetrics, Stop, TrainConfig, TrainResult};
 
 use super::cli::Args;
 use super::error::AppError;
 use super::graphviz::write_graph;
 use super::plot;
 
-/// Makes sure `dir` exists and a file can be created in it, before any work is done.
-///
-/// # Errors
-/// `AppError::Output` naming the directory.
-pub(crate) fn check_output_dir(dir: &Path) -> Result<(), AppError> {
-    let fail = |error: std::io::Error| AppError::Output {
-        path: dir.to_path_buf(),
-        message: format!("{error} (choose another directory with --out)"),
-    };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(".scalargrad-write-test");
-    write_atomic(&probe, b"").map_err(fail)?;
-    std::fs::remove_file(&probe).map_err(fail)
+/// The files a run of `task` writes to its output directory (besides `--graph`'s).
+pub(crate) fn file_names(task: Task) -> Vec<&'static str> {
+    let mut names = vec!["metrics.csv", "loss.png"];
+    match task {
+        Task::Classification => {
+            names.extend(["accuracy.png", "decision_boundary.png", "confusion.png"]);
+        }
+        Task::Regression => names.extend(["surface.png", "fit.png"]),
+    }
+    names.extend(["model.json", "model.safetensors", "run.json"]);
+    names
 }
 
-/// metrics.csv: a header, then one row per step.
-fn metrics_csv(metrics: &[StepMetrics]) -> String {
-    let mut csv = String::from("step,loss,accuracy,test_loss,test_accuracy,lr\n");
+/// Makes sure `dir` exists, a file can be created in it, and no output file's name is taken by
+/// a directory, before any work is done.
+///
+/// # Errors
+/// `AppError::Output` naming the directory or the file.
+pub(crate) fn check_outputs(dir: &Path, task: Task, graph: bool) -> Result<(), AppError> {
+    let fail = |path: &Path, message: String| AppError::Output {
+        path: path.to_path_buf(),
+        message: format!("{message} (choose another directory with --out)"),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, e.to_string()))?;
+    let probe = dir.join(".scalargrad-write-test");
+    write_atomic(&probe, b"").map_err(|e| fail(dir, e.to_string()))?;
+    std::fs::remove_file(&probe).map_err(|e| fail(dir, e.to_string()))?;
+    let mut names = file_names(task);
+    if graph {
+        names.extend(["graph.dot", "graph.svg", "graph.png"]);
+    }
+    for name in names {
+        let path = dir.join(name);
+        if path.is_dir() {
+            return Err(fail(&path, "a directory has this file's name".into()));
+        }
+    }
+    Ok(())
+}
+
+/// A number as people read it at any size: 4 decimals from 0.001 to 99999, else scientific
+/// (`3.000e116`, not a 117-digit integer).
+pub(crate) fn readable(value: f64) -> String {
+    if !value.is_finite() {
+        "n/a".to_string()
+    } else if value == 0.0 || (1e-3..1e5).contains(&value.abs()) {
+        format!("{value:.4}")
+    } else {
+        format!("{value:.3e}")
+    }
+}
+
+/// A network's shape as `2-16-16-1`.
+pub(crate) fn shape_of(inputs: usize, widths: &[usize]) -> String {
+    let mut parts = vec![inputs.to_string()];
+    parts.extend(widths.iter().map(ToString::to_string));
+    parts.join("-")
+}
+
+/// The model's network shape as `2-16-16-1`.
+pub(crate) fn shape(model: &Model) -> String {
+    shape_of(model.network.inputs(), &model.network.widths())
+}
+
+/// metrics.csv: a header, then one row per step (the columns of the task).
+fn metrics_csv(task: Task, metrics: &[StepMetrics]) -> String {
+    let mut csv = String::from(match task {
+        Task::Classification => "step,loss,accuracy,test_loss,test_accuracy,lr\n",
+        Task::Regression => "step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr\n",
+    });
     for m in metrics {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            m.step, m.loss, m.accuracy, m.test_loss, m.test_accuracy, m.lr
-        ));
+        let row = match task {
+            Task::Classification => format!(
+                "{},{},{},{},{},{}\n",
+                m.step, m.loss, m.accuracy, m.test_loss, m.test_accuracy, m.lr
+            ),
+            Task::Regression => format!(
+                "{},{},{},{},{},{},{},{}\n",
+                m.step, m.loss, m.rmse, m.r2, m.test_loss, m.test_rmse, m.test_r2, m.lr
+            ),
+        };
+        csv.push_str(&row);
     }
     csv
 }
@@ -49,6 +110,8 @@ struct RunRecord<'a> {
     seed: u64,
     data: DataRecord<'a>,
     config: &'a TrainConfig,
+    task: Task,
+    class_names: &'a [String],
     stop: Stop,
     steps_done: usize,
     #[serde(rename = "final")]
@@ -65,7 +128,7 @@ struct DataRecord<'a> {
     test_fraction: f64,
     train_examples: usize,
     test_examples: usize,
-    label_names: &'a [String; 2],
+    label_names: &'a [String],
 }
 
 /// A CSV file, or a built-in generator with its settings.
@@ -82,15 +145,28 @@ enum Source<'a> {
     },
 }
 
-/// The last step's metrics, and the trained model's on the training set; `null` where not finite.
+/// The last step's metrics, and the trained model's on the training and held-out sets; `null`
+/// where not finite or not of the task.
 #[derive(Serialize)]
 struct FinalRecord {
     loss: Option<f64>,
     accuracy: Option<f64>,
     test_loss: Option<f64>,
     test_accuracy: Option<f64>,
+    rmse: Option<f64>,
+    r2: Option<f64>,
+    test_rmse: Option<f64>,
+    test_r2: Option<f64>,
     trained_loss: Option<f64>,
     trained_accuracy: Option<f64>,
+    trained_rmse: Option<f64>,
+    /// Counts on the training set by the trained model, rows the true class, columns the
+    /// predicted one, in class order (classification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confusion: Option<Vec<Vec<usize>>>,
+    /// The same on the held-out set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_confusion: Option<Vec<Vec<usize>>>,
 }
 
 /// `Some(value)` if it is finite (JSON has no NaN).
@@ -120,7 +196,11 @@ pub(crate) fn write_outputs(
     let out = &args.out;
     let last = result.metrics.last();
     let last_value = |pick: fn(&StepMetrics) -> f64| last.map(pick).and_then(finite);
-    let (trained_loss, trained_accuracy) = train::evaluate(config, &result.model, train_set);
+    let model = &result.model;
+    let task = model.task();
+    let trained = train::measure(config, model, train_set);
+    let held_out = train::measure(config, model, test_set);
+    let confusion = |m: &Measures| (task == Task::Classification).then(|| m.confusion.clone());
     let run = RunRecord {
         scalargrad_version: env!("CARGO_PKG_VERSION"),
         seed: args.seed,
@@ -139,6 +219,8 @@ pub(crate) fn write_outputs(
             label_names: &train_set.label_names,
         },
         config,
+        task,
+        class_names: &model.class_names,
         stop: result.stop,
         steps_done: result.metrics.len(),
         final_metrics: FinalRecord {
@@ -146,40 +228,80 @@ pub(crate) fn write_outputs(
             accuracy: last_value(|m| m.accuracy),
             test_loss: last_value(|m| m.test_loss),
             test_accuracy: last_value(|m| m.test_accuracy),
-            trained_loss: finite(trained_loss),
-            trained_accuracy: finite(trained_accuracy),
+            rmse: last_value(|m| m.rmse),
+            r2: last_value(|m| m.r2),
+            test_rmse: last_value(|m| m.test_rmse),
+            test_r2: last_value(|m| m.test_r2),
+            trained_loss: finite(trained.loss),
+            trained_accuracy: finite(trained.accuracy),
+            trained_rmse: finite(trained.rmse),
+            confusion: confusion(&trained),
+            test_confusion: confusion(&held_out),
         },
         nodes_per_step: result.nodes_per_step,
-        parameters: result.model.parameters_borrowed().len(),
+        parameters: model.network.parameters_borrowed().len(),
         seconds: result.elapsed.as_secs_f64(),
     };
     let config_json = serde_json::to_value(config).map_err(|error| AppError::Output {
         path: out.join("model.json"),
         message: error.to_string(),
     })?;
-    let model_file = SavedModel::from_model(&result.model, config_json);
-    let plot_failure = |name: &str, error: plot::PlotError| AppError::Output {
-        path: out.join(name),
-        message: error.to_string(),
+    let model_file = SavedModel::of(model, config_json);
+    let picture = |name: &str, drawn: Result<Vec<u8>, plot::PlotError>| {
+        drawn.map_err(|error| AppError::Output {
+            path: out.join(name),
+            message: error.to_string(),
+        })
     };
-    let files: Vec<(&str, Vec<u8>)> = vec![
-        ("metrics.csv", metrics_csv(&result.metrics).into_bytes()),
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "metrics.csv",
+            metrics_csv(task, &result.metrics).into_bytes(),
+        ),
         (
             "loss.png",
-            plot::loss_png(&result.metrics).map_err(|e| plot_failure("loss.png", e))?,
+            picture("loss.png", plot::loss_png(&result.metrics))?,
         ),
-        (
-            "accuracy.png",
-            plot::accuracy_png(&result.metrics).map_err(|e| plot_failure("accuracy.png", e))?,
-        ),
-        (
-            "decision_boundary.png",
-            plot::decision_boundary_png(&result.model, train_set, test_set)
-                .map_err(|e| plot_failure("decision_boundary.png", e))?,
-        ),
-        ("model.json", json_of(&model_file, out.join("model.json"))?),
-        ("run.json", json_of(&run, out.join("run.json"))?),
     ];
+    match task {
+        Task::Classification => {
+            files.push((
+                "accuracy.png",
+                picture("accuracy.png", plot::accuracy_png(&result.metrics))?,
+            ));
+            files.push((
+                "decision_boundary.png",
+                picture(
+                    "decision_boundary.png",
+                    plot::decision_boundary_png(model, train_set, test_set),
+                )?,
+            ));
+            files.push((
+                "confusion.png",
+                picture(
+                    "confusion.png",
+                    plot::confusion_png(
+                        &model.class_names,
+                        &trained.confusion,
+                        &held_out.confusion,
+                    ),
+                )?,
+            ));
+        }
+        Task::Regression => {
+            files.push((
+                "surface.png",
+                picture("surface.png", plot::surface_png(model, train_set, test_set))?,
+            ));
+            files.push((
+                "fit.png",
+                picture("fit.png", plot::fit_png(model, train_set, test_set))?,
+            ));
+        }
+    }
+    files.push(("model.json", json_of(&model_file, out.join("model.json"))?));
+    files.push(("model.safetensors", model.to_safetensors(Dtype::F64)));
+    files.push(("run.json", json_of(&run, out.join("run.json"))?));
     let mut written = Vec::new();
     for (name, bytes) in files {
         let path = out.join(name);
@@ -200,21 +322,20 @@ pub(crate) fn write_outputs(
 /// `AppError::Output` if a file cannot be written or Graphviz fails.
 pub(crate) fn write_example_graph(
     args: &Args,
-    config: &TrainConfig,
     result: &TrainResult,
     train_set: &Dataset,
 ) -> Result<(Vec<PathBuf>, bool), AppError> {
-    let predictor = result.model.predictor();
+    let model = &result.model;
+    let predictor = model.predictor();
     let loss_of = |i: usize| {
-        let score = predictor.predict(&train_set.points[i])[0];
-        config.loss.mean(&[score], &[train_set.labels[i]])
+        let outputs = predictor.outputs(train_set.points[i]);
+        model.loss.of_example(&outputs, train_set.labels[i])
     };
     let Some(worst) = (0..train_set.len()).max_by(|&a, &b| loss_of(a).total_cmp(&loss_of(b)))
     else {
         return Ok((Vec::new(), true));
     };
-    let (point, label) = (train_set.points[worst], train_set.labels[worst]);
-    let loss = train::example_graph(config, &result.model, point, label);
+    let loss = train::example_graph(model, train_set.points[worst], train_set.labels[worst]);
     let dot = to_dot(&loss);
     let files = write_graph(&dot, &args.out, "graph").map_err(|message| AppError::Output {
         path: args.out.join("graph.dot"),
@@ -228,24 +349,46 @@ pub(crate) fn summary(result: &TrainResult, files: usize, out: &Path) -> String 
     let mut text = String::new();
     if let Some(last) = result.metrics.last() {
         let percent = |v: f64| finite(v).map_or("n/a".into(), |v| format!("{:.1}%", 100.0 * v));
-        let value = |v: f64| finite(v).map_or("n/a".into(), |v| format!("{v:.4}"));
-        text.push_str(&format!(
-            "final (step {}): train loss {} accuracy {} | test loss {} accuracy {}\n",
-            last.step,
-            value(last.loss),
-            percent(last.accuracy),
-            value(last.test_loss),
-            percent(last.test_accuracy)
-        ));
+        let line = match result.model.task() {
+            Task::Classification => format!(
+                "final (step {}): train loss {} accuracy {} | test loss {} accuracy {}\n",
+                last.step,
+                readable(last.loss),
+                percent(last.accuracy),
+                readable(last.test_loss),
+                percent(last.test_accuracy)
+            ),
+            Task::Regression => format!(
+                "final (step {}): train loss {} rmse {} r2 {} | test loss {} rmse {} r2 {}\n",
+                last.step,
+                readable(last.loss),
+                readable(last.rmse),
+                readable(last.r2),
+                readable(last.test_loss),
+                readable(last.test_rmse),
+                readable(last.test_r2)
+            ),
+        };
+        text.push_str(&line);
     }
     let seconds = result.elapsed.as_secs_f64();
+    let per_step = 1000.0 * seconds / result.metrics.len().max(1) as f64;
     text.push_str(&format!(
-        "{} steps in {:.2} s ({:.2} ms/step, {} nodes per step)\n",
+        "{} steps in {:.2} s ({} ms/step, {} nodes per step)\n",
         result.metrics.len(),
         seconds,
-        1000.0 * seconds / result.metrics.len().max(1) as f64,
+        significant(per_step, 3),
         result.nodes_per_step
     ));
     text.push_str(&format!("wrote {files} files to {}", out.display()));
     text
+}
+
+/// `value` with `digits` significant digits (`0.0281`, `12.3`).
+fn significant(value: f64, digits: i32) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value}");
+    }
+    let decimals = (digits - 1 - value.abs().log10().floor() as i32).max(0) as usize;
+    format!("{value:.decimals$}")
 }

@@ -1,28 +1,109 @@
-//! Losses for binary classification with labels -1 / +1 and a real-valued score, and the
-//! regularisation penalty. Each formula is written once, over [`Scalar`]: computed in `Node`s it
+//! Losses (binary with labels -1 / +1 and one score, K classes with one output per class,
+//! regression), the regularisation penalty, and the measures of a model (accuracy, confusion,
+//! RMSE, R^2). Each formula is written once, over [`Scalar`]: computed in `Node`s it
 //! is part of the graph (`backward` differentiates it like anything else), computed in `f64` it
 //! evaluates a model without a graph, with the same value bit for bit.
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Node, Scalar, UnaryOp};
+use crate::data::class_index;
+use crate::engine::{BinaryOp, Node, Scalar, UnaryOp};
 
 /// Which loss to train with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "app", derive(clap::ValueEnum))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Loss {
-    /// micrograd's max-margin loss: mean relu(1 - y * score).
+    /// micrograd's max-margin loss: mean relu(1 - y * score) for two classes (one output);
+    /// CS231n's multi-class SVM loss, mean sum_{j != y} relu(z_j - z_y + 1), for more.
     Hinge,
     /// Binary cross-entropy on the score (logistic regression): mean log(1 + e^(-y * score)).
     Logistic,
-    /// Mean squared error between score and label.
+    /// Mean squared error between the score and the label (-1 / +1) or regression target.
     Mse,
+    /// Softmax cross-entropy over one output per class: mean logsumexp(z) - z_label.
+    CrossEntropy,
 }
 
 impl Loss {
-    /// The loss of one example: `score` against `label` (-1 or +1).
-    pub fn of_example<S: Scalar>(self, score: &S, label: f64) -> S {
+    /// The loss a task takes when none is given: hinge for two classes (micrograd's demo),
+    /// cross-entropy for more, mse for regression (`classes` 0).
+    pub fn default_for(classes: usize) -> Loss {
+        match classes {
+            0 => Loss::Mse,
+            2 => Loss::Hinge,
+            _ => Loss::CrossEntropy,
+        }
+    }
+
+    /// The learning rate plain SGD trains with when none is given: 1 (micrograd's) for the
+    /// losses whose gradient per example is bounded, 0.3 for mse, whose gradient grows with the
+    /// error (at 1 it diverges on the built-in datasets).
+    pub fn default_learning_rate(self) -> f64 {
+        match self {
+            Loss::Hinge | Loss::Logistic | Loss::CrossEntropy => 1.0,
+            Loss::Mse => 0.3,
+        }
+    }
+
+    /// How many outputs the network needs with this loss: one per class for cross-entropy and
+    /// for hinge with more than two classes, else one (`classes` 0 is regression).
+    pub fn outputs(self, classes: usize) -> usize {
+        match self {
+            Loss::CrossEntropy => classes,
+            Loss::Hinge if classes > 2 => classes,
+            Loss::Hinge | Loss::Logistic | Loss::Mse => 1,
+        }
+    }
+
+    /// Whether this loss can train `classes` classes (0 for regression).
+    ///
+    /// # Errors
+    /// A message saying which losses fit instead.
+    pub fn check(self, classes: usize) -> Result<(), String> {
+        let fits = match (self, classes) {
+            (Loss::Mse, 0) => true,
+            (Loss::Hinge | Loss::Logistic | Loss::CrossEntropy, 0) => false,
+            (Loss::Hinge | Loss::CrossEntropy, _) => true,
+            (Loss::Logistic | Loss::Mse, 2) => true,
+            (Loss::Logistic | Loss::Mse, _) => false,
+        };
+        let name = serde_json::to_value(self).ok();
+        let name = name
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .unwrap_or("this loss");
+        match (fits, classes) {
+            (true, _) => Ok(()),
+            (false, 0) => Err(format!(
+                "{name} is a classification loss; regression trains with mse"
+            )),
+            (false, _) => Err(format!(
+                "{name} takes two classes, not {classes}; use cross-entropy or hinge"
+            )),
+        }
+    }
+
+    /// The loss of one example: the network's `outputs` against its `label` (-1 / +1 with one
+    /// output, the class index with one output per class, the target for regression).
+    ///
+    /// # Panics
+    /// If the number of outputs does not fit the loss (see [`Loss::outputs`]).
+    pub fn of_example<S: Scalar>(self, outputs: &[S], label: f64) -> S {
+        match (self, outputs) {
+            (Loss::Hinge | Loss::Logistic | Loss::Mse, [score]) => self.of_score(score, label),
+            (Loss::CrossEntropy, _) if outputs.len() >= 2 => {
+                cross_entropy(outputs, class_index(label, outputs.len()))
+            }
+            (Loss::Hinge, _) if outputs.len() > 2 => {
+                multiclass_hinge(outputs, class_index(label, outputs.len()))
+            }
+            _ => panic!("{self:?} does not take {} outputs", outputs.len()),
+        }
+    }
+
+    /// The loss of one example with a single output `score`.
+    fn of_score<S: Scalar>(self, score: &S, label: f64) -> S {
         match self {
             // micrograd's (1 + -y * score).relu()
             Loss::Hinge => score
@@ -49,24 +130,67 @@ impl Loss {
             }
             // (score - label)^2
             Loss::Mse => score.add_constant(-label).power(2.0),
+            Loss::CrossEntropy => cross_entropy(std::slice::from_ref(score), 0),
         }
     }
 
-    /// The mean loss of `scores` against `labels` (each -1 or +1), as micrograd computes it:
-    /// the sum, then times 1/n.
+    /// The mean loss of `scores` (one output per example) against `labels`, as micrograd
+    /// computes it: the sum, then times 1/n.
     ///
     /// # Panics
     /// If `scores` and `labels` differ in length, or are empty.
     pub fn mean<S: Scalar>(self, scores: &[S], labels: &[f64]) -> S {
-        assert_eq!(scores.len(), labels.len(), "one label per score");
-        assert!(!scores.is_empty(), "the mean of no examples is undefined");
-        let losses: Vec<S> = scores
-            .iter()
+        self.mean_of_outputs(scores, 1, labels)
+    }
+
+    /// The mean loss of examples with `width` outputs each, `outputs` example after example.
+    ///
+    /// # Panics
+    /// If there is not one label per `width` outputs, there are no examples, or the width does
+    /// not fit the loss.
+    pub fn mean_of_outputs<S: Scalar>(self, outputs: &[S], width: usize, labels: &[f64]) -> S {
+        assert_eq!(outputs.len(), width * labels.len(), "one label per example");
+        assert!(!labels.is_empty(), "the mean of no examples is undefined");
+        let losses: Vec<S> = outputs
+            .chunks_exact(width)
             .zip(labels)
-            .map(|(score, &label)| self.of_example(score, label))
+            .map(|(example, &label)| self.of_example(example, label))
             .collect();
         S::sum(&losses).mul_constant(1.0 / losses.len() as f64)
     }
+}
+
+/// Softmax cross-entropy `logsumexp(z) - z[class]`, computed stably: the exponents are of
+/// `z - max z` (a constant, so the derivative, softmax(z) - onehot, is unchanged), never above 0.
+fn cross_entropy<S: Scalar>(logits: &[S], class: usize) -> S {
+    let largest = logits
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, z| m.max(z.number()));
+    // an infinite largest logit would make every shifted one NaN; then no shift is better
+    let shift = if largest.is_finite() { largest } else { 0.0 };
+    let exponentials: Vec<S> = logits
+        .iter()
+        .map(|z| z.add_constant(-shift).unary(UnaryOp::Exp))
+        .collect();
+    S::sum(&exponentials)
+        .unary(UnaryOp::Log)
+        .add_constant(shift)
+        .binary(&logits[class], BinaryOp::Sub)
+}
+
+/// CS231n's multi-class SVM loss with margin 1: `sum_{j != class} relu(z_j - z_class + 1)`.
+fn multiclass_hinge<S: Scalar>(scores: &[S], class: usize) -> S {
+    let margins: Vec<S> = scores
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != class)
+        .map(|(_, z)| {
+            z.binary(&scores[class], BinaryOp::Sub)
+                .add_constant(1.0)
+                .unary(UnaryOp::Relu)
+        })
+        .collect();
+    S::sum(&margins)
 }
 
 /// Mean hinge loss, micrograd's `(1 + -y * score).relu()` averaged.
@@ -149,18 +273,20 @@ impl Penalty {
     }
 }
 
-/// The training objective: the mean loss of `scores` plus the penalty of `parameters`.
+/// The training objective: the mean loss of `outputs` (`width` per example) plus the penalty of
+/// `parameters`.
 ///
 /// # Panics
-/// If `scores` and `labels` differ in length, or are empty.
+/// As [`Loss::mean_of_outputs`].
 pub fn objective<S: Scalar>(
     loss: Loss,
-    scores: &[S],
+    outputs: &[S],
+    width: usize,
     labels: &[f64],
     penalty: Penalty,
     parameters: &[S],
 ) -> S {
-    let data_loss = loss.mean(scores, labels);
+    let data_loss = loss.mean_of_outputs(outputs, width, labels);
     match penalty.term(parameters) {
         Some(term) => data_loss.plus(&term),
         None => data_loss,
@@ -173,6 +299,79 @@ pub fn l2(parameters: &[Node], alpha: f64) -> Node {
     Penalty { l2: alpha, l1: 0.0 }
         .term(parameters)
         .unwrap_or_else(|| Node::new(0.0))
+}
+
+/// The class a model predicts from its outputs: with one output, class 1 where it is > 0 (a
+/// score of exactly 0 counts as class 0, label -1); with one output per class, the largest (the
+/// first of equals).
+pub fn predicted_class(outputs: &[f64]) -> usize {
+    match outputs {
+        [score] => usize::from(*score > 0.0),
+        _ => {
+            outputs
+                .iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |(best, top), (k, &z)| {
+                    if z > top { (k, z) } else { (best, top) }
+                })
+                .0
+        }
+    }
+}
+
+/// Fraction of examples (`width` outputs each) whose predicted class is their label's.
+pub fn accuracy_of_outputs(outputs: &[f64], width: usize, labels: &[f64], classes: usize) -> f64 {
+    if labels.is_empty() {
+        return f64::NAN;
+    }
+    let correct = outputs
+        .chunks_exact(width)
+        .zip(labels)
+        .filter(|&(example, &label)| predicted_class(example) == class_index(label, classes))
+        .count();
+    correct as f64 / labels.len() as f64
+}
+
+/// The confusion matrix: `counts[true class][predicted class]`, for examples of `width` outputs.
+pub fn confusion(outputs: &[f64], width: usize, labels: &[f64], classes: usize) -> Vec<Vec<usize>> {
+    let mut counts = vec![vec![0; classes]; classes];
+    for (example, &label) in outputs.chunks_exact(width).zip(labels) {
+        let predicted = predicted_class(example).min(classes.saturating_sub(1));
+        counts[class_index(label, classes)][predicted] += 1;
+    }
+    counts
+}
+
+/// Root mean squared error of `predictions` against `targets` (NaN for none).
+pub fn rmse(predictions: &[f64], targets: &[f64]) -> f64 {
+    let n = targets.len() as f64;
+    let squares = predictions
+        .iter()
+        .zip(targets)
+        .map(|(p, t)| (p - t).powi(2));
+    (squares.sum::<f64>() / n).sqrt()
+}
+
+/// The coefficient of determination R^2 = 1 - SS_res / SS_tot (NaN for none; 1 for a perfect fit
+/// of constant targets, -inf for an imperfect one).
+pub fn r_squared(predictions: &[f64], targets: &[f64]) -> f64 {
+    let n = targets.len() as f64;
+    let mean = targets.iter().sum::<f64>() / n;
+    let residual: f64 = predictions
+        .iter()
+        .zip(targets)
+        .map(|(p, t)| (t - p).powi(2))
+        .sum();
+    let total: f64 = targets.iter().map(|t| (t - mean).powi(2)).sum();
+    if total == 0.0 {
+        if residual == 0.0 {
+            1.0
+        } else {
+            f64::NEG_INFINITY
+        }
+    } else {
+        1.0 - residual / total
+    }
 }
 
 /// Fraction of `scores` whose sign matches the label (a score of exactly 0 counts as -1).

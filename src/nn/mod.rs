@@ -26,6 +26,7 @@
 
 pub mod loss;
 pub mod optim;
+pub mod safetensors;
 mod save;
 
 use rand::{Rng, RngExt, SeedableRng, rngs::StdRng};
@@ -58,20 +59,44 @@ pub trait Module {
 pub enum Init {
     /// uniform(-1, 1), as micrograd does.
     Uniform,
-    /// He: normal with standard deviation sqrt(2 / inputs), for ReLU layers.
+    /// He: normal with standard deviation sqrt(2 / inputs) for ReLU layers, sqrt(1 / inputs)
+    /// for the others (the linear output layer).
     He,
     /// Glorot (Xavier): uniform(-r, r) with r = sqrt(6 / (inputs + outputs)), for tanh/sigmoid.
     Glorot,
 }
 
 impl Init {
-    fn weight(self, inputs: usize, outputs: usize, rng: &mut impl Rng) -> f64 {
+    /// The initialisation scaled to the fan-in that suits `activation`: He for ReLU (and no
+    /// activation), Glorot for tanh and sigmoid.
+    pub fn for_activation(activation: Activation) -> Init {
+        match activation {
+            Activation::Relu | Activation::Linear => Init::He,
+            Activation::Tanh | Activation::Sigmoid => Init::Glorot,
+        }
+    }
+
+    /// One initial weight of a neuron with `inputs` inputs in a layer of `outputs` neurons
+    /// that applies `activation`.
+    fn weight(
+        self,
+        inputs: usize,
+        outputs: usize,
+        activation: Activation,
+        rng: &mut impl Rng,
+    ) -> f64 {
         match self {
             Init::Uniform => rng.random_range(-1.0..1.0),
             Init::He => {
-                let std = (2.0 / inputs as f64).sqrt();
+                // He et al.'s gain: 2 for a ReLU (half its inputs are cut), 1 for a layer
+                // without one (the linear output layer) and for tanh and sigmoid
+                let gain = match activation {
+                    Activation::Relu => 2.0,
+                    Activation::Tanh | Activation::Sigmoid | Activation::Linear => 1.0,
+                };
+                let std = (gain / inputs as f64).sqrt();
                 Normal::new(0.0, std)
-                    .expect("sqrt(2 / inputs) is a finite positive standard deviation")
+                    .expect("sqrt(gain / inputs) is a finite positive standard deviation")
                     .sample(rng)
             }
             Init::Glorot => {
@@ -105,7 +130,7 @@ impl Neuron {
     ) -> Neuron {
         Neuron {
             weights: (0..inputs)
-                .map(|_| Node::new(init.weight(inputs, outputs, rng)))
+                .map(|_| Node::new(init.weight(inputs, outputs, activation, rng)))
                 .collect(),
             bias: Node::new(0.0),
             activation,

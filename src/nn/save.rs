@@ -4,12 +4,17 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::loss::Loss;
 use super::{Activation, Mlp, Module};
 use crate::engine::Node;
+use crate::features::{Feature, Inputs, Scaling};
 use crate::files::write_atomic;
+use crate::model::Model;
 
 const FORMAT: &str = "scalargrad-mlp";
-const VERSION: u32 = 1;
+/// Version 2 adds the features, scaling, classes and loss (a version 1 file has x1, x2, two
+/// classes and the hinge loss).
+const VERSION: u32 = 2;
 
 /// A model as stored on disk: architecture, weights, and the configuration it was trained with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,6 +33,30 @@ pub struct SavedModel {
     pub weights: Vec<Vec<Vec<f64>>>,
     /// Whatever the trainer recorded about the run (its configuration), or null.
     pub config: serde_json::Value,
+    /// The network's inputs, in order.
+    #[serde(default = "raw_features")]
+    pub features: Vec<Feature>,
+    /// The standardisation applied to (x1, x2) before the features, if any.
+    #[serde(default)]
+    pub scaling: Option<Scaling>,
+    /// The class names in class order (output k is class k); empty for regression.
+    #[serde(default = "two_classes")]
+    pub class_names: Vec<String>,
+    /// The loss the model was trained with.
+    #[serde(default = "hinge")]
+    pub loss: Loss,
+}
+
+fn raw_features() -> Vec<Feature> {
+    Inputs::default().features
+}
+
+fn two_classes() -> Vec<String> {
+    vec!["-1".to_string(), "+1".to_string()]
+}
+
+fn hinge() -> Loss {
+    Loss::Hinge
 }
 
 /// Why a model file could not be loaded.
@@ -45,7 +74,61 @@ pub enum LoadError {
 }
 
 impl SavedModel {
-    /// Captures `model`'s architecture and current weights, with `config` stored alongside.
+    /// Captures a whole model: its network's weights, inputs, classes and loss, with `config`
+    /// stored alongside.
+    pub fn of(model: &Model, config: serde_json::Value) -> SavedModel {
+        SavedModel {
+            features: model.inputs.features.clone(),
+            scaling: model.inputs.scaling,
+            class_names: model.class_names.clone(),
+            loss: model.loss,
+            ..SavedModel::from_model(&model.network, config)
+        }
+    }
+
+    /// The whole model back: the network (see [`SavedModel::to_model`]) with its inputs,
+    /// classes and loss.
+    ///
+    /// # Errors
+    /// As [`SavedModel::to_model`], and `LoadError::Invalid` if the features do not match the
+    /// network's inputs.
+    pub fn model(&self) -> Result<Model, LoadError> {
+        let network = self.to_model()?;
+        let outputs = self.widths.last().copied().unwrap_or(0);
+        let expected = match self.class_names.len() {
+            0 => 1,
+            classes => self.loss.outputs(classes),
+        };
+        if let Err(why) = self.loss.check(self.class_names.len()) {
+            return Err(LoadError::Invalid(why));
+        }
+        if outputs != expected {
+            return Err(LoadError::Invalid(format!(
+                "{outputs} outputs, but {} classes with {:?} take {expected}",
+                self.class_names.len(),
+                self.loss
+            )));
+        }
+        if self.features.len() != self.inputs {
+            return Err(LoadError::Invalid(format!(
+                "{} features listed for a network of {} inputs",
+                self.features.len(),
+                self.inputs
+            )));
+        }
+        Ok(Model {
+            network,
+            inputs: Inputs {
+                features: self.features.clone(),
+                scaling: self.scaling,
+            },
+            class_names: self.class_names.clone(),
+            loss: self.loss,
+        })
+    }
+
+    /// Captures a network's architecture and current weights, with `config` stored alongside
+    /// (as a two-class model on x1, x2; [`SavedModel::of`] keeps a whole model).
     pub fn from_model(model: &Mlp, config: serde_json::Value) -> SavedModel {
         SavedModel {
             format: FORMAT.to_string(),
@@ -65,6 +148,10 @@ impl SavedModel {
                 })
                 .collect(),
             config,
+            features: raw_features(),
+            scaling: None,
+            class_names: two_classes(),
+            loss: Loss::Hinge,
         }
     }
 
@@ -73,29 +160,36 @@ impl SavedModel {
     /// # Errors
     /// `LoadError::Invalid` if the format, version or weight shapes are not consistent.
     pub fn to_model(&self) -> Result<Mlp, LoadError> {
-        if self.format != FORMAT || self.version != VERSION {
+        if self.format != FORMAT || !(1..=VERSION).contains(&self.version) {
             return Err(LoadError::Invalid(format!(
-                "format {:?} version {}, expected {FORMAT:?} version {VERSION}",
+                "format {:?} version {}, expected {FORMAT:?} version 1 to {VERSION}",
                 self.format, self.version
             )));
         }
-        // The architecture first (its weights are all overwritten below).
-        let model = Mlp::of_shape(self.inputs, &self.widths, self.activation);
-        let mut inputs = self.inputs;
-        if self.weights.len() != self.widths.len() {
-            return Err(LoadError::Invalid(
-                "one weight list per layer expected".into(),
-            ));
+        // every shape is checked against the file before anything is built, so a corrupt file
+        // cannot ask for a network of billions of nodes
+        if self.inputs == 0 || self.widths.is_empty() || self.widths.contains(&0) {
+            return Err(LoadError::Invalid(format!(
+                "a network of {} inputs and layers {:?}: every count must be at least 1",
+                self.inputs, self.widths
+            )));
         }
-        for (l, (layer, saved)) in model.layers().iter().zip(&self.weights).enumerate() {
-            if saved.len() != layer.neurons().len() {
+        if self.weights.len() != self.widths.len() {
+            return Err(LoadError::Invalid(format!(
+                "{} weight lists for {} layers",
+                self.weights.len(),
+                self.widths.len()
+            )));
+        }
+        let mut inputs = self.inputs;
+        for (l, (saved, &width)) in self.weights.iter().zip(&self.widths).enumerate() {
+            if saved.len() != width {
                 return Err(LoadError::Invalid(format!(
-                    "layer {l}: {} neurons saved, {} expected",
-                    saved.len(),
-                    layer.neurons().len()
+                    "layer {l}: {} neurons saved, {width} expected",
+                    saved.len()
                 )));
             }
-            for (n, (neuron, values)) in layer.neurons().iter().zip(saved).enumerate() {
+            for (n, values) in saved.iter().enumerate() {
                 if values.len() != inputs + 1 {
                     return Err(LoadError::Invalid(format!(
                         "layer {l} neuron {n}: {} values saved, {} expected (weights then bias)",
@@ -103,12 +197,18 @@ impl SavedModel {
                         inputs + 1
                     )));
                 }
-                for (parameter, &value) in neuron.parameters().iter().zip(values) {
-                    parameter.set_value(value);
+                if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+                    return Err(LoadError::Invalid(format!(
+                        "layer {l} neuron {n}: the value {bad} is not finite"
+                    )));
                 }
             }
-            inputs = layer.neurons().len();
+            inputs = width;
         }
+        // the architecture, then the saved weights in `parameters()` order
+        let model = Mlp::of_shape(self.inputs, &self.widths, self.activation);
+        let weights: Vec<f64> = self.weights.iter().flatten().flatten().copied().collect();
+        crate::engine::set_values(model.parameters_borrowed(), &weights);
         Ok(model)
     }
 

@@ -381,6 +381,14 @@ fn help_explains_flags_and_exit_codes() {
         "--steps",
         "--seed",
         "--out",
+        "--classes",
+        "--task",
+        "--features",
+        "--standardize",
+        "--l1",
+        "--init-from",
+        "cross-entropy",
+        "2 to 10",
         "Exit codes",
         "130",
         "micrograd",
@@ -465,4 +473,381 @@ fn divergence_names_the_first_non_finite_number() {
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// Runs the binary with `args`, killing it (and failing) if it takes more than `seconds`.
+fn run_within(args: &[&str], seconds: u64) -> Output {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(seconds) {
+            let _ = child.kill();
+            panic!("{args:?} did not finish within {seconds} s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// The files in `dir` (none if it does not exist).
+fn files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir).map_or_else(
+        |_| Vec::new(),
+        |entries| {
+            entries
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        },
+    )
+}
+
+/// A safetensors file of F64 tensors, written here byte by byte (independently of the library):
+/// an 8-byte header length, the JSON header, the little-endian data.
+fn safetensors_bytes(tensors: &[(&str, Vec<usize>, Vec<f64>)]) -> Vec<u8> {
+    let mut header = String::from("{");
+    let mut offset = 0;
+    for (k, (name, shape, values)) in tensors.iter().enumerate() {
+        let shape: Vec<String> = shape.iter().map(ToString::to_string).collect();
+        let end = offset + 8 * values.len();
+        if k > 0 {
+            header.push(',');
+        }
+        header.push_str(&format!(
+            "\"{name}\":{{\"dtype\":\"F64\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+            shape.join(",")
+        ));
+        offset = end;
+    }
+    header.push('}');
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(header.as_bytes());
+    for (_, _, values) in tensors {
+        for v in values {
+            bytes.extend(v.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+/// The reference initial weights of micrograd's demo (2-16-16-1) as `torch.nn.Sequential`'s
+/// tensors: `weights_init.csv` lists per neuron its weights, then its bias.
+fn reference_tensors() -> Vec<(&'static str, Vec<usize>, Vec<f64>)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/data/weights_init.csv");
+    let values = scalargrad::data::parameters_from_csv(&path).expect("weights file");
+    let mut rest = values.as_slice();
+    let mut tensors = Vec::new();
+    for (l, (fan_in, width)) in [(2, 16), (16, 16), (16, 1)].into_iter().enumerate() {
+        let (layer, after) = rest.split_at(width * (fan_in + 1));
+        rest = after;
+        let rows = layer.chunks_exact(fan_in + 1);
+        let weights = rows.clone().flat_map(|r| &r[..fan_in]).copied().collect();
+        let biases = rows.map(|r| r[fan_in]).collect();
+        let (w, b) = [
+            ("0.weight", "0.bias"),
+            ("2.weight", "2.bias"),
+            ("4.weight", "4.bias"),
+        ][l];
+        tensors.push((w, vec![width, fan_in], weights));
+        tensors.push((b, vec![width], biases));
+    }
+    tensors
+}
+
+#[test]
+fn micrograds_demo_from_safetensors_weights_reproduces_its_losses() {
+    let dir = scratch("safetensors-start");
+    let weights = dir.join("init.safetensors");
+    std::fs::write(&weights, safetensors_bytes(&reference_tensors())).expect("write");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/data/moons100.csv");
+    let out = dir.join("out");
+    let output = run(&[
+        "--data",
+        data.to_str().expect("utf-8"),
+        "--test-fraction",
+        "0",
+        "--init-from",
+        weights.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
+    let losses: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.split(',')
+                .nth(1)
+                .expect("loss")
+                .parse()
+                .expect("number")
+        })
+        .collect();
+    assert_eq!(losses.len(), 100);
+    let close = |a: f64, b: f64, tolerance: f64| (a - b).abs() <= tolerance * b.abs();
+    assert!(
+        close(losses[0], 0.906_719_585_949_445_2, 1e-13),
+        "step 0: {}",
+        losses[0]
+    );
+    assert!(
+        close(losses[99], 0.011_051_827_936_681_746, 1e-10),
+        "step 99: {}",
+        losses[99]
+    );
+    // the model written back is the same network: model.safetensors holds its F64 weights
+    let written = std::fs::read(out.join("model.safetensors")).expect("model.safetensors");
+    let tensors = scalargrad::nn::safetensors::parse(&written).expect("safetensors");
+    assert_eq!(tensors.shape(), Some((2, vec![16, 16, 1])));
+    assert_eq!(tensors.metadata["activation"], "\"relu\"");
+    assert_eq!(tensors.metadata["features"], "x1,x2");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn k_classes_and_regression_write_their_own_files() {
+    let dir = scratch("tasks");
+    let out = dir.join("spiral");
+    let output = run(&[
+        "--dataset",
+        "spiral",
+        "--classes",
+        "4",
+        "--samples",
+        "80",
+        "--steps",
+        "20",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let run_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json"))
+            .expect("json");
+    assert_eq!(run_json["task"], "classification");
+    assert_eq!(
+        run_json["config"]["loss"], "cross-entropy",
+        "the default for 4 classes"
+    );
+    assert_eq!(
+        run_json["class_names"],
+        serde_json::json!(["0", "1", "2", "3"])
+    );
+    let confusion = run_json["final"]["confusion"].as_array().expect("a matrix");
+    assert_eq!(confusion.len(), 4);
+    let total: u64 = confusion
+        .iter()
+        .flat_map(|row| row.as_array().expect("a row"))
+        .map(|c| c.as_u64().expect("a count"))
+        .sum();
+    assert_eq!(total, 64, "every training example counted once");
+    assert_eq!(
+        run_json["final"]["test_confusion"].as_array().map(Vec::len),
+        Some(4)
+    );
+    assert!(text(&output.stderr).contains("MLP 2-16-16-4"));
+
+    let out = dir.join("plane");
+    let output = run(&[
+        "--dataset",
+        "plane",
+        "--steps",
+        "20",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let mut files = files_in(&out);
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "fit.png",
+            "loss.png",
+            "metrics.csv",
+            "model.json",
+            "model.safetensors",
+            "run.json",
+            "surface.png"
+        ]
+    );
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
+    assert_eq!(
+        csv.lines().next(),
+        Some("step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr")
+    );
+    assert!(
+        stdout.contains(" rmse ") && stdout.contains(" r2 "),
+        "{stdout}"
+    );
+    let run_json = std::fs::read_to_string(out.join("run.json")).expect("run.json");
+    assert!(run_json.contains("\"task\": \"regression\""), "{run_json}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn bad_task_flags_and_files_are_named_errors_without_files() {
+    let dir = scratch("task-errors");
+    let bad_target = dir.join("targets.csv");
+    std::fs::write(&bad_target, "x1,x2,y\n0,0,1.5\n1,1,high\n").expect("write");
+    let wrong_shape = dir.join("small.safetensors");
+    std::fs::write(
+        &wrong_shape,
+        safetensors_bytes(&[
+            ("0.weight", vec![3, 2], vec![0.5; 6]),
+            ("0.bias", vec![3], vec![0.0; 3]),
+        ]),
+    )
+    .expect("write");
+    let missing = dir.join("missing.safetensors");
+    let path = |p: &Path| p.to_str().expect("utf-8").to_string();
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (
+            vec!["--features".into(), "x1,x3".into()],
+            2,
+            "unknown feature \"x3\"",
+        ),
+        (
+            vec!["--features".into(), "x1,x1".into()],
+            2,
+            "\"x1\" is listed twice",
+        ),
+        (
+            vec![
+                "--dataset".into(),
+                "spiral".into(),
+                "--classes".into(),
+                "3".into(),
+                "--loss".into(),
+                "logistic".into(),
+            ],
+            2,
+            "--loss: logistic takes two classes, not 3",
+        ),
+        (
+            vec!["--classes".into(), "3".into()],
+            2,
+            "--classes: moons makes 2 classes, not 3",
+        ),
+        (
+            vec!["--classes".into(), "11".into()],
+            2,
+            "'--classes <CLASSES>': must be a whole number from 2 to 10",
+        ),
+        (
+            vec!["--l1".into(), "-1".into()],
+            2,
+            "'--l1 <L1>': must be a finite number of 0 or more",
+        ),
+        (
+            vec!["--task".into(), "regression".into()],
+            2,
+            "--task: the moons dataset is for classification",
+        ),
+        (
+            vec![
+                "--data".into(),
+                path(&bad_target),
+                "--task".into(),
+                "regression".into(),
+            ],
+            2,
+            "targets.csv line 3: column target is not a number: \"high\"",
+        ),
+        (
+            vec!["--init-from".into(), path(&wrong_shape)],
+            2,
+            "the tensor \"0.weight\" has shape [3, 2], but the network needs [16, 2] (the flags describe 2-16-16-1)",
+        ),
+        (
+            vec!["--init-from".into(), path(&missing)],
+            1,
+            "missing.safetensors",
+        ),
+    ];
+    for (k, (flags, code, message)) in cases.iter().enumerate() {
+        let out = dir.join(format!("out{k}"));
+        let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+        args.extend(["--out", out.to_str().expect("utf-8")]);
+        let output = run(&args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(*code), "{flags:?}: {stderr}");
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{flags:?}: {stderr}");
+        assert!(
+            files_in(&out).is_empty(),
+            "{flags:?} wrote {:?}",
+            files_in(&out)
+        );
+    }
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn an_output_file_name_taken_by_a_directory_fails_before_training() {
+    let dir = scratch("taken");
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("loss.png")).expect("a directory named loss.png");
+    let output = run(&["--out", out.to_str().expect("utf-8")]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("loss.png: a directory has this file's name"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("training an MLP"), "{stderr}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 12,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20261202),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Every accepted dataset, however extreme its numbers (1e-300 to 1e308, all points equal,
+    /// one example of a class), ends in seconds: trained and drawn, or a named error.
+    #[test]
+    fn extreme_datasets_end_in_bounded_time(
+        exponents in proptest::collection::vec((-300i32..=308, proptest::bool::ANY), 1..8),
+        equal in proptest::bool::ANY,
+        regression in proptest::bool::ANY,
+    ) {
+        let dir = scratch(&format!("extreme-{}", exponents.len() * 2 + usize::from(equal)));
+        let mut csv = String::from("x1,x2,label\n");
+        for (k, &(exponent, negative)) in exponents.iter().enumerate() {
+            let magnitude = if equal { 1e308 } else { 10f64.powi(exponent) };
+            let value = if negative { -magnitude } else { magnitude };
+            // one example of class "b" at most: the first; the target grows like the point
+            let label = if regression { format!("{value:e}") } else if k == 0 { "b".into() } else { "a".into() };
+            csv.push_str(&format!("{value:e},{:e},{label}\n", value / 2.0));
+        }
+        if !regression {
+            csv.push_str("1e308,-1e308,a\n-1e308,1e308,b\n");
+        }
+        let file = dir.join("extreme.csv");
+        std::fs::write(&file, csv).expect("write");
+        let mut args = vec!["--data", file.to_str().expect("utf-8"), "--steps", "3", "--test-fraction", "0"];
+        if regression {
+            args.extend(["--task", "regression"]);
+        }
+        let out = dir.join("out");
+        args.extend(["--out", out.to_str().expect("utf-8")]);
+        let output = run_within(&args, 60);
+        let stderr = text(&output.stderr);
+        proptest::prop_assert!(!stderr.contains("panicked"), "{}", stderr);
+        proptest::prop_assert!(
+            matches!(output.status.code(), Some(0 | 2 | 3)),
+            "{:?}: {}", output.status, stderr
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 }

@@ -604,24 +604,23 @@ pub fn surface_png(model: &Model, train: &Dataset, test: &Dataset) -> Result<Vec
         let color_of = |target: f64| diverging(target, reach);
         draw_points(&mut chart, train, false, &color_of)?;
         draw_points(&mut chart, test, true, &color_of)?;
-        // the colour bar: the scale from -reach to reach
+        // the colour bar: the scale from -reach to reach, drawn in units of reach (labelled in
+        // the targets' units) so the axis arithmetic never meets huge numbers
         let mut scale = ChartBuilder::on(&bar)
             .margin_top(60)
             .margin_bottom(60)
             .margin_right(50)
             .y_label_area_size(0)
             .right_y_label_area_size(50)
-            .build_cartesian_2d(0.0..1.0, -reach..reach)
+            .build_cartesian_2d(0.0..1.0, -1.0..1.0)
             .map_err(plot_error)?;
         const STEPS: usize = 100;
         scale
             .draw_series((0..STEPS).map(|k| {
-                let low = -reach + 2.0 * reach * k as f64 / STEPS as f64;
-                let high = low + 2.0 * reach / STEPS as f64;
-                Rectangle::new(
-                    [(0.0, low), (1.0, high)],
-                    diverging((low + high) / 2.0, reach).filled(),
-                )
+                let low = -1.0 + 2.0 * k as f64 / STEPS as f64;
+                let high = low + 2.0 / STEPS as f64;
+                let color = diverging((low + high) / 2.0, 1.0);
+                Rectangle::new([(0.0, low), (1.0, high)], color.filled())
             }))
             .map_err(plot_error)?;
         scale
@@ -629,7 +628,7 @@ pub fn surface_png(model: &Model, train: &Dataset, test: &Dataset) -> Result<Vec
             .disable_mesh()
             .disable_x_axis()
             .y_desc("prediction / target")
-            .y_label_formatter(&|v: &f64| tick_label(*v))
+            .y_label_formatter(&|v: &f64| tick_label_in(*v * reach, reach))
             .label_style((FONT, 14))
             .draw()
             .map_err(plot_error)?;

@@ -103,18 +103,23 @@ impl Scalar for Node {
     fn number(&self) -> f64 {
         self.value()
     }
+    #[track_caller]
     fn binary(&self, other: &Node, op: BinaryOp) -> Node {
         ops::binary(self, other, op)
     }
+    #[track_caller]
     fn unary(&self, op: UnaryOp) -> Node {
         ops::unary(self, op)
     }
+    #[track_caller]
     fn with_constant(&self, c: f64, op: ConstantOp) -> Node {
         ops::with_constant(self, c, op)
     }
+    #[track_caller]
     fn sum(terms: &[Node]) -> Node {
         ops::sum(terms)
     }
+    #[track_caller]
     fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
         ops::linear(weights, inputs, bias)
     }

@@ -292,7 +292,7 @@ pub fn loss_png(metrics: &[StepMetrics]) -> Result<Vec<u8>, PlotError> {
     curves(
         SeriesLabelPosition::UpperRight,
         "Loss per step (log scale)",
-        "loss (mean + L2 term)",
+        "loss (mean + penalty)",
         &series,
         true,
     )

@@ -461,51 +461,12 @@ impl Dataset {
             Task::Classification => "label",
             Task::Regression => "target",
         };
-        let number = |field: &str, column: &str, line: usize| -> Result<f64, DataError> {
-            let value: f64 = field.parse().map_err(|_| {
-                error(
-                    Some(line),
-                    format!("column {column} is not a number: {field:?}"),
-                )
-            })?;
-            if value.is_finite() {
-                Ok(value)
-            } else {
-                Err(error(
-                    Some(line),
-                    format!("column {column} must be a finite number, found {field}"),
-                ))
-            }
-        };
-        let mut points = Vec::new();
-        let mut raw_labels: Vec<(String, usize)> = Vec::new();
-        let mut seen_data = false;
-        for record in csv_records(text) {
-            let (line, fields) = record.map_err(|(line, message)| error(line, message))?;
-            if fields.len() != 3 {
-                return Err(error(
-                    Some(line),
-                    format!("expected 3 columns (x1,x2,{third}), found {}", fields.len()),
-                ));
-            }
-            if !seen_data && fields[0].parse::<f64>().is_err() && fields[1].parse::<f64>().is_err()
-            {
-                seen_data = true; // a header row
-                continue;
-            }
-            seen_data = true;
-            points.push([
-                number(&fields[0], "x1", line)?,
-                number(&fields[1], "x2", line)?,
-            ]);
-            raw_labels.push((fields[2].clone(), line));
-        }
-        if points.is_empty() {
-            return Err(error(
-                None,
-                format!("no data rows (expected lines of x1,x2,{third})"),
-            ));
-        }
+        let rows = read_rows(text, path, false, third)?;
+        let points = rows.points;
+        let raw_labels: Vec<(String, usize)> =
+            rows.labels.into_iter().flatten().zip(rows.lines).collect();
+        let number =
+            |field: &str, column: &str, line: usize| finite_number(field, column, line, path);
         if task == Task::Regression {
             let labels = raw_labels
                 .iter()
@@ -597,6 +558,98 @@ pub fn parameters_from_csv(path: &Path) -> Result<Vec<f64>, DataError> {
         return Err(error(None, "no values after the header row".into()));
     }
     Ok(values)
+}
+
+/// The rows of a CSV file of points: x1, x2, and (optionally, or always) a third column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointRows {
+    /// The header row's fields, if the file has one.
+    pub header: Option<Vec<String>>,
+    /// The points, in file order.
+    pub points: Vec<[f64; 2]>,
+    /// Each row's third column, as written (`None` in a file of two columns).
+    pub labels: Vec<Option<String>>,
+    /// Each row's line in the file.
+    pub lines: Vec<usize>,
+}
+
+/// A finite number from `field` of `column` on `line`.
+fn finite_number(field: &str, column: &str, line: usize, path: &Path) -> Result<f64, DataError> {
+    let error = |message: String| DataError {
+        path: path.to_path_buf(),
+        line: Some(line),
+        message,
+    };
+    let value: f64 = field
+        .parse()
+        .map_err(|_| error(format!("column {column} is not a number: {field:?}")))?;
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(error(format!(
+            "column {column} must be a finite number, found {field}"
+        )))
+    }
+}
+
+/// Reads CSV text of `x1,x2,<third>` rows (a header row is optional), or with `third_optional`
+/// also `x1,x2` rows (every row as many columns as the first); `path` is only used in messages.
+///
+/// # Errors
+/// A [`DataError`] naming the file and line: a wrong number of columns, a coordinate that is not
+/// a finite number, or no data.
+pub fn read_rows(
+    text: &str,
+    path: &Path,
+    third_optional: bool,
+    third: &str,
+) -> Result<PointRows, DataError> {
+    let error = |line: Option<usize>, message: String| DataError {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let expected = if third_optional {
+        format!("2 or 3 columns (x1,x2 and an optional {third})")
+    } else {
+        format!("3 columns (x1,x2,{third})")
+    };
+    let mut rows = PointRows {
+        header: None,
+        points: Vec::new(),
+        labels: Vec::new(),
+        lines: Vec::new(),
+    };
+    let mut width = None;
+    for record in csv_records(text) {
+        let (line, fields) = record.map_err(|(line, message)| error(line, message))?;
+        let fits = fields.len() == 3 || (third_optional && fields.len() == 2);
+        if !fits || width.is_some_and(|w| w != fields.len()) {
+            return Err(error(
+                Some(line),
+                format!("expected {expected}, found {}", fields.len()),
+            ));
+        }
+        let first_row = width.is_none();
+        width = Some(fields.len());
+        if first_row && fields[0].parse::<f64>().is_err() && fields[1].parse::<f64>().is_err() {
+            rows.header = Some(fields);
+            continue;
+        }
+        rows.points.push([
+            finite_number(&fields[0], "x1", line, path)?,
+            finite_number(&fields[1], "x2", line, path)?,
+        ]);
+        rows.labels.push(fields.get(2).cloned());
+        rows.lines.push(line);
+    }
+    if rows.points.is_empty() {
+        return Err(error(
+            None,
+            format!("no data rows (expected lines of x1,x2,{third})"),
+        ));
+    }
+    Ok(rows)
 }
 
 /// The records of CSV text as (1-based line, trimmed fields), read by the `csv` crate: quoted

@@ -6,8 +6,8 @@ mod app;
 use clap::Parser;
 
 fn main() {
-    let args = app::cli::Args::parse();
-    if let Err(error) = app::run(&args) {
+    let cli = app::cli::Cli::parse();
+    if let Err(error) = app::dispatch(&cli) {
         eprintln!("error: {error}");
         std::process::exit(error.exit_code());
     }

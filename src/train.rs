@@ -18,7 +18,7 @@ use crate::engine::{
 use crate::features::{Feature, Inputs, Scaling};
 use crate::model::Model;
 use crate::nn::loss::{self, Loss, Penalty};
-use crate::nn::optim::{OptimizerKind, Schedule};
+use crate::nn::optim::{OptimizerKind, OptimizerState, Schedule};
 use crate::nn::{Activation, Init, Mlp, MlpOptions, Module};
 
 /// Everything that defines a training run (besides the data).
@@ -142,11 +142,39 @@ pub enum Stop {
     },
 }
 
+/// Where a run starts: a model, and (to continue an earlier run exactly) the optimizer's state
+/// and the number of steps already taken.
+#[derive(Clone, Debug)]
+pub struct Start {
+    /// The model, with the weights training starts from.
+    pub model: Model,
+    /// The optimizer's state to continue from (ignored if it is another optimizer's); `None`
+    /// starts it fresh.
+    pub optimizer: Option<OptimizerState>,
+    /// Steps already taken: the first step of this run is numbered so in its metrics.
+    pub steps_done: usize,
+}
+
+impl Start {
+    /// A fresh start from `model`'s weights.
+    pub fn fresh(model: Model) -> Start {
+        Start {
+            model,
+            optimizer: None,
+            steps_done: 0,
+        }
+    }
+}
+
 /// The result of a run.
 #[derive(Debug)]
 pub struct TrainResult {
     /// The trained model.
     pub model: Model,
+    /// The optimizer's state after the last step (saved with the model, to resume exactly).
+    pub optimizer: OptimizerState,
+    /// Steps taken in all, the earlier run's included.
+    pub steps_done: usize,
     /// One entry per completed step.
     pub metrics: Vec<StepMetrics>,
     /// Why it ended.
@@ -726,18 +754,14 @@ pub fn train(
     on_step: impl FnMut(&StepMetrics),
     interrupt: &AtomicBool,
 ) -> Result<TrainResult, TrainError> {
-    train_model(
-        config,
-        build_model(config, train),
-        train,
-        test,
-        on_step,
-        interrupt,
-    )
+    let start = Start::fresh(build_model(config, train));
+    train_model(config, start, train, test, on_step, interrupt)
 }
 
-/// Trains `model` (its current weights are the start) on `train`, measuring `test` at every
-/// step.
+/// Trains from `start` (its model's weights, and the optimizer's state if given) on `train`,
+/// measuring `test` at every step. Steps are numbered from `start.steps_done`; the learning
+/// rate schedule runs over this run's `config.steps`. With full batches, 20 steps and then 20
+/// more from the first run's model and optimizer state take the very steps of 40 in one go.
 ///
 /// `on_step` sees each step's metrics as soon as they are known. `interrupt` is checked before
 /// every step: once it is set, training stops cleanly with `Stop::Interrupted`.
@@ -749,15 +773,23 @@ pub fn train(
 /// If `train` is empty.
 pub fn train_model(
     config: &TrainConfig,
-    model: Model,
+    start: Start,
     train: &Dataset,
     test: &Dataset,
     mut on_step: impl FnMut(&StepMetrics),
     interrupt: &AtomicBool,
 ) -> Result<TrainResult, TrainError> {
+    let Start {
+        model,
+        optimizer: saved,
+        steps_done,
+    } = start;
     let examples = Examples::encode(&model.inputs, train);
     let parameters = model.network.parameters();
     let mut optimizer = config.optimizer.build();
+    if let Some(state) = &saved {
+        optimizer.restore(state);
+    }
     let workers = (config.threads > 1).then(|| Workers::new(config.threads));
     let mut batch_rng = rng_for(config.seed, purpose::BATCHES);
     let mut metrics = Vec::with_capacity(config.steps);
@@ -767,7 +799,9 @@ pub fn train_model(
     let started = Instant::now();
     for step in 0..config.steps {
         if interrupt.load(Ordering::SeqCst) {
-            stop = Stop::Interrupted { step };
+            stop = Stop::Interrupted {
+                step: steps_done + step,
+            };
             break;
         }
         let sampled;
@@ -783,7 +817,9 @@ pub fn train_model(
             nodes_per_step = gradient.nodes;
         }
         if !gradient.loss.is_finite() {
-            stop = Stop::Diverged { step };
+            stop = Stop::Diverged {
+                step: steps_done + step,
+            };
             anomaly = first_anomaly(config, &model.network, batch);
             break;
         }
@@ -798,7 +834,7 @@ pub fn train_model(
         let lr = config.schedule.rate(config.lr, step, config.steps);
         optimizer.step(&parameters, lr);
         let measured = StepMetrics {
-            step,
+            step: steps_done + step,
             loss: gradient.loss,
             accuracy: on_batch.accuracy,
             test_loss: on_test.loss,
@@ -814,6 +850,8 @@ pub fn train_model(
     }
     Ok(TrainResult {
         model,
+        optimizer: optimizer.state(),
+        steps_done: steps_done + metrics.len(),
         metrics,
         stop,
         nodes_per_step,

@@ -229,8 +229,15 @@ fn engine_matches_reference(
         l1: config.l1,
     };
     let empty = data.subset(&[]);
-    let result = train::train_model(config, model, data, &empty, |_| {}, &AtomicBool::new(false))
-        .expect("trains");
+    let result = train::train_model(
+        config,
+        train::Start::fresh(model),
+        data,
+        &empty,
+        |_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("trains");
     assert_eq!(result.metrics.len(), config.steps);
     let inputs: Vec<Vec<f64>> = data.points.iter().map(|&p| features(p)).collect();
     for (k, metrics) in result.metrics.iter().enumerate() {

@@ -9,6 +9,7 @@ use scalargrad::data::{DataError, Dataset, Generator, MAX_CLASSES, Task};
 use scalargrad::features::Feature;
 use scalargrad::nn::loss::Loss;
 use scalargrad::nn::optim::{OptimizerKind, Schedule};
+use scalargrad::nn::safetensors::Dtype;
 use scalargrad::nn::{Activation, Init};
 use scalargrad::train::{TrainConfig, purpose, rng_for};
 
@@ -34,7 +35,110 @@ fit.png. Every file is written completely or not at all.";
 /// Playground's input features (--features), L1 and L2, and starting from given weights
 /// (--init-from, e.g. a PyTorch state_dict saved as safetensors).
 #[derive(Parser, Debug, Clone)]
-#[command(name = "scalargrad", version, after_help = EXIT_CODES)]
+#[command(
+    name = "scalargrad",
+    version,
+    after_help = EXIT_CODES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub(crate) struct Cli {
+    /// What to do; without a subcommand, `train` with the flags below.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+
+    /// The training flags, for `scalargrad [FLAGS]` without a subcommand.
+    #[command(flatten)]
+    pub(crate) train: Args,
+}
+
+/// The subcommands.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub(crate) enum Command {
+    /// Train a network and write its pictures, metrics and model (what `scalargrad [FLAGS]`
+    /// does).
+    #[command(after_help = EXIT_CODES)]
+    Train(Args),
+    /// Score the points of a CSV file with a trained model: one output row per input row.
+    Predict(PredictArgs),
+    /// Measure a trained model on a CSV file: its loss, accuracy and confusion matrix, or RMSE
+    /// and R^2.
+    Evaluate(EvaluateArgs),
+    /// Write a model's weights as safetensors, named as torch.nn.Sequential names them.
+    Export(ExportArgs),
+}
+
+/// Which model to use, and how to read a safetensors file without scalargrad's metadata.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct ModelArgs {
+    /// The model: a model.json or model.safetensors written by scalargrad, or a safetensors
+    /// file from elsewhere (then give --activation and --features).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) model: PathBuf,
+
+    /// The hidden layers' activation of a safetensors file without scalargrad's metadata.
+    #[arg(long, value_enum)]
+    pub(crate) activation: Option<Activation>,
+
+    /// The input features of a safetensors file without scalargrad's metadata (see train's
+    /// --features).
+    #[arg(long, value_parser = parse_features)]
+    pub(crate) features: Option<FeatureList>,
+
+    /// The task of a safetensors file without scalargrad's metadata [default: classification;
+    /// one output is two classes -1/+1, K outputs K classes 0..K-1].
+    #[arg(long, value_enum)]
+    pub(crate) task: Option<Task>,
+}
+
+/// `scalargrad predict`.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct PredictArgs {
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+
+    /// The points: a CSV file of x1,x2 rows, with an optional label or target column (a header
+    /// row is optional).
+    #[arg(long, value_name = "CSV")]
+    pub(crate) data: PathBuf,
+
+    /// Where to write the predictions (a CSV file); standard output when not given.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `scalargrad evaluate`.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct EvaluateArgs {
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+
+    /// The examples: a CSV file of x1,x2,label (or target) rows (a header row is optional).
+    #[arg(long, value_name = "CSV")]
+    pub(crate) data: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `scalargrad export`.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+
+    /// The safetensors file to write.
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub(crate) out: PathBuf,
+
+    /// The tensors' number type: f64 (exact) or f32 (each weight rounded to the nearest f32).
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    pub(crate) dtype: Dtype,
+}
+
+/// The training flags.
+#[derive(clap::Args, Debug, Clone)]
 pub(crate) struct Args {
     /// Built-in dataset to generate: moons, circles, xor (2 classes), spiral, blobs (2 to 10
     /// classes, see --classes), yinyang (3 classes), plane, gauss (regression).
@@ -400,7 +504,7 @@ impl Args {
 }
 
 /// The name a flag value is written with (`moons`, `regression`).
-fn name_of(value: &impl clap::ValueEnum) -> String {
+pub(crate) fn name_of(value: &impl clap::ValueEnum) -> String {
     value
         .to_possible_value()
         .map_or_else(String::new, |v| v.get_name().to_string())

@@ -9,11 +9,13 @@ mod graphviz;
 mod plot;
 mod progress;
 mod report;
+mod use_model;
 mod weights;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use scalargrad::data::DataError;
+use scalargrad::nn::optim::OptimizerKind;
 use scalargrad::train::{self, Stop, purpose, rng_for};
 
 pub(crate) use error::AppError;
@@ -21,6 +23,20 @@ use progress::Progress;
 
 /// Set by the Ctrl-C handler; the training loop stops before its next step.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Runs the subcommand `cli` names (training without one).
+///
+/// # Errors
+/// See [`AppError`].
+pub(crate) fn dispatch(cli: &cli::Cli) -> Result<(), AppError> {
+    match &cli.command {
+        None => run(&cli.train),
+        Some(cli::Command::Train(args)) => run(args),
+        Some(cli::Command::Predict(args)) => use_model::predict(args),
+        Some(cli::Command::Evaluate(args)) => use_model::evaluate(args),
+        Some(cli::Command::Export(args)) => use_model::export(args),
+    }
+}
 
 /// Runs the program: check the flags and outputs, load or generate data, train with progress,
 /// write every output, and print a summary.
@@ -43,9 +59,19 @@ pub(crate) fn run(args: &cli::Args) -> Result<(), AppError> {
             message: "no examples left for training after the held-out split".into(),
         }));
     }
-    let mut model = train::build_model(&config, &train_set);
+    let mut start = train::Start::fresh(train::build_model(&config, &train_set));
     if let Some(path) = &args.init_from {
-        weights::start_from(&mut model, path)?;
+        let resume = weights::start_from(&mut start.model, path)?;
+        start.steps_done = resume.steps_done;
+        match resume.optimizer {
+            Some(state) if state.kind == config.optimizer => start.optimizer = Some(state),
+            _ if config.optimizer == OptimizerKind::Sgd => {}
+            _ => eprintln!(
+                "{} has no {} state: the optimizer starts fresh",
+                path.display(),
+                cli::name_of(&config.optimizer)
+            ),
+        }
     }
     // The process has one handler; a second install (impossible here: `run` is called once)
     // would only fail to replace it, and it sets the same flag.
@@ -53,7 +79,7 @@ pub(crate) fn run(args: &cli::Args) -> Result<(), AppError> {
 
     eprintln!(
         "training an MLP {} on {} examples ({} held out) for {} steps",
-        report::shape(&model),
+        report::shape(&start.model),
         train_set.len(),
         test_set.len(),
         config.steps
@@ -61,7 +87,7 @@ pub(crate) fn run(args: &cli::Args) -> Result<(), AppError> {
     let progress = Progress::new(config.steps, task);
     let result = train::train_model(
         &config,
-        model,
+        start,
         &train_set,
         &test_set,
         |m| progress.update(m),

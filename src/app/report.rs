@@ -246,7 +246,11 @@ pub(crate) fn write_outputs(
         path: out.join("model.json"),
         message: error.to_string(),
     })?;
-    let model_file = SavedModel::of(model, config_json);
+    let model_file = SavedModel {
+        optimizer: Some(result.optimizer.clone()),
+        steps_done: result.steps_done,
+        ..SavedModel::of(model, config_json)
+    };
     let picture = |name: &str, drawn: Result<Vec<u8>, plot::PlotError>| {
         drawn.map_err(|error| AppError::Output {
             path: out.join(name),

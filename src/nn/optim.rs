@@ -9,6 +9,44 @@ pub trait Optimizer {
     /// One update of every parameter with learning rate `lr`. `parameters` must be the same
     /// list, in the same order, at every call (optimizers with state keep it per position).
     fn step(&mut self, parameters: &[Node], lr: f64);
+
+    /// What the optimizer carries from step to step, to save and resume exactly.
+    fn state(&self) -> OptimizerState;
+
+    /// Continues from a saved `state`; false (and nothing changed) if it is another kind's.
+    fn restore(&mut self, state: &OptimizerState) -> bool;
+}
+
+/// An optimizer's state between steps: velocities (momentum), moments and the step count
+/// (Adam). Saved in model.json, so a resumed run takes the very steps an unbroken one would.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerState {
+    /// Which optimizer this is the state of.
+    pub kind: OptimizerKind,
+    /// Updates made so far.
+    pub steps: u64,
+    /// Momentum's velocity per parameter (empty otherwise).
+    #[serde(default)]
+    pub velocity: Vec<f64>,
+    /// Adam's first moment per parameter (empty otherwise).
+    #[serde(default)]
+    pub first_moment: Vec<f64>,
+    /// Adam's second moment per parameter (empty otherwise).
+    #[serde(default)]
+    pub second_moment: Vec<f64>,
+}
+
+impl OptimizerState {
+    /// The state of an optimizer of `kind` before its first step.
+    pub fn fresh(kind: OptimizerKind) -> OptimizerState {
+        OptimizerState {
+            kind,
+            steps: 0,
+            velocity: Vec::new(),
+            first_moment: Vec::new(),
+            second_moment: Vec::new(),
+        }
+    }
 }
 
 /// Plain gradient descent: `p -= lr * grad`, as micrograd's training loop does.
@@ -24,6 +62,14 @@ impl Optimizer for Sgd {
         }
         set_values(parameters, &values);
     }
+
+    fn state(&self) -> OptimizerState {
+        OptimizerState::fresh(OptimizerKind::Sgd)
+    }
+
+    fn restore(&mut self, state: &OptimizerState) -> bool {
+        state.kind == OptimizerKind::Sgd
+    }
 }
 
 /// SGD with momentum: `v = momentum * v + grad; p -= lr * v` (PyTorch's formulation).
@@ -31,6 +77,7 @@ impl Optimizer for Sgd {
 pub struct Momentum {
     momentum: f64,
     velocity: Vec<f64>,
+    steps: u64,
 }
 
 impl Momentum {
@@ -39,6 +86,7 @@ impl Momentum {
         Momentum {
             momentum,
             velocity: Vec::new(),
+            steps: 0,
         }
     }
 }
@@ -53,6 +101,24 @@ impl Optimizer for Momentum {
             *value -= lr * *v;
         }
         set_values(parameters, &values);
+        self.steps += 1;
+    }
+
+    fn state(&self) -> OptimizerState {
+        OptimizerState {
+            steps: self.steps,
+            velocity: self.velocity.clone(),
+            ..OptimizerState::fresh(OptimizerKind::Momentum)
+        }
+    }
+
+    fn restore(&mut self, state: &OptimizerState) -> bool {
+        if state.kind != OptimizerKind::Momentum {
+            return false;
+        }
+        self.velocity = state.velocity.clone();
+        self.steps = state.steps;
+        true
     }
 }
 
@@ -107,6 +173,25 @@ impl Optimizer for Adam {
             *value -= lr * (*m / correction1) / ((*v / correction2).sqrt() + self.epsilon);
         }
         set_values(parameters, &values);
+    }
+
+    fn state(&self) -> OptimizerState {
+        OptimizerState {
+            steps: u64::try_from(self.steps).unwrap_or(0),
+            first_moment: self.first_moment.clone(),
+            second_moment: self.second_moment.clone(),
+            ..OptimizerState::fresh(OptimizerKind::Adam)
+        }
+    }
+
+    fn restore(&mut self, state: &OptimizerState) -> bool {
+        if state.kind != OptimizerKind::Adam {
+            return false;
+        }
+        self.first_moment = state.first_moment.clone();
+        self.second_moment = state.second_moment.clone();
+        self.steps = i32::try_from(state.steps).unwrap_or(i32::MAX);
+        true
     }
 }
 

@@ -1,6 +1,6 @@
 //! Weights in the safetensors format, named as `torch.nn.Sequential(Linear, Act, ..., Linear)`
 //! names them: layer l's weight is tensor `"{2l}.weight"` of shape [outputs, inputs] and its bias
-//! `"{2l}.bias"` of shape [outputs] (the activations take the odd indices), so
+//! `"{2l}.bias"` of shape `[outputs]` (the activations take the odd indices), so
 //! `model.load_state_dict(safetensors.torch.load_file(path))` loads them into PyTorch.
 //!
 //! The format (written and read here, so no crate is needed): 8 bytes, the little-endian length
@@ -64,7 +64,7 @@ pub struct Tensors {
 }
 
 /// The tensor names and shapes of a network of `inputs` inputs and layers `widths`, in file
-/// order: (`"0.weight"`, [w0, inputs]), (`"0.bias"`, [w0]), (`"2.weight"`, [w1, w0]), ...
+/// order: (`"0.weight"`, `[w0, inputs]`), (`"0.bias"`, `[w0]`), (`"2.weight"`, `[w1, w0]`), ...
 pub fn layout(inputs: usize, widths: &[usize]) -> Vec<(String, Vec<usize>)> {
     let mut names = Vec::new();
     let mut fan_in = inputs;

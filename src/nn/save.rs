@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::loss::Loss;
+use super::optim::OptimizerState;
 use super::{Activation, Mlp, Module};
 use crate::engine::Node;
 use crate::features::{Feature, Inputs, Scaling};
@@ -45,6 +46,12 @@ pub struct SavedModel {
     /// The loss the model was trained with.
     #[serde(default = "hinge")]
     pub loss: Loss,
+    /// The optimizer's state after the last step, to resume exactly (`--init-from`).
+    #[serde(default)]
+    pub optimizer: Option<OptimizerState>,
+    /// Steps taken to train it.
+    #[serde(default)]
+    pub steps_done: usize,
 }
 
 fn raw_features() -> Vec<Feature> {
@@ -152,6 +159,8 @@ impl SavedModel {
             scaling: None,
             class_names: two_classes(),
             loss: Loss::Hinge,
+            optimizer: None,
+            steps_done: 0,
         }
     }
 

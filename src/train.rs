@@ -122,6 +122,11 @@ pub struct StepMetrics {
     pub test_rmse: f64,
     /// R^2 on the held-out set (regression).
     pub test_r2: f64,
+    /// The L2 norm of the parameter gradient the optimizer used on this step.
+    pub grad_norm: f64,
+    /// For a ReLU network, the fraction of hidden units that are 0 on every example of this
+    /// step's batch (dead units learn nothing); NaN for other activations.
+    pub dead_fraction: f64,
 }
 
 /// Why training ended.
@@ -751,11 +756,35 @@ pub fn train(
     config: &TrainConfig,
     train: &Dataset,
     test: &Dataset,
-    on_step: impl FnMut(&StepMetrics),
+    mut on_step: impl FnMut(&StepMetrics),
     interrupt: &AtomicBool,
 ) -> Result<TrainResult, TrainError> {
     let start = Start::fresh(build_model(config, train));
-    train_model(config, start, train, test, on_step, interrupt)
+    train_model(config, start, train, test, |m, _| on_step(m), interrupt)
+}
+
+/// The fraction of hidden units of a ReLU network that are 0 on every example of `batch`
+/// (NaN for other activations or no hidden layer).
+fn dead_fraction(network: &Mlp, batch: &Examples) -> f64 {
+    let hidden: usize = network.widths().iter().rev().skip(1).sum();
+    if network.hidden_activation() != Activation::Relu || hidden == 0 {
+        return f64::NAN;
+    }
+    let predictor = network.predictor();
+    let mut alive: Vec<Vec<bool>> = Vec::new();
+    for example in batch.inputs.chunks_exact(batch.width) {
+        let layers = predictor.layer_outputs(example);
+        let hidden_layers = &layers[..layers.len() - 1];
+        alive.resize_with(hidden_layers.len(), Vec::new);
+        for (seen, layer) in alive.iter_mut().zip(hidden_layers) {
+            seen.resize(layer.len(), false);
+            for (unit, &value) in seen.iter_mut().zip(layer) {
+                *unit |= value > 0.0;
+            }
+        }
+    }
+    let dead = alive.iter().flatten().filter(|&&a| !a).count();
+    dead as f64 / hidden as f64
 }
 
 /// Trains from `start` (its model's weights, and the optimizer's state if given) on `train`,
@@ -763,8 +792,9 @@ pub fn train(
 /// rate schedule runs over this run's `config.steps`. With full batches, 20 steps and then 20
 /// more from the first run's model and optimizer state take the very steps of 40 in one go.
 ///
-/// `on_step` sees each step's metrics as soon as they are known. `interrupt` is checked before
-/// every step: once it is set, training stops cleanly with `Stop::Interrupted`.
+/// `on_step` sees each step's metrics as soon as they are known, with the model after that
+/// step's update. `interrupt` is checked before every step: once it is set, training stops
+/// cleanly with `Stop::Interrupted`.
 ///
 /// # Errors
 /// `TrainError::WorkerStopped` if a helper thread (`config.threads > 1`) stopped.
@@ -776,7 +806,7 @@ pub fn train_model(
     start: Start,
     train: &Dataset,
     test: &Dataset,
-    mut on_step: impl FnMut(&StepMetrics),
+    mut on_step: impl FnMut(&StepMetrics, &Model),
     interrupt: &AtomicBool,
 ) -> Result<TrainResult, TrainError> {
     let Start {
@@ -831,6 +861,12 @@ pub fn train_model(
             0.0,
         );
         let on_test = measure(config, &model, test);
+        let grad_norm = gradients(&parameters)
+            .iter()
+            .map(|g| g * g)
+            .sum::<f64>()
+            .sqrt();
+        let dead = dead_fraction(&model.network, batch);
         let lr = config.schedule.rate(config.lr, step, config.steps);
         optimizer.step(&parameters, lr);
         let measured = StepMetrics {
@@ -844,8 +880,10 @@ pub fn train_model(
             r2: on_batch.r2,
             test_rmse: on_test.rmse,
             test_r2: on_test.r2,
+            grad_norm,
+            dead_fraction: dead,
         };
-        on_step(&measured);
+        on_step(&measured, &model);
         metrics.push(measured);
     }
     Ok(TrainResult {

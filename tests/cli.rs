@@ -5,11 +5,13 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_scalargrad");
-const FILES: [&str; 8] = [
+const FILES: [&str; 10] = [
     "loss.png",
     "accuracy.png",
     "decision_boundary.png",
     "confusion.png",
+    "network.png",
+    "training.gif",
     "metrics.csv",
     "model.json",
     "model.safetensors",
@@ -61,7 +63,10 @@ fn default_run_writes_every_file() {
     assert_eq!(png_size(&out.join("confusion.png")), (1000, 520));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "step,loss,accuracy,test_loss,test_accuracy,lr");
+    assert_eq!(
+        lines[0],
+        "step,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction"
+    );
     assert_eq!(lines.len(), 101, "a header and one row per step");
     assert!(lines[1].starts_with("0,") && lines[100].starts_with("99,"));
     let last: Vec<f64> = lines[100]
@@ -86,7 +91,7 @@ fn default_run_writes_every_file() {
     let stdout = text(&output.stdout);
     assert!(stdout.contains("final (step 99)"), "{stdout}");
     assert!(
-        stdout.contains(&format!("wrote 8 files to {}", out.display())),
+        stdout.contains(&format!("wrote 10 files to {}", out.display())),
         "{stdout}"
     );
     // stderr is not a terminal here: plain progress lines every 10% instead of a bar
@@ -676,14 +681,16 @@ fn k_classes_and_regression_write_their_own_files() {
             "metrics.csv",
             "model.json",
             "model.safetensors",
+            "network.png",
             "run.json",
-            "surface.png"
+            "surface.png",
+            "training.gif"
         ]
     );
     let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
     assert_eq!(
         csv.lines().next(),
-        Some("step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr")
+        Some("step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction")
     );
     assert!(
         stdout.contains(" rmse ") && stdout.contains(" r2 "),
@@ -853,4 +860,97 @@ proptest::proptest! {
         );
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
+}
+
+/// The frames of a GIF as RGB-free index buffers, and whether it loops forever.
+fn gif_frames(path: &Path) -> (Vec<Vec<u8>>, bool, (u16, u16)) {
+    let file = std::fs::File::open(path).expect("gif exists");
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    let mut decoder = options.read_info(file).expect("a gif");
+    let size = (decoder.width(), decoder.height());
+    let mut frames = Vec::new();
+    while let Some(frame) = decoder.read_next_frame().expect("a frame") {
+        frames.push(frame.buffer.to_vec());
+    }
+    (frames, decoder.repeat() == gif::Repeat::Infinite, size)
+}
+
+#[test]
+fn training_gif_network_png_and_telemetry() {
+    let dir = scratch("pictures");
+    let out = dir.join("out");
+    let output = run(&["--out", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (frames, loops, size) = gif_frames(&out.join("training.gif"));
+    assert_eq!(frames.len(), 50, "the default --frames");
+    assert!(loops, "loops forever");
+    assert!(size.0 >= 400, "{size:?}");
+    assert_ne!(frames[0], frames[49], "the map changes as it trains");
+    let bytes = std::fs::metadata(out.join("training.gif"))
+        .expect("gif")
+        .len();
+    assert!(bytes <= 3 << 20, "{bytes} bytes");
+    let (width, height) = png_size(&out.join("network.png"));
+    assert!(width >= 800 && height >= 500, "{width}x{height}");
+    // grad_norm and dead_fraction are finite on every row (a ReLU network)
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
+    for line in csv.lines().skip(1) {
+        let fields: Vec<f64> = line
+            .split(',')
+            .map(|v| v.parse().expect("a number"))
+            .collect();
+        let (norm, dead) = (fields[6], fields[7]);
+        assert!(norm.is_finite() && norm > 0.0, "{line}");
+        assert!((0.0..=1.0).contains(&dead), "{line}");
+    }
+
+    // fewer steps than frames: steps + 1 frames; --frames 0: no animation
+    let short = dir.join("short");
+    assert!(
+        run(&["--steps", "3", "--out", short.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
+    assert_eq!(gif_frames(&short.join("training.gif")).0.len(), 4);
+    let none = dir.join("none");
+    assert!(
+        run(&[
+            "--frames",
+            "0",
+            "--steps",
+            "3",
+            "--out",
+            none.to_str().expect("utf-8")
+        ])
+        .status
+        .success()
+    );
+    assert!(!none.join("training.gif").exists());
+    for bad in ["-1", "many"] {
+        let output = run(&["--frames", bad, "--out", none.to_str().expect("utf-8")]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            text(&output.stderr).contains("'--frames <FRAMES>'"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+
+    // a wide network stays bounded
+    let wide = dir.join("wide");
+    let output = run(&[
+        "--hidden",
+        "64,64,64",
+        "--steps",
+        "2",
+        "--frames",
+        "2",
+        "--out",
+        wide.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (width, height) = png_size(&wide.join("network.png"));
+    assert!(width <= 4000 && height <= 4000, "{width}x{height}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }

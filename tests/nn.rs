@@ -530,3 +530,24 @@ fn the_one_access_forward_matches_layer_by_layer() {
     let out = model.forward(&[a, b]).remove(0);
     assert_eq!(out.value(), stacked.0);
 }
+
+#[test]
+fn grad_norm_is_the_norm_of_the_gradient_the_optimizer_used() {
+    let data = Generator::Moons.generate(30, 0.1, &mut StdRng::seed_from_u64(11));
+    let config = TrainConfig {
+        hidden: vec![5],
+        steps: 2,
+        ..TrainConfig::default()
+    };
+    let result =
+        train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).expect("trains");
+    // the same start, its first gradient computed here
+    let model = train::build_model(&config, &data);
+    let examples = train::Examples::encode(&model.inputs, &data);
+    train::batch_gradient(&config, &model.network, &examples, None).expect("one thread");
+    let gradient = scalargrad::engine::gradients(model.network.parameters_borrowed());
+    let norm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
+    assert!(norm > 0.0);
+    assert_eq!(result.metrics[0].grad_norm, norm);
+    assert!((0.0..=1.0).contains(&result.metrics[0].dead_fraction));
+}

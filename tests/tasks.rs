@@ -234,7 +234,7 @@ fn engine_matches_reference(
         train::Start::fresh(model),
         data,
         &empty,
-        |_| {},
+        |_, _| {},
         &AtomicBool::new(false),
     )
     .expect("trains");

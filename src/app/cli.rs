@@ -182,7 +182,7 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) standardize: bool,
 
-    /// Hidden layer widths, comma-separated, e.g. 16,16 (each 1 to 4096).
+    /// Hidden layer widths, comma-separated, e.g. 16,16 (each 1 to 4096, at most 32 layers).
     #[arg(long, default_value = "16,16", value_parser = parse_hidden)]
     pub(crate) hidden: Widths,
 
@@ -257,6 +257,12 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) graph: bool,
 
+    /// Frames of training.gif, the decision map (or regression surface) animated over the run,
+    /// evenly spaced from step 0 to the last (0 to 100000; 0 writes no animation; never more than
+    /// the steps + 1).
+    #[arg(long, default_value_t = 50, value_parser = parse_frames, allow_negative_numbers = true)]
+    pub(crate) frames: usize,
+
     /// Directory for the pictures, metrics and model (created if missing).
     #[arg(long, default_value = "output")]
     pub(crate) out: PathBuf,
@@ -275,6 +281,10 @@ impl fmt::Display for FeatureList {
 
 fn parse_features(text: &str) -> Result<FeatureList, String> {
     Feature::parse_list(text).map(FeatureList)
+}
+
+fn parse_frames(text: &str) -> Result<usize, String> {
+    whole_number(text, 0, 100_000)
 }
 
 fn parse_classes(text: &str) -> Result<usize, String> {
@@ -352,7 +362,15 @@ fn parse_strength(text: &str) -> Result<f64, String> {
     )
 }
 
+/// The most hidden layers `--hidden` takes (network.png stays readable within 4000 pixels).
+const MAX_LAYERS: usize = 32;
+
 fn parse_hidden(text: &str) -> Result<Widths, String> {
+    if text.split(',').count() > MAX_LAYERS {
+        return Err(format!(
+            "must be at most {MAX_LAYERS} layer widths, e.g. 16,16"
+        ));
+    }
     let widths: Result<Vec<usize>, String> = text
         .split(',')
         .map(|part| {

@@ -3,6 +3,7 @@
 //! The data of a run flows one way: [`cli::Args`] -> configuration and data -> training (the
 //! library's `train::train`, with a progress callback) -> [`report`]. Only this layer prints.
 
+mod animation;
 pub(crate) mod cli;
 mod error;
 mod graphviz;
@@ -85,17 +86,49 @@ pub(crate) fn run(args: &cli::Args) -> Result<(), AppError> {
         config.steps
     );
     let progress = Progress::new(config.steps, task);
+    // training.gif: frames after 0, ..., steps updates, evenly spaced
+    let keep = animation::frame_steps(args.frames, config.steps);
+    let mut movie =
+        (!keep.is_empty()).then(|| animation::Animation::new(&start.model, &train_set, &test_set));
+    let mut drawing_failed = None;
+    let mut film =
+        |model: &scalargrad::model::Model, done: usize, movie: &mut animation::Animation| {
+            if keep.binary_search(&done).is_ok() {
+                let caption = report::frame_caption(&config, model, &train_set, done);
+                if let Err(error) = movie.capture(model, &caption) {
+                    drawing_failed.get_or_insert(error);
+                }
+            }
+        };
+    if let Some(movie) = movie.as_mut() {
+        film(&start.model, 0, movie);
+    }
+    let first_step = start.steps_done;
     let result = train::train_model(
         &config,
         start,
         &train_set,
         &test_set,
-        |m| progress.update(m),
+        |m, model| {
+            progress.update(m);
+            if let Some(movie) = movie.as_mut() {
+                film(model, m.step - first_step + 1, movie);
+            }
+        },
         &INTERRUPTED,
     );
     progress.finish();
     let result = result?;
     let mut files = report::write_outputs(args, &config, &result, &train_set, &test_set)?;
+    if let Some(error) = drawing_failed {
+        return Err(AppError::Output {
+            path: args.out.join("training.gif"),
+            message: error.to_string(),
+        });
+    }
+    if let Some(movie) = &movie {
+        files.push(report::write_animation(&args.out, movie)?);
+    }
     if args.graph {
         let (graph_files, rendered) = report::write_example_graph(args, &result, &train_set)?;
         if !rendered {

@@ -23,7 +23,7 @@ pub const WIDTH: u32 = 800;
 /// Height of every picture, in pixels.
 pub const HEIGHT: u32 = 600;
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 const TRAIN_COLOR: RGBColor = RGBColor(31, 119, 180);
 const TEST_COLOR: RGBColor = RGBColor(255, 127, 14);
 const NEGATIVE_COLOR: RGBColor = RGBColor(59, 76, 192);
@@ -41,12 +41,12 @@ impl fmt::Display for PlotError {
 
 impl std::error::Error for PlotError {}
 
-fn plot_error(error: impl fmt::Display) -> PlotError {
+pub(crate) fn plot_error(error: impl fmt::Display) -> PlotError {
     PlotError(error.to_string())
 }
 
 /// Registers the embedded font once per process.
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The font is compiled in and known to be valid; if it were not, text would be missing
@@ -63,7 +63,7 @@ fn render(
 }
 
 /// Draws with `draw` on a white canvas of `size` pixels and returns it as PNG bytes.
-fn render_sized(
+pub(crate) fn render_sized(
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), PlotError>,
 ) -> Result<Vec<u8>, PlotError> {
@@ -110,7 +110,7 @@ fn finite_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// Encodes RGB pixels as a PNG file.
-fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
+pub(crate) fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
@@ -136,6 +136,19 @@ fn curves(
     series: &[Series],
     log_scale: bool,
 ) -> Result<Vec<u8>, PlotError> {
+    render(|root| panel(root, legend_position, title, y_label, series, log_scale))
+}
+
+/// Draws a line chart of `series` over the steps on `area`, its y axis linear or logarithmic,
+/// bounded whatever the numbers.
+fn panel(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    legend_position: SeriesLabelPosition,
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    log_scale: bool,
+) -> Result<(), PlotError> {
     // a point the axis cannot show (NaN, infinite, or <= 0 on a log scale) is left out
     let shown = |y: f64| y.is_finite() && (!log_scale || y > 0.0);
     let series: Vec<Series> = series
@@ -168,31 +181,20 @@ fn curves(
         // search take forever; what lies lower is clipped
         let top = (high * 1.25).min(WIDEST);
         let bottom = (0.999 * 10f64.powf(low.log10().floor())).max(top * 1e-12);
-        render(|root| {
-            draw_curves(
-                root,
-                legend_position,
-                title,
-                y_label,
-                // from just below a power of ten, so every decade the data spans gets a labelled line
-                (bottom..top).log_scale(),
-                steps,
-                series,
-            )
-        })
+        // from just below a power of ten, so every decade the data spans gets a labelled line
+        let range = (bottom..top).log_scale();
+        draw_curves(area, legend_position, title, y_label, range, steps, series)
     } else {
         let (bottom, top) = axis_range(low, high, 0.05);
-        render(|root| {
-            draw_curves(
-                root,
-                legend_position,
-                title,
-                y_label,
-                bottom..top,
-                steps,
-                series,
-            )
-        })
+        draw_curves(
+            area,
+            legend_position,
+            title,
+            y_label,
+            bottom..top,
+            steps,
+            series,
+        )
     }
 }
 
@@ -240,7 +242,7 @@ where
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 28))
         .margin(16)
-        .x_label_area_size(48)
+        .x_label_area_size(40)
         .y_label_area_size(72)
         .build_cartesian_2d(0..steps - 1, y_range)
         .map_err(plot_error)?;
@@ -283,19 +285,37 @@ fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .map_err(plot_error)
 }
 
-/// Training and held-out loss per step, on a log scale.
+/// Training and held-out loss per step, on a log scale, and below it the norm of the gradient
+/// each step followed.
 ///
 /// # Errors
 /// If drawing or encoding fails.
 pub fn loss_png(metrics: &[StepMetrics]) -> Result<Vec<u8>, PlotError> {
     let series = train_and_test(metrics, |m| m.loss, |m| m.test_loss);
-    curves(
-        SeriesLabelPosition::UpperRight,
-        "Loss per step (log scale)",
-        "loss (mean + penalty)",
-        &series,
-        true,
-    )
+    let norms = [Series {
+        name: "gradient norm",
+        color: RGBColor(80, 80, 80),
+        points: metrics.iter().map(|m| (m.step, m.grad_norm)).collect(),
+    }];
+    render(|root| {
+        let (upper, lower) = root.split_vertically(HEIGHT * 62 / 100);
+        panel(
+            &upper,
+            SeriesLabelPosition::UpperRight,
+            "Loss per step (log scale)",
+            "loss (mean + penalty)",
+            &series,
+            true,
+        )?;
+        panel(
+            &lower,
+            SeriesLabelPosition::UpperRight,
+            "Gradient norm per step (log scale)",
+            "|gradient|",
+            &norms,
+            true,
+        )
+    })
 }
 
 /// The training series, and the held-out one if any step measured it.
@@ -335,7 +355,7 @@ pub fn accuracy_png(metrics: &[StepMetrics]) -> Result<Vec<u8>, PlotError> {
 }
 
 /// Blends two colours: `t` = 0 gives `a`, 1 gives `b`.
-fn blend(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
+pub(crate) fn blend(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
     let t = if t.is_finite() {
         t.clamp(0.0, 1.0)
     } else {
@@ -361,7 +381,7 @@ const PALETTE: [RGBColor; 10] = [
 ];
 
 /// The colour of class `k` of `classes`.
-fn class_color(k: usize, classes: usize) -> RGBColor {
+pub(crate) fn class_color(k: usize, classes: usize) -> RGBColor {
     match (classes, k) {
         (2, 0) => NEGATIVE_COLOR,
         (2, _) => POSITIVE_COLOR,
@@ -370,13 +390,13 @@ fn class_color(k: usize, classes: usize) -> RGBColor {
 }
 
 /// The region of the plane a picture shows: every point of `train` and `test`, with a margin.
-struct Extent {
-    x: (f64, f64),
-    y: (f64, f64),
+pub(crate) struct Extent {
+    pub(crate) x: (f64, f64),
+    pub(crate) y: (f64, f64),
 }
 
 impl Extent {
-    fn of(train: &Dataset, test: &Dataset) -> Extent {
+    pub(crate) fn of(train: &Dataset, test: &Dataset) -> Extent {
         let points = || train.points.iter().chain(&test.points);
         let (x_low, x_high) = finite_bounds(points().map(|p| p[0]));
         let (y_low, y_high) = finite_bounds(points().map(|p| p[1]));
@@ -387,7 +407,7 @@ impl Extent {
     }
 
     /// The centre of cell (i, j) of a `cells` x `cells` grid, and the cell's size.
-    fn cell(&self, i: usize, j: usize, cells: usize) -> ([f64; 2], f64, f64) {
+    pub(crate) fn cell(&self, i: usize, j: usize, cells: usize) -> ([f64; 2], f64, f64) {
         let dx = self.x.1 / cells as f64 - self.x.0 / cells as f64;
         let dy = self.y.1 / cells as f64 - self.y.0 / cells as f64;
         let centre = [
@@ -404,7 +424,7 @@ const CELLS: usize = 150;
 /// The predicted class at a point and how sure the model is (0 for a tie, 1 for certain): with
 /// one output, its sign and |tanh(score)|; with one per class, the largest softmax probability
 /// rescaled from [1/K, 1] to [0, 1].
-fn class_and_confidence(outputs: &[f64]) -> (usize, f64) {
+pub(crate) fn class_and_confidence(outputs: &[f64]) -> (usize, f64) {
     let class = loss::predicted_class(outputs);
     let confidence = match outputs {
         [score] => score.tanh().abs(),
@@ -539,7 +559,7 @@ pub fn decision_boundary_png(
 
 /// A diverging colour for `value` on the scale -`reach`..`reach`: blue below 0, white at 0, red
 /// above.
-fn diverging(value: f64, reach: f64) -> RGBColor {
+pub(crate) fn diverging(value: f64, reach: f64) -> RGBColor {
     let t = (value / reach).clamp(-1.0, 1.0);
     if t >= 0.0 {
         blend(WHITE, POSITIVE_COLOR, t)
@@ -549,7 +569,7 @@ fn diverging(value: f64, reach: f64) -> RGBColor {
 }
 
 /// The largest |target| of the data: the reach of the surface's colour scale (1 if none).
-fn target_reach(train: &Dataset, test: &Dataset) -> f64 {
+pub(crate) fn target_reach(train: &Dataset, test: &Dataset) -> f64 {
     let (low, high) = finite_bounds(train.labels.iter().chain(&test.labels).copied());
     let reach = low.abs().max(high.abs());
     if reach > 0.0 && reach.is_finite() {
@@ -801,6 +821,233 @@ pub fn confusion_png(
         }
         Ok(())
     })
+}
+
+/// Most neurons a column of network.png shows; wider layers show those with the largest
+/// outgoing weights, and "+N more".
+const SHOWN: usize = 16;
+
+/// Colours of a link: weight > 0 and weight < 0 (TF Playground's blue and orange).
+const LINK_POSITIVE: RGBColor = RGBColor(33, 102, 172);
+const LINK_NEGATIVE: RGBColor = RGBColor(230, 97, 1);
+
+/// The network as a picture: a column per layer, input features first, each shown neuron a
+/// tile with its output over the plane of the decision map, links coloured by the weight's sign
+/// and drawn thicker for larger |w|, and a legend.
+///
+/// # Errors
+/// If drawing or encoding fails.
+pub fn network_png(model: &Model, train: &Dataset, test: &Dataset) -> Result<Vec<u8>, PlotError> {
+    let extent = Extent::of(train, test);
+    let predictor = model.network.predictor();
+    let widths = model.network.widths();
+    // what every unit computes on a grid over the plane: the inputs, then each layer
+    const GRID: usize = 24;
+    let mut grids: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); model.inputs.len()]];
+    grids.extend(widths.iter().map(|&w| vec![Vec::new(); w]));
+    for j in 0..GRID {
+        for i in 0..GRID {
+            let (centre, _, _) = extent.cell(i, GRID - 1 - j, GRID);
+            let inputs = model.inputs.of(centre);
+            let layers = predictor.layer_outputs(&inputs);
+            for (column, values) in std::iter::once(&inputs).chain(&layers).enumerate() {
+                for (unit, &v) in values.iter().enumerate() {
+                    grids[column][unit].push(v);
+                }
+            }
+        }
+    }
+    // which units each column shows: all, or the SHOWN with the largest outgoing |w|
+    let columns = grids.len();
+    let shown: Vec<Vec<usize>> = (0..columns)
+        .map(|c| {
+            let count = grids[c].len();
+            if count <= SHOWN || c + 1 == columns {
+                return (0..count.min(SHOWN)).collect();
+            }
+            let next = predictor.weights(c);
+            let outgoing = |unit: usize| next.iter().map(|row| row[unit].abs()).sum::<f64>();
+            let mut order: Vec<usize> = (0..count).collect();
+            order.sort_by(|&a, &b| outgoing(b).total_cmp(&outgoing(a)));
+            let mut kept: Vec<usize> = order[..SHOWN].to_vec();
+            kept.sort_unstable();
+            kept
+        })
+        .collect();
+    let most = shown.iter().map(Vec::len).max().unwrap_or(1);
+    // sizes that stay under 4000 pixels a side for any layer count the flags allow
+    let pitch = ((3900 - 80) / columns as u32).clamp(60, 230);
+    let tile = (pitch * 3 / 10).clamp(16, 64);
+    let row_pitch = tile + 26;
+    let width = (80 + columns as u32 * pitch).max(800);
+    let height = (140 + most as u32 * row_pitch + 40).clamp(500, 4000);
+    let left = |c: usize| 40 + c as i32 * pitch as i32;
+    let top = |c: usize, k: usize| {
+        let count = shown[c].len() as i32;
+        let middle = (height as i32 - 60) / 2 + 20;
+        middle - count * row_pitch as i32 / 2 + k as i32 * row_pitch as i32
+    };
+    render_sized((width, height), |root| {
+        // the links first, under the tiles
+        for c in 0..columns - 1 {
+            let rows = predictor.weights(c);
+            let largest = rows
+                .iter()
+                .flat_map(|r| r.iter())
+                .fold(0.0f64, |m, w| m.max(w.abs()));
+            for (to_k, &to) in shown[c + 1].iter().enumerate() {
+                for (from_k, &from) in shown[c].iter().enumerate() {
+                    let w = rows[to][from];
+                    if !w.is_finite() || largest == 0.0 {
+                        continue;
+                    }
+                    let color = if w > 0.0 {
+                        LINK_POSITIVE
+                    } else {
+                        LINK_NEGATIVE
+                    };
+                    // the share first: 5 |w| overflows for weights near 1e308
+                    let share = w.abs() / largest;
+                    let thickness = 1 + (5.0 * share).round() as u32;
+                    let start = (left(c) + tile as i32, top(c, from_k) + tile as i32 / 2);
+                    let end = (left(c + 1), top(c + 1, to_k) + tile as i32 / 2);
+                    root.draw(&PathElement::new(
+                        vec![start, end],
+                        color
+                            .mix(0.25 + 0.6 * w.abs() / largest)
+                            .stroke_width(thickness),
+                    ))
+                    .map_err(plot_error)?;
+                }
+            }
+        }
+        let names = |c: usize, unit: usize| -> String {
+            if c == 0 {
+                model.inputs.features[unit].name().to_string()
+            } else if c + 1 == columns {
+                match (grids[c].len(), model.class_names.get(unit)) {
+                    (1, _) | (_, None) => "score".to_string(),
+                    (_, Some(name)) => name.clone(),
+                }
+            } else {
+                format!("h{c}.{}", unit + 1)
+            }
+        };
+        let header_style = (FONT, 16).into_font().color(&BLACK);
+        let label_style = (FONT, 12).into_font().color(&BLACK);
+        for c in 0..columns {
+            let title = if c == 0 {
+                "inputs".to_string()
+            } else if c + 1 == columns {
+                "outputs".to_string()
+            } else {
+                format!("hidden {c} ({})", grids[c].len())
+            };
+            root.draw(&Text::new(title, (left(c) - 10, 50), header_style.clone()))
+                .map_err(plot_error)?;
+            for (k, &unit) in shown[c].iter().enumerate() {
+                let values = &grids[c][unit];
+                let reach = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                let reach = if reach > 0.0 && reach.is_finite() {
+                    reach
+                } else {
+                    1.0
+                };
+                let cell = tile as f64 / GRID as f64;
+                let (x0, y0) = (left(c), top(c, k));
+                for (n, &v) in values.iter().enumerate() {
+                    let (i, j) = ((n % GRID) as f64, (n / GRID) as f64);
+                    let corner = (x0 + (i * cell) as i32, y0 + (j * cell) as i32);
+                    let far = (
+                        x0 + ((i + 1.0) * cell) as i32,
+                        y0 + ((j + 1.0) * cell) as i32,
+                    );
+                    let color = if v.is_finite() {
+                        diverging(v, reach)
+                    } else {
+                        RGBColor(60, 60, 60)
+                    };
+                    root.draw(&Rectangle::new([corner, far], color.filled()))
+                        .map_err(plot_error)?;
+                }
+                root.draw(&Rectangle::new(
+                    [(x0, y0), (x0 + tile as i32, y0 + tile as i32)],
+                    BLACK.mix(0.5).stroke_width(1),
+                ))
+                .map_err(plot_error)?;
+                root.draw(&Text::new(
+                    names(c, unit),
+                    (x0, y0 + tile as i32 + 4),
+                    label_style.clone(),
+                ))
+                .map_err(plot_error)?;
+            }
+            let hidden = grids[c].len() - shown[c].len();
+            if hidden > 0 {
+                let y = top(c, shown[c].len()) + 4;
+                root.draw(&Text::new(
+                    format!("+{hidden} more"),
+                    (left(c), y),
+                    header_style.clone(),
+                ))
+                .map_err(plot_error)?;
+            }
+        }
+        // the legend
+        let y = height as i32 - 34;
+        root.draw(&Text::new(
+            "Each tile: that unit's value over the plane (red > 0, white 0, blue < 0).   Links:",
+            (20, y),
+            label_style.clone(),
+        ))
+        .map_err(plot_error)?;
+        let x = 560;
+        for (k, (color, name)) in [(LINK_POSITIVE, "weight > 0"), (LINK_NEGATIVE, "weight < 0")]
+            .into_iter()
+            .enumerate()
+        {
+            let at = x + k as i32 * 130;
+            root.draw(&PathElement::new(
+                vec![(at, y + 7), (at + 30, y + 7)],
+                color.stroke_width(4),
+            ))
+            .map_err(plot_error)?;
+            root.draw(&Text::new(name, (at + 36, y), label_style.clone()))
+                .map_err(plot_error)?;
+        }
+        root.draw(&Text::new(
+            "thicker: larger |w|",
+            (x + 270, y),
+            label_style.clone(),
+        ))
+        .map_err(plot_error)?;
+        root.draw(&Text::new(
+            format!(
+                "Network {} ({} activation)",
+                shape_text(model),
+                name_of_activation(model)
+            ),
+            (20, 14),
+            (FONT, 20).into_font().color(&BLACK),
+        ))
+        .map_err(plot_error)?;
+        Ok(())
+    })
+}
+
+/// The network's shape as `2-16-16-1`.
+fn shape_text(model: &Model) -> String {
+    let mut parts = vec![model.network.inputs().to_string()];
+    parts.extend(model.network.widths().iter().map(ToString::to_string));
+    parts.join("-")
+}
+
+/// The hidden activation's name.
+fn name_of_activation(model: &Model) -> String {
+    serde_json::to_value(model.network.hidden_activation())
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

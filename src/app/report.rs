@@ -12,6 +12,7 @@ use scalargrad::nn::SavedModel;
 use scalargrad::nn::safetensors::Dtype;
 use scalargrad::train::{self, Measures, StepMetrics, Stop, TrainConfig, TrainResult};
 
+use super::animation::Animation;
 use super::cli::Args;
 use super::error::AppError;
 use super::graphviz::write_graph;
@@ -26,7 +27,7 @@ pub(crate) fn file_names(task: Task) -> Vec<&'static str> {
         }
         Task::Regression => names.extend(["surface.png", "fit.png"]),
     }
-    names.extend(["model.json", "model.safetensors", "run.json"]);
+    names.extend(["network.png", "model.json", "model.safetensors", "run.json"]);
     names
 }
 
@@ -36,6 +37,7 @@ pub(crate) fn file_names(task: Task) -> Vec<&'static str> {
 /// # Errors
 /// `AppError::Output` naming the directory or the file.
 pub(crate) fn check_outputs(dir: &Path, task: Task, graph: bool) -> Result<(), AppError> {
+    // and training.gif, unless --frames 0
     let fail = |path: &Path, message: String| AppError::Output {
         path: path.to_path_buf(),
         message: format!("{message} (choose another directory with --out)"),
@@ -45,6 +47,7 @@ pub(crate) fn check_outputs(dir: &Path, task: Task, graph: bool) -> Result<(), A
     write_atomic(&probe, b"").map_err(|e| fail(dir, e.to_string()))?;
     std::fs::remove_file(&probe).map_err(|e| fail(dir, e.to_string()))?;
     let mut names = file_names(task);
+    names.push("training.gif");
     if graph {
         names.extend(["graph.dot", "graph.svg", "graph.png"]);
     }
@@ -84,18 +87,38 @@ pub(crate) fn shape(model: &Model) -> String {
 /// metrics.csv: a header, then one row per step (the columns of the task).
 fn metrics_csv(task: Task, metrics: &[StepMetrics]) -> String {
     let mut csv = String::from(match task {
-        Task::Classification => "step,loss,accuracy,test_loss,test_accuracy,lr\n",
-        Task::Regression => "step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr\n",
+        Task::Classification => {
+            "step,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction\n"
+        }
+        Task::Regression => {
+            "step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction\n"
+        }
     });
     for m in metrics {
         let row = match task {
             Task::Classification => format!(
-                "{},{},{},{},{},{}\n",
-                m.step, m.loss, m.accuracy, m.test_loss, m.test_accuracy, m.lr
+                "{},{},{},{},{},{},{},{}\n",
+                m.step,
+                m.loss,
+                m.accuracy,
+                m.test_loss,
+                m.test_accuracy,
+                m.lr,
+                m.grad_norm,
+                m.dead_fraction
             ),
             Task::Regression => format!(
-                "{},{},{},{},{},{},{},{}\n",
-                m.step, m.loss, m.rmse, m.r2, m.test_loss, m.test_rmse, m.test_r2, m.lr
+                "{},{},{},{},{},{},{},{},{},{}\n",
+                m.step,
+                m.loss,
+                m.rmse,
+                m.r2,
+                m.test_loss,
+                m.test_rmse,
+                m.test_r2,
+                m.lr,
+                m.grad_norm,
+                m.dead_fraction
             ),
         };
         csv.push_str(&row);
@@ -303,6 +326,10 @@ pub(crate) fn write_outputs(
             ));
         }
     }
+    files.push((
+        "network.png",
+        picture("network.png", plot::network_png(model, train_set, test_set))?,
+    ));
     files.push(("model.json", json_of(&model_file, out.join("model.json"))?));
     files.push(("model.safetensors", model.to_safetensors(Dtype::F64)));
     files.push(("run.json", json_of(&run, out.join("run.json"))?));
@@ -346,6 +373,46 @@ pub(crate) fn write_example_graph(
         message,
     })?;
     Ok((files.written, files.rendered))
+}
+
+/// A frame's caption: the steps done, and the objective and accuracy (or RMSE) on the training
+/// set of the model drawn.
+pub(crate) fn frame_caption(
+    config: &TrainConfig,
+    model: &Model,
+    train_set: &Dataset,
+    done: usize,
+) -> String {
+    let measures = train::measure(config, model, train_set);
+    match model.task() {
+        Task::Classification => format!(
+            "step {done}/{}   loss {}   accuracy {:.1}%",
+            config.steps,
+            readable(measures.loss),
+            100.0 * measures.accuracy
+        ),
+        Task::Regression => format!(
+            "step {done}/{}   loss {}   rmse {}",
+            config.steps,
+            readable(measures.loss),
+            readable(measures.rmse)
+        ),
+    }
+}
+
+/// Writes training.gif.
+///
+/// # Errors
+/// `AppError::Output` naming the file.
+pub(crate) fn write_animation(out: &Path, movie: &Animation) -> Result<PathBuf, AppError> {
+    let path = out.join("training.gif");
+    let failed = |message: String| AppError::Output {
+        path: path.clone(),
+        message,
+    };
+    let bytes = movie.encode().map_err(|e| failed(e.to_string()))?;
+    write_atomic(&path, &bytes).map_err(|e| failed(e.to_string()))?;
+    Ok(path)
 }
 
 /// The summary printed after a completed run.

@@ -460,6 +460,36 @@ pub struct Predictor {
 }
 
 impl Predictor {
+    /// Every layer's outputs for `inputs`, the first layer's first (the last is
+    /// [`Predictor::predict`]'s): what each neuron computes, for pictures and telemetry.
+    ///
+    /// # Panics
+    /// If `inputs` does not have one value per input of the first layer.
+    pub fn layer_outputs(&self, inputs: &[f64]) -> Vec<Vec<f64>> {
+        let mut outputs: Vec<Vec<f64>> = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let values = outputs.last().map_or(inputs, Vec::as_slice);
+            assert_eq!(values.len(), layer.inputs, "one input per weight");
+            let next = layer
+                .biases
+                .iter()
+                .enumerate()
+                .map(|(k, &bias)| {
+                    let weights = &layer.weights[k * layer.inputs..(k + 1) * layer.inputs];
+                    layer.activation.apply_value(dot(bias, weights, values))
+                })
+                .collect();
+            outputs.push(next);
+        }
+        outputs
+    }
+
+    /// The weights of layer `l` as rows, `weights(l)[k][j]` from input j to neuron k.
+    pub fn weights(&self, l: usize) -> Vec<&[f64]> {
+        let layer = &self.layers[l];
+        layer.weights.chunks(layer.inputs.max(1)).collect()
+    }
+
     /// The model's outputs for `inputs`, the same numbers `Mlp::forward` computes, bit for bit.
     ///
     /// # Panics

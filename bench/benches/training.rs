@@ -6,7 +6,10 @@
 
 use std::time::Instant;
 
-use scalargrad_bench::{EngineTrainer, HandwrittenTrainer, ThreadedTrainer, Workload};
+use scalargrad_bench::{
+    CrossEntropyEngine, CrossEntropyHandwritten, CrossEntropyWorkload, EngineTrainer,
+    HandwrittenTrainer, ThreadedTrainer, Workload,
+};
 
 /// Steps of one timed round, and rounds, per workload. Many short rounds: this machine's speed
 /// changes by up to 2x for seconds at a time, and a median over many interleaved rounds is what
@@ -122,8 +125,50 @@ fn compare_threads(workload: &Workload) {
     );
 }
 
+/// CE (3-class spiral, 2-100-3, cross-entropy) on both sides, interleaved round by round.
+fn compare_cross_entropy() {
+    let workload = CrossEntropyWorkload::new();
+    // the two sides agree before anything is timed
+    let mut engine = CrossEntropyEngine::new(&workload);
+    let mut handwritten = CrossEntropyHandwritten::new(&workload);
+    for k in 0..3 {
+        let (a, b) = (
+            engine.step(&workload.data, 1.0),
+            handwritten.step(&workload.data, 1.0),
+        );
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "CE step {k}: {a} vs {b}"
+        );
+    }
+    let (steps, rounds) = (5, 41);
+    let (mut engine_ms, mut handwritten_ms) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let mut engine = CrossEntropyEngine::new(&workload);
+        let mut handwritten = CrossEntropyHandwritten::new(&workload);
+        let mut run_engine = || time_steps(steps, |_| engine.step(&workload.data, 1.0));
+        let mut run_handwritten = || time_steps(steps, |_| handwritten.step(&workload.data, 1.0));
+        if round % 2 == 0 {
+            engine_ms.push(run_engine());
+            handwritten_ms.push(run_handwritten());
+        } else {
+            handwritten_ms.push(run_handwritten());
+            engine_ms.push(run_engine());
+        }
+    }
+    let (e, h) = (median(&mut engine_ms), median(&mut handwritten_ms));
+    println!(
+        "{:<6} engine {:>9.4} ms/step   hand-written {:>9.4} ms/step   ratio {:>5.2}x   ({rounds} rounds of {steps} steps, medians)",
+        "CE",
+        e,
+        h,
+        e / h
+    );
+}
+
 fn main() {
     compare(&Workload::w());
+    compare_cross_entropy();
     compare(&Workload::w_big());
     compare_threads(&Workload::w_big());
     divan::main();

@@ -349,3 +349,207 @@ mod tests {
         }
     }
 }
+
+/// Workload CE: CS231n's spiral (3 classes x 100 points, noise 0.2), MLP 2-100-3 with ReLU,
+/// softmax cross-entropy + 5e-4 * sum p^2, full batch, SGD at a constant rate 1. The data and
+/// initial weights come from the library's seeded generator and He initialisation, so both
+/// sides start from the same numbers.
+pub struct CrossEntropyWorkload {
+    /// The points and their classes (labels 0, 1, 2).
+    pub data: Dataset,
+    /// Initial parameters, layer by layer, neuron by neuron, weights then bias.
+    pub weights: Vec<f64>,
+}
+
+/// L2 strength of workload CE.
+pub const CE_ALPHA: f64 = 5e-4;
+
+impl CrossEntropyWorkload {
+    /// The workload, the same at every call.
+    pub fn new() -> CrossEntropyWorkload {
+        let data = scalargrad::data::Generator::Spiral.generate_classes(
+            300,
+            0.2,
+            3,
+            &mut StdRng::seed_from_u64(42),
+        );
+        let config = scalargrad::train::TrainConfig {
+            hidden: vec![100],
+            loss: scalargrad::nn::loss::Loss::CrossEntropy,
+            ..Default::default()
+        };
+        let model = scalargrad::train::build_model(&config, &data);
+        let weights = scalargrad::engine::values(model.network.parameters_borrowed());
+        CrossEntropyWorkload { data, weights }
+    }
+}
+
+impl Default for CrossEntropyWorkload {
+    fn default() -> CrossEntropyWorkload {
+        CrossEntropyWorkload::new()
+    }
+}
+
+/// CE's engine side, as a user writes it: `Mlp::forward`, the cross-entropy loss, L2,
+/// `backward`, `Sgd`.
+pub struct CrossEntropyEngine {
+    model: Mlp,
+    parameters: Vec<Node>,
+}
+
+impl CrossEntropyEngine {
+    /// A 2-100-3 `Mlp` with the workload's initial weights.
+    pub fn new(workload: &CrossEntropyWorkload) -> CrossEntropyEngine {
+        let model = Mlp::new(2, &[100, 3], &mut StdRng::seed_from_u64(0));
+        let parameters = model.parameters();
+        scalargrad::engine::set_values(&parameters, &workload.weights);
+        CrossEntropyEngine { model, parameters }
+    }
+
+    /// One step; returns the loss.
+    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+        let outputs: Vec<Node> = data
+            .points
+            .iter()
+            .flat_map(|p| self.model.forward(&[Node::new(p[0]), Node::new(p[1])]))
+            .collect();
+        let total = loss::Loss::CrossEntropy.mean_of_outputs(&outputs, 3, &data.labels)
+            + loss::l2(&self.parameters, CE_ALPHA);
+        self.model.zero_grad();
+        total.backward();
+        Sgd.step(&self.parameters, lr);
+        total.value()
+    }
+}
+
+/// CE's hand-written side: plain f64 arrays, softmax and backprop by hand, buffers made once.
+pub struct CrossEntropyHandwritten {
+    hidden_weights: Vec<f64>, // [100][2]
+    hidden_biases: Vec<f64>,
+    output_weights: Vec<f64>, // [3][100]
+    output_biases: Vec<f64>,
+    hidden: Vec<f64>, // [n][100]
+    delta_hidden: Vec<f64>,
+    grads: Vec<f64>,
+}
+
+impl CrossEntropyHandwritten {
+    /// The network with the workload's initial weights.
+    pub fn new(workload: &CrossEntropyWorkload) -> CrossEntropyHandwritten {
+        let w = &workload.weights;
+        let (mut hidden_weights, mut hidden_biases) = (Vec::new(), Vec::new());
+        for k in 0..100 {
+            hidden_weights.extend_from_slice(&w[3 * k..3 * k + 2]);
+            hidden_biases.push(w[3 * k + 2]);
+        }
+        let rest = &w[300..];
+        let (mut output_weights, mut output_biases) = (Vec::new(), Vec::new());
+        for k in 0..3 {
+            output_weights.extend_from_slice(&rest[101 * k..101 * k + 100]);
+            output_biases.push(rest[101 * k + 100]);
+        }
+        let n = workload.data.len();
+        CrossEntropyHandwritten {
+            hidden_weights,
+            hidden_biases,
+            output_weights,
+            output_biases,
+            hidden: vec![0.0; n * 100],
+            delta_hidden: vec![0.0; 100],
+            grads: vec![0.0; w.len()],
+        }
+    }
+
+    /// One step with the same arithmetic as the engine side; returns the loss.
+    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+        let n = data.len();
+        let scale = 1.0 / n as f64;
+        // gradients start as the L2 term's, 2 alpha p, laid out like the weights
+        let (hw, hb, ow, ob) = (
+            &mut self.hidden_weights,
+            &mut self.hidden_biases,
+            &mut self.output_weights,
+            &mut self.output_biases,
+        );
+        let grads = &mut self.grads;
+        grads.fill(0.0);
+        let mut squares = 0.0;
+        for p in hw.iter().chain(hb.iter()).chain(ow.iter()).chain(ob.iter()) {
+            squares += p * p;
+        }
+        let mut data_loss = 0.0;
+        let (g_hw, rest) = grads.split_at_mut(200);
+        let (g_hb, rest) = rest.split_at_mut(100);
+        let (g_ow, g_ob) = rest.split_at_mut(300);
+        for (i, (p, &label)) in data.points.iter().zip(&data.labels).enumerate() {
+            let h = &mut self.hidden[i * 100..(i + 1) * 100];
+            for k in 0..100 {
+                let sum = hb[k] + hw[2 * k] * p[0] + hw[2 * k + 1] * p[1];
+                h[k] = sum.max(0.0);
+            }
+            let mut z = [0.0; 3];
+            for (c, zc) in z.iter_mut().enumerate() {
+                *zc = scalargrad::engine::dot(ob[c], &ow[100 * c..100 * (c + 1)], h);
+            }
+            let top = z[0].max(z[1]).max(z[2]);
+            let e = [(z[0] - top).exp(), (z[1] - top).exp(), (z[2] - top).exp()];
+            let total = e[0] + e[1] + e[2];
+            let y = label as usize;
+            data_loss += total.ln() + top - z[y];
+            // d(loss)/dz = softmax - onehot, over the batch mean
+            let dz: Vec<f64> = (0..3)
+                .map(|c| (e[c] / total - if c == y { 1.0 } else { 0.0 }) * scale)
+                .collect();
+            self.delta_hidden.fill(0.0);
+            for c in 0..3 {
+                g_ob[c] += dz[c];
+                for k in 0..100 {
+                    g_ow[100 * c + k] += dz[c] * h[k];
+                    self.delta_hidden[k] += dz[c] * ow[100 * c + k];
+                }
+            }
+            for k in 0..100 {
+                if h[k] > 0.0 {
+                    let d = self.delta_hidden[k];
+                    g_hb[k] += d;
+                    g_hw[2 * k] += d * p[0];
+                    g_hw[2 * k + 1] += d * p[1];
+                }
+            }
+        }
+        let total = data_loss * scale + CE_ALPHA * squares;
+        let all = hw
+            .iter_mut()
+            .chain(hb.iter_mut())
+            .chain(ow.iter_mut())
+            .chain(ob.iter_mut());
+        for (p, g) in all.zip(grads.iter()) {
+            *p -= lr * (g + 2.0 * CE_ALPHA * *p);
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod cross_entropy_tests {
+    use super::*;
+
+    /// Both sides of CE give the same losses, step for step, and they fall.
+    #[test]
+    fn both_sides_of_ce_agree() {
+        let workload = CrossEntropyWorkload::new();
+        let mut engine = CrossEntropyEngine::new(&workload);
+        let mut handwritten = CrossEntropyHandwritten::new(&workload);
+        let mut losses = Vec::new();
+        for k in 0..20 {
+            let a = engine.step(&workload.data, 1.0);
+            let b = handwritten.step(&workload.data, 1.0);
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                "step {k}: {a} vs {b}"
+            );
+            losses.push(a);
+        }
+        assert!(losses[19] < losses[0], "{losses:?}");
+    }
+}

@@ -317,6 +317,30 @@ pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
         .collect()
 }
 
+/// `outputs`, also marking in `nonzero` each hidden neuron that is not 0 on some example.
+fn outputs_marking(
+    network: &Mlp,
+    inputs: &[f64],
+    width: usize,
+    nonzero: &mut Vec<bool>,
+) -> Vec<Node> {
+    let mut all = Vec::new();
+    for example in inputs.chunks_exact(width) {
+        let leaves: Vec<Node> = example.iter().map(|&x| Node::new(x)).collect();
+        all.extend(network.forward_marking(&leaves, nonzero));
+    }
+    all
+}
+
+/// The fraction of hidden units that are 0 on every example: of a ReLU network, from the flags
+/// `outputs_marking` set (NaN for other activations or no hidden layer).
+fn dead_fraction(network: &Mlp, nonzero: &[bool]) -> f64 {
+    if network.hidden_activation() != Activation::Relu || nonzero.is_empty() {
+        return f64::NAN;
+    }
+    nonzero.iter().filter(|&&alive| !alive).count() as f64 / nonzero.len() as f64
+}
+
 /// The score (single output) of every point, as nodes: `outputs` for the raw inputs x1, x2.
 pub fn scores(model: &Mlp, points: &[[f64; 2]]) -> Vec<Node> {
     let inputs: Vec<f64> = points.iter().flatten().copied().collect();
@@ -345,6 +369,8 @@ pub struct BatchGradient {
     pub outputs: Vec<f64>,
     /// Nodes recorded for this batch, on all threads together.
     pub nodes: usize,
+    /// Per hidden neuron (layer after layer): whether it was not 0 on some example.
+    pub nonzero: Vec<bool>,
 }
 
 /// Why training could not go on.
@@ -371,6 +397,8 @@ struct ShareGradient {
     loss: f64,
     outputs: Vec<f64>,
     nodes: usize,
+    /// Per hidden neuron: not 0 on some example of the share.
+    nonzero: Vec<bool>,
 }
 
 /// The training step's gradient, written once for every path (one thread, each worker thread,
@@ -382,7 +410,8 @@ struct ShareGradient {
 fn share_gradient(config: &TrainConfig, network: &Mlp, share: &Share<'_>) -> ShareGradient {
     let before = tape_length();
     let examples = share.examples;
-    let outputs = outputs(network, &examples.inputs, examples.width);
+    let mut nonzero = Vec::new();
+    let outputs = outputs_marking(network, &examples.inputs, examples.width, &mut nonzero);
     let width = outputs.len() / examples.len();
     let mut part = config
         .loss
@@ -402,6 +431,7 @@ fn share_gradient(config: &TrainConfig, network: &Mlp, share: &Share<'_>) -> Sha
         loss: part.value(),
         outputs: values(&outputs),
         nodes,
+        nonzero,
     }
 }
 
@@ -439,6 +469,7 @@ pub fn batch_gradient(
             loss: gradient.loss,
             outputs: gradient.outputs,
             nodes: gradient.nodes,
+            nonzero: gradient.nonzero,
         });
     };
     let parameters = network.parameters_borrowed();
@@ -475,7 +506,7 @@ pub fn batch_gradient(
         },
     );
     let width = own.outputs.len() / own_examples.len();
-    let (mut loss, mut nodes) = (own.loss, own.nodes);
+    let (mut loss, mut nodes, mut nonzero) = (own.loss, own.nodes, own.nonzero.clone());
     let mut all_outputs = vec![0.0; batch.len() * width];
     let mut place = |share: usize, outputs: &[f64]| {
         for (j, example) in outputs.chunks_exact(width).enumerate() {
@@ -498,12 +529,16 @@ pub fn batch_gradient(
         loss += result.gradient.loss;
         place(result.share, &result.gradient.outputs);
         nodes += result.gradient.nodes;
+        for (flag, &other) in nonzero.iter_mut().zip(&result.gradient.nonzero) {
+            *flag |= other;
+        }
         add_grads(parameters, &result.grads);
     }
     Ok(BatchGradient {
         loss,
         outputs: all_outputs,
         nodes,
+        nonzero,
     })
 }
 
@@ -763,30 +798,6 @@ pub fn train(
     train_model(config, start, train, test, |m, _| on_step(m), interrupt)
 }
 
-/// The fraction of hidden units of a ReLU network that are 0 on every example of `batch`
-/// (NaN for other activations or no hidden layer).
-fn dead_fraction(network: &Mlp, batch: &Examples) -> f64 {
-    let hidden: usize = network.widths().iter().rev().skip(1).sum();
-    if network.hidden_activation() != Activation::Relu || hidden == 0 {
-        return f64::NAN;
-    }
-    let predictor = network.predictor();
-    let mut alive: Vec<Vec<bool>> = Vec::new();
-    for example in batch.inputs.chunks_exact(batch.width) {
-        let layers = predictor.layer_outputs(example);
-        let hidden_layers = &layers[..layers.len() - 1];
-        alive.resize_with(hidden_layers.len(), Vec::new);
-        for (seen, layer) in alive.iter_mut().zip(hidden_layers) {
-            seen.resize(layer.len(), false);
-            for (unit, &value) in seen.iter_mut().zip(layer) {
-                *unit |= value > 0.0;
-            }
-        }
-    }
-    let dead = alive.iter().flatten().filter(|&&a| !a).count();
-    dead as f64 / hidden as f64
-}
-
 /// Trains from `start` (its model's weights, and the optimizer's state if given) on `train`,
 /// measuring `test` at every step. Steps are numbered from `start.steps_done`; the learning
 /// rate schedule runs over this run's `config.steps`. With full batches, 20 steps and then 20
@@ -866,7 +877,7 @@ pub fn train_model(
             .map(|g| g * g)
             .sum::<f64>()
             .sqrt();
-        let dead = dead_fraction(&model.network, batch);
+        let dead = dead_fraction(&model.network, &gradient.nonzero);
         let lr = config.schedule.rate(config.lr, step, config.steps);
         optimizer.step(&parameters, lr);
         let measured = StepMetrics {

@@ -274,6 +274,47 @@ impl DenseLayer {
 /// If more than `u32::MAX` nodes would be alive on this thread.
 #[track_caller]
 pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>> {
+    record_layers(inputs, layers, Location::caller(), |_, _| {})
+}
+
+/// Like [`dense_layers`], and marks in `nonzero` (one flag per neuron of every layer but the
+/// last, layer after layer) each neuron whose value is not 0: which ReLU units are alive on the
+/// examples recorded, read off the forward pass itself.
+///
+/// # Panics
+/// As [`dense_layers`], and if `nonzero` has fewer flags than those layers have neurons.
+#[track_caller]
+pub fn dense_layers_marking(
+    inputs: &[Node],
+    layers: &[DenseLayer],
+    nonzero: &mut [bool],
+) -> Option<Vec<Node>> {
+    let hidden = layers.len().saturating_sub(1);
+    let offsets: Vec<usize> = layers[..hidden]
+        .iter()
+        .scan(0, |offset, layer| {
+            let at = *offset;
+            *offset += layer.count;
+            Some(at)
+        })
+        .collect();
+    record_layers(inputs, layers, Location::caller(), |l, values| {
+        if let Some(&at) = offsets.get(l) {
+            for (flag, &value) in nonzero[at..at + values.len()].iter_mut().zip(values) {
+                *flag |= value != 0.0;
+            }
+        }
+    })
+}
+
+/// `dense_layers`' work: records the stack, and shows each layer's values to `observe(l, values)`.
+#[inline(always)]
+fn record_layers(
+    inputs: &[Node],
+    layers: &[DenseLayer],
+    location: &'static Location<'static>,
+    mut observe: impl FnMut(usize, &[f64]),
+) -> Option<Vec<Node>> {
     let first_input = inputs.first()?;
     let mut width = inputs.len();
     for layer in layers {
@@ -285,7 +326,6 @@ pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>>
     if layers.is_empty() || !are_consecutive(inputs) {
         return None;
     }
-    let location = Location::caller();
     let outputs = width;
     let first_output = with_tape(|tape| {
         let first = tape.len();
@@ -312,6 +352,7 @@ pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>>
                 let (weights, bias) = neuron.split_at(len);
                 *value = dense_value(layer.activation, bias[0], weights, inputs);
             }
+            observe(l, &above[..layer.count]);
             let handles = if l + 1 < layers.len() { 0 } else { 1 };
             tape.handles.resize(output + layer.count, handles);
             tape.ops.extend((0..layer.count).map(|k| Op::Dense {

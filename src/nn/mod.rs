@@ -34,7 +34,9 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Activation;
-use crate::engine::{DenseLayer, Node, dense_layers, dot, neuron, values, zero_gradients};
+use crate::engine::{
+    DenseLayer, Node, dense_layers, dense_layers_marking, dot, neuron, values, zero_gradients,
+};
 
 pub use save::{LoadError, SavedModel};
 
@@ -347,6 +349,35 @@ impl Mlp {
         };
         let mut values = first.forward(inputs);
         for layer in rest {
+            values = layer.forward(&values);
+        }
+        values
+    }
+
+    /// Like [`Mlp::forward`], and marks in `nonzero` (one flag per hidden neuron, layer after
+    /// layer; resized to fit) each hidden neuron whose value is not 0 on this example: which
+    /// ReLU units are alive, read off the forward pass itself.
+    ///
+    /// # Panics
+    /// As [`Mlp::forward`].
+    pub fn forward_marking(&self, inputs: &[Node], nonzero: &mut Vec<bool>) -> Vec<Node> {
+        let hidden: usize = self.widths().iter().rev().skip(1).sum();
+        nonzero.resize(hidden, false);
+        if let Some(stack) = &self.stack
+            && let Some(outputs) = dense_layers_marking(inputs, stack, nonzero)
+        {
+            return outputs;
+        }
+        let Some((first, rest)) = self.layers.split_first() else {
+            return inputs.to_vec();
+        };
+        let mut values = first.forward(inputs);
+        let mut offset = 0;
+        for layer in rest {
+            for (flag, node) in nonzero[offset..].iter_mut().zip(&values) {
+                *flag |= node.value() != 0.0;
+            }
+            offset += values.len();
             values = layer.forward(&values);
         }
         values

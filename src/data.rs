@@ -665,12 +665,24 @@ fn csv_records(text: &str) -> Vec<CsvRecord> {
         .from_reader(text.as_bytes());
     // The line of a record is counted from where the reader stands after it (just past its line
     // end): the crate's own line numbers and record positions miss CRLF ends and blank lines.
-    let line_before = |byte: u64| {
+    // The count goes on from the previous record's, so reading the file stays linear.
+    let (mut counted_to, mut newlines) = (0usize, 0usize);
+    let mut line_before = |byte: u64| {
         let end = (byte as usize).min(text.len());
-        1 + text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
+        if end >= counted_to {
+            newlines += text.as_bytes()[counted_to..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted_to = end;
+        } else {
+            // an error is placed where its record began, behind the count: counted afresh
+            return 1 + text.as_bytes()[..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+        }
+        1 + newlines
     };
     let mut records = Vec::new();
     let mut record = csv::StringRecord::new();

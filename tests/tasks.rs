@@ -393,3 +393,44 @@ fn standardisation_is_learned_from_the_training_set_and_kept_with_the_model() {
     assert_ne!(scaling.apply([2.0, 3.0]), [2.0, 3.0]);
     assert_eq!(loss::predicted_class(&[0.1, 0.9, 0.3]), 1);
 }
+
+#[test]
+fn the_default_flags_train_every_built_in_dataset_and_a_deep_wide_network() {
+    // what the program does without flags, for each dataset: the loss and learning rate its
+    // task takes by default, weights scaled to the fan-in
+    let defaults = |data: &Dataset, hidden: Vec<usize>| {
+        let loss = Loss::default_for(data.classes());
+        TrainConfig {
+            hidden,
+            loss,
+            lr: loss.default_learning_rate(),
+            init: Init::for_activation(Activation::Relu),
+            ..TrainConfig::default()
+        }
+    };
+    let mut cases: Vec<(Dataset, Vec<usize>)> = Generator::ALL
+        .iter()
+        .map(|g| {
+            (
+                g.generate(100, 0.1, &mut StdRng::seed_from_u64(42)),
+                vec![16, 16],
+            )
+        })
+        .collect();
+    let moons = Generator::Moons.generate(100, 0.1, &mut StdRng::seed_from_u64(42));
+    cases.push((moons, vec![64, 64, 64]));
+    for (data, hidden) in cases {
+        let config = defaults(&data, hidden.clone());
+        let result =
+            train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).expect("trains");
+        let (first, last) = (&result.metrics[0], &result.metrics[config.steps - 1]);
+        let what = format!("{:?} {hidden:?}", data.label_names);
+        assert_eq!(result.stop, train::Stop::Completed, "{what}");
+        assert!(
+            last.loss.is_finite() && last.loss < first.loss,
+            "{what}: {} -> {}",
+            first.loss,
+            last.loss
+        );
+    }
+}

@@ -445,6 +445,23 @@ pub(crate) fn class_and_confidence(outputs: &[f64]) -> (usize, f64) {
     )
 }
 
+/// The x1 and x2 axes of a map of the plane, ticks labelled for `extent`.
+fn plane_axes<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    extent: &Extent,
+) -> Result<(), PlotError> {
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("x1")
+        .y_desc("x2")
+        .x_label_formatter(&|v: &f64| tick_label_in(*v, extent.x.1 - extent.x.0))
+        .y_label_formatter(&|v: &f64| tick_label_in(*v, extent.y.1 - extent.y.0))
+        .label_style((FONT, 16))
+        .draw()
+        .map_err(plot_error)
+}
+
 /// Draws `data`'s points on a chart in their class colours (`color_of(label)`): filled with an
 /// outline for training points, hollow rings for held-out ones.
 fn draw_points<DB: DrawingBackend>(
@@ -524,16 +541,7 @@ pub fn decision_boundary_png(
                 Rectangle::new([corner, (corner.0 + dx, corner.1 + dy)], color.filled())
             }))
             .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc("x1")
-            .y_desc("x2")
-            .x_label_formatter(&|v: &f64| tick_label_in(*v, extent.x.1 - extent.x.0))
-            .y_label_formatter(&|v: &f64| tick_label_in(*v, extent.y.1 - extent.y.0))
-            .label_style((FONT, 16))
-            .draw()
-            .map_err(plot_error)?;
+        plane_axes(&mut chart, &extent)?;
         let color_of = |label: f64| class_color(class_index(label, classes), classes);
         draw_points(&mut chart, train, false, &color_of)?;
         draw_points(&mut chart, test, true, &color_of)?;
@@ -611,16 +619,7 @@ pub fn surface_png(model: &Model, train: &Dataset, test: &Dataset) -> Result<Vec
                 Rectangle::new([corner, (corner.0 + dx, corner.1 + dy)], color.filled())
             }))
             .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc("x1")
-            .y_desc("x2")
-            .x_label_formatter(&|v: &f64| tick_label_in(*v, extent.x.1 - extent.x.0))
-            .y_label_formatter(&|v: &f64| tick_label_in(*v, extent.y.1 - extent.y.0))
-            .label_style((FONT, 16))
-            .draw()
-            .map_err(plot_error)?;
+        plane_axes(&mut chart, &extent)?;
         let color_of = |target: f64| diverging(target, reach);
         draw_points(&mut chart, train, false, &color_of)?;
         draw_points(&mut chart, test, true, &color_of)?;

@@ -1,32 +1,20 @@
 //! Using a trained model: `predict`, `evaluate`, `export`, resuming a run, and loaders that never
 //! panic on bad files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use scalargrad::model::Model;
 use scalargrad::nn::SavedModel;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_scalargrad");
+use common::{run, text};
 
+/// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scalargrad-after-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    common::scratch("after", name)
 }
 
 fn s(path: &Path) -> &str {

@@ -1,10 +1,13 @@
 //! The `scalargrad` binary as a user runs it: files written, bad input, faults.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_scalargrad");
+use common::{BINARY, run, text};
+
 const FILES: [&str; 10] = [
     "loss.png",
     "accuracy.png",
@@ -20,21 +23,7 @@ const FILES: [&str; 10] = [
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scalargrad-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    common::scratch("cli", name)
 }
 
 /// Width and height of a PNG file, decoding every pixel.

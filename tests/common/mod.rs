@@ -1,4 +1,34 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests. Each test file uses some of them, so those it does
+//! not use are not dead code.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The `scalargrad` binary cargo built for these tests.
+pub const BINARY: &str = env!("CARGO_BIN_EXE_scalargrad");
+
+/// A fresh, empty directory for one test, named after the test file (`topic`) and the test.
+pub fn scratch(topic: &str, name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("scalargrad-{topic}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Runs the binary with `args` and returns what it did.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Bytes a program printed, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
 
 /// Runs `cargo run --example NAME` in this crate and returns what it printed.
 ///

@@ -56,26 +56,45 @@ fn compare(workload: &Workload) {
         );
     }
     let (steps, rounds) = plan(workload);
+    report_interleaved(
+        workload.name,
+        steps,
+        rounds,
+        |steps| {
+            let mut engine = EngineTrainer::new(workload);
+            time_steps(steps, |k| engine.step(&workload.data, workload.lr(k)))
+        },
+        |steps| {
+            let mut handwritten = HandwrittenTrainer::new(workload);
+            time_steps(steps, |k| handwritten.step(&workload.data, workload.lr(k)))
+        },
+    );
+}
+
+/// Times `engine` and `hand_written` (each builds a fresh trainer and returns ms per step over
+/// `steps` steps) in `rounds` interleaved rounds, alternating which goes first so machine load
+/// hits both alike, and prints the medians and their ratio.
+fn report_interleaved(
+    name: &str,
+    steps: usize,
+    rounds: usize,
+    mut engine: impl FnMut(usize) -> f64,
+    mut hand_written: impl FnMut(usize) -> f64,
+) {
     let (mut engine_ms, mut handwritten_ms) = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        let mut engine = EngineTrainer::new(workload);
-        let mut handwritten = HandwrittenTrainer::new(workload);
-        let mut run_engine = || time_steps(steps, |k| engine.step(&workload.data, workload.lr(k)));
-        let mut run_handwritten =
-            || time_steps(steps, |k| handwritten.step(&workload.data, workload.lr(k)));
-        // alternate which side goes first
         if round % 2 == 0 {
-            engine_ms.push(run_engine());
-            handwritten_ms.push(run_handwritten());
+            engine_ms.push(engine(steps));
+            handwritten_ms.push(hand_written(steps));
         } else {
-            handwritten_ms.push(run_handwritten());
-            engine_ms.push(run_engine());
+            handwritten_ms.push(hand_written(steps));
+            engine_ms.push(engine(steps));
         }
     }
     let (e, h) = (median(&mut engine_ms), median(&mut handwritten_ms));
     println!(
         "{:<6} engine {:>9.4} ms/step   hand-written {:>9.4} ms/step   ratio {:>5.2}x   ({rounds} rounds of {steps} steps, medians)",
-        workload.name,
+        name,
         e,
         h,
         e / h
@@ -141,28 +160,18 @@ fn compare_cross_entropy() {
             "CE step {k}: {a} vs {b}"
         );
     }
-    let (steps, rounds) = (5, 41);
-    let (mut engine_ms, mut handwritten_ms) = (Vec::new(), Vec::new());
-    for round in 0..rounds {
-        let mut engine = CrossEntropyEngine::new(&workload);
-        let mut handwritten = CrossEntropyHandwritten::new(&workload);
-        let mut run_engine = || time_steps(steps, |_| engine.step(&workload.data, 1.0));
-        let mut run_handwritten = || time_steps(steps, |_| handwritten.step(&workload.data, 1.0));
-        if round % 2 == 0 {
-            engine_ms.push(run_engine());
-            handwritten_ms.push(run_handwritten());
-        } else {
-            handwritten_ms.push(run_handwritten());
-            engine_ms.push(run_engine());
-        }
-    }
-    let (e, h) = (median(&mut engine_ms), median(&mut handwritten_ms));
-    println!(
-        "{:<6} engine {:>9.4} ms/step   hand-written {:>9.4} ms/step   ratio {:>5.2}x   ({rounds} rounds of {steps} steps, medians)",
+    report_interleaved(
         "CE",
-        e,
-        h,
-        e / h
+        5,
+        41,
+        |steps| {
+            let mut engine = CrossEntropyEngine::new(&workload);
+            time_steps(steps, |_| engine.step(&workload.data, 1.0))
+        },
+        |steps| {
+            let mut handwritten = CrossEntropyHandwritten::new(&workload);
+            time_steps(steps, |_| handwritten.step(&workload.data, 1.0))
+        },
     );
 }
 

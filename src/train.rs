@@ -10,15 +10,15 @@ use rand::seq::index::sample;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Task};
 use crate::engine::{
-    Anomaly, Node, add_grads, detect_anomalies, gradients, set_values, take_anomaly, tape_length,
-    values,
+    Anomaly, Explanation, Node, add_grads, detect_anomalies, explain, gradients,
+    record_contributions, set_values, take_anomaly, tape_length, values, zero_gradients,
 };
 use crate::features::{Feature, Inputs, Scaling};
 use crate::model::Model;
 use crate::nn::loss::{self, Loss, Penalty};
-use crate::nn::optim::{OptimizerKind, OptimizerState, Schedule};
+use crate::nn::optim::{Optimizer, OptimizerKind, OptimizerState, Schedule};
 use crate::nn::{Activation, Init, Mlp, MlpOptions, Module};
 
 /// Everything that defines a training run (besides the data).
@@ -371,6 +371,49 @@ pub struct BatchGradient {
     pub nodes: usize,
     /// Per hidden neuron (layer after layer): whether it was not 0 on some example.
     pub nonzero: Vec<bool>,
+}
+
+/// metrics.csv: a header, then one row per step (the columns of the task). Written by the
+/// program's runs and the playground's download alike.
+pub fn metrics_csv(task: Task, metrics: &[StepMetrics]) -> String {
+    let mut csv = String::from(match task {
+        Task::Classification => {
+            "step,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction\n"
+        }
+        Task::Regression => {
+            "step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction\n"
+        }
+    });
+    for m in metrics {
+        let row = match task {
+            Task::Classification => format!(
+                "{},{},{},{},{},{},{},{}\n",
+                m.step,
+                m.loss,
+                m.accuracy,
+                m.test_loss,
+                m.test_accuracy,
+                m.lr,
+                m.grad_norm,
+                m.dead_fraction
+            ),
+            Task::Regression => format!(
+                "{},{},{},{},{},{},{},{},{},{}\n",
+                m.step,
+                m.loss,
+                m.rmse,
+                m.r2,
+                m.test_loss,
+                m.test_rmse,
+                m.test_r2,
+                m.lr,
+                m.grad_norm,
+                m.dead_fraction
+            ),
+        };
+        csv.push_str(&row);
+    }
+    csv
 }
 
 /// Why training could not go on.
@@ -820,49 +863,205 @@ pub fn train_model(
     mut on_step: impl FnMut(&StepMetrics, &Model),
     interrupt: &AtomicBool,
 ) -> Result<TrainResult, TrainError> {
-    let Start {
-        model,
-        optimizer: saved,
-        steps_done,
-    } = start;
-    let examples = Examples::encode(&model.inputs, train);
-    let parameters = model.network.parameters();
-    let mut optimizer = config.optimizer.build();
-    if let Some(state) = &saved {
-        optimizer.restore(state);
-    }
-    let workers = (config.threads > 1).then(|| Workers::new(config.threads));
-    let mut batch_rng = rng_for(config.seed, purpose::BATCHES);
+    let first_step = start.steps_done;
+    let mut trainer = Trainer::new(config, start, train);
     let mut metrics = Vec::with_capacity(config.steps);
-    let mut nodes_per_step = 0;
     let mut stop = Stop::Completed;
     let mut anomaly = None;
     let started = Instant::now();
     for step in 0..config.steps {
         if interrupt.load(Ordering::SeqCst) {
             stop = Stop::Interrupted {
-                step: steps_done + step,
+                step: first_step + step,
             };
             break;
         }
+        let lr = config.schedule.rate(config.lr, step, config.steps);
+        match trainer.step(config, lr, test)? {
+            Outcome::Stepped(measured) => {
+                on_step(&measured, trainer.model());
+                metrics.push(measured);
+            }
+            Outcome::Diverged {
+                step,
+                anomaly: found,
+            } => {
+                stop = Stop::Diverged { step };
+                anomaly = found;
+                break;
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let nodes_per_step = trainer.nodes_per_step();
+    let (model, optimizer, steps_done) = trainer.finish();
+    Ok(TrainResult {
+        model,
+        optimizer,
+        steps_done,
+        metrics,
+        stop,
+        nodes_per_step,
+        elapsed,
+        anomaly,
+    })
+}
+
+/// What one [`Trainer::step`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The step ran and updated the model; its metrics.
+    Stepped(StepMetrics),
+    /// The objective was NaN or infinite, so the update was not applied.
+    Diverged {
+        /// The step's number.
+        step: usize,
+        /// The first node whose value or gradient became NaN or infinite (found by running the
+        /// step again with anomaly detection on).
+        anomaly: Option<Anomaly>,
+    },
+}
+
+/// The last step's batch and the weights it started from, kept to explain its gradients.
+struct LastStep {
+    batch: Examples,
+    weights: Vec<f64>,
+}
+
+/// A run in progress, one step at a time: the model, the optimizer with its state, the training
+/// examples and the batch sampler. [`train_model`] drives one for a fixed number of steps; the
+/// playground drives one for as long as the page plays, changing the learning rate and the
+/// regularisation between steps.
+///
+/// ```
+/// use rand::{SeedableRng, rngs::StdRng};
+/// use scalargrad::{data::Generator, train::{Outcome, Start, TrainConfig, Trainer, build_model}};
+///
+/// let data = Generator::Moons.generate(30, 0.1, &mut StdRng::seed_from_u64(0));
+/// let config = TrainConfig { hidden: vec![4], ..TrainConfig::default() };
+/// let mut trainer = Trainer::new(&config, Start::fresh(build_model(&config, &data)), &data);
+/// let Outcome::Stepped(first) = trainer.step(&config, 0.5, &data).expect("one thread") else {
+///     panic!("diverged")
+/// };
+/// assert_eq!((first.step, trainer.steps_done()), (0, 1));
+/// ```
+pub struct Trainer {
+    model: Model,
+    parameters: Vec<Node>,
+    optimizer: Box<dyn Optimizer>,
+    examples: Examples,
+    workers: Option<Workers>,
+    batch_rng: StdRng,
+    steps_done: usize,
+    nodes_per_step: usize,
+    keep_last_step: bool,
+    last_step: Option<LastStep>,
+}
+
+impl Trainer {
+    /// Prepares to train `start`'s model on `train` with `config`'s optimizer (continuing from
+    /// `start`'s optimizer state when given), batch sampler seed and threads.
+    pub fn new(config: &TrainConfig, start: Start, train: &Dataset) -> Trainer {
+        let Start {
+            model,
+            optimizer: saved,
+            steps_done,
+        } = start;
+        let examples = Examples::encode(&model.inputs, train);
+        let parameters = model.network.parameters();
+        let mut optimizer = config.optimizer.build();
+        if let Some(state) = &saved {
+            optimizer.restore(state);
+        }
+        Trainer {
+            model,
+            parameters,
+            optimizer,
+            examples,
+            workers: (config.threads > 1).then(|| Workers::new(config.threads)),
+            batch_rng: rng_for(config.seed, purpose::BATCHES),
+            steps_done,
+            nodes_per_step: 0,
+            keep_last_step: false,
+            last_step: None,
+        }
+    }
+
+    /// The model as the latest step left it.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Steps taken in all (an earlier run's included).
+    pub fn steps_done(&self) -> usize {
+        self.steps_done
+    }
+
+    /// Nodes in one step's graph, measured on this trainer's first step (0 before it).
+    pub fn nodes_per_step(&self) -> usize {
+        self.nodes_per_step
+    }
+
+    /// The optimizer's state now (to save with the model and resume exactly).
+    pub fn optimizer_state(&self) -> OptimizerState {
+        self.optimizer.state()
+    }
+
+    /// The model, the optimizer's state and the steps taken: what a finished run keeps.
+    pub fn finish(self) -> (Model, OptimizerState, usize) {
+        let state = self.optimizer.state();
+        (self.model, state, self.steps_done)
+    }
+
+    /// Keeps (or stops keeping) each step's batch and starting weights, so that
+    /// [`Trainer::explain_last_step`] can itemise its gradients. Costs a copy of both per step.
+    pub fn keep_last_step(&mut self, on: bool) {
+        self.keep_last_step = on;
+        if !on {
+            self.last_step = None;
+        }
+    }
+
+    /// One training step: a batch (`config.batch_size` examples drawn at random, or all),
+    /// zero_grad, forward, the objective, backward, the optimizer's update at rate `lr`, and the
+    /// step's measures (on the batch, and on `test`). `config`'s loss terms, batch size and
+    /// regularisation may change from step to step; its optimizer, seed and threads are the
+    /// ones given to [`Trainer::new`].
+    ///
+    /// # Errors
+    /// `TrainError::WorkerStopped` if a helper thread (`config.threads > 1`) stopped.
+    pub fn step(
+        &mut self,
+        config: &TrainConfig,
+        lr: f64,
+        test: &Dataset,
+    ) -> Result<Outcome, TrainError> {
+        let step = self.steps_done;
         let sampled;
         let batch = match config.batch_size {
-            Some(size) if size < examples.len() => {
-                sampled = examples.subset(&sample(&mut batch_rng, examples.len(), size).into_vec());
+            Some(size) if size < self.examples.len() => {
+                let count = self.examples.len();
+                sampled = self
+                    .examples
+                    .subset(&sample(&mut self.batch_rng, count, size).into_vec());
                 &sampled
             }
-            _ => &examples,
+            _ => &self.examples,
         };
-        let gradient = batch_gradient(config, &model.network, batch, workers.as_ref())?;
-        if step == 0 {
-            nodes_per_step = gradient.nodes;
+        let model = &self.model;
+        if self.keep_last_step {
+            self.last_step = Some(LastStep {
+                batch: batch.clone(),
+                weights: values(&self.parameters),
+            });
+        }
+        let gradient = batch_gradient(config, &model.network, batch, self.workers.as_ref())?;
+        if self.nodes_per_step == 0 {
+            self.nodes_per_step = gradient.nodes;
         }
         if !gradient.loss.is_finite() {
-            stop = Stop::Diverged {
-                step: steps_done + step,
-            };
-            anomaly = first_anomaly(config, &model.network, batch);
-            break;
+            let anomaly = first_anomaly(config, &model.network, batch);
+            return Ok(Outcome::Diverged { step, anomaly });
         }
         let on_batch = measures_of(
             model.loss,
@@ -871,17 +1070,17 @@ pub fn train_model(
             model.classes(),
             0.0,
         );
-        let on_test = measure(config, &model, test);
-        let grad_norm = gradients(&parameters)
+        let on_test = measure(config, model, test);
+        let grad_norm = gradients(&self.parameters)
             .iter()
             .map(|g| g * g)
             .sum::<f64>()
             .sqrt();
         let dead = dead_fraction(&model.network, &gradient.nonzero);
-        let lr = config.schedule.rate(config.lr, step, config.steps);
-        optimizer.step(&parameters, lr);
-        let measured = StepMetrics {
-            step: steps_done + step,
+        self.optimizer.step(&self.parameters, lr);
+        self.steps_done += 1;
+        Ok(Outcome::Stepped(StepMetrics {
+            step,
             loss: gradient.loss,
             accuracy: on_batch.accuracy,
             test_loss: on_test.loss,
@@ -893,18 +1092,32 @@ pub fn train_model(
             test_r2: on_test.r2,
             grad_norm,
             dead_fraction: dead,
-        };
-        on_step(&measured, &model);
-        metrics.push(measured);
+        }))
     }
-    Ok(TrainResult {
-        model,
-        optimizer: optimizer.state(),
-        steps_done: steps_done + metrics.len(),
-        metrics,
-        stop,
-        nodes_per_step,
-        elapsed: started.elapsed(),
-        anomaly,
-    })
+
+    /// Explains the gradient that parameter number `parameter` (in `Mlp::parameters` order) had
+    /// on the last step, edge by edge: the step is computed again from the weights and batch it
+    /// started from with contributions recorded (the same numbers in the same order), then the
+    /// weights are put back. `None` before the first kept step (see
+    /// [`Trainer::keep_last_step`]) or for a parameter that does not exist.
+    pub fn explain_last_step(&self, config: &TrainConfig, parameter: usize) -> Option<Explanation> {
+        let last = self.last_step.as_ref()?;
+        let node = self.parameters.get(parameter)?;
+        let now = values(&self.parameters);
+        let grads_now = gradients(&self.parameters);
+        set_values(&self.parameters, &last.weights);
+        record_contributions(true);
+        let whole = Share {
+            examples: &last.batch,
+            weight: 1.0,
+            with_penalty: true,
+        };
+        share_gradient(config, &self.model.network, &whole);
+        let explanation = explain(node);
+        record_contributions(false);
+        set_values(&self.parameters, &now);
+        zero_gradients(&self.parameters);
+        add_grads(&self.parameters, &grads_now);
+        Some(explanation)
+    }
 }

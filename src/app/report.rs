@@ -84,48 +84,6 @@ pub(crate) fn shape(model: &Model) -> String {
     shape_of(model.network.inputs(), &model.network.widths())
 }
 
-/// metrics.csv: a header, then one row per step (the columns of the task).
-fn metrics_csv(task: Task, metrics: &[StepMetrics]) -> String {
-    let mut csv = String::from(match task {
-        Task::Classification => {
-            "step,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction\n"
-        }
-        Task::Regression => {
-            "step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction\n"
-        }
-    });
-    for m in metrics {
-        let row = match task {
-            Task::Classification => format!(
-                "{},{},{},{},{},{},{},{}\n",
-                m.step,
-                m.loss,
-                m.accuracy,
-                m.test_loss,
-                m.test_accuracy,
-                m.lr,
-                m.grad_norm,
-                m.dead_fraction
-            ),
-            Task::Regression => format!(
-                "{},{},{},{},{},{},{},{},{},{}\n",
-                m.step,
-                m.loss,
-                m.rmse,
-                m.r2,
-                m.test_loss,
-                m.test_rmse,
-                m.test_r2,
-                m.lr,
-                m.grad_norm,
-                m.dead_fraction
-            ),
-        };
-        csv.push_str(&row);
-    }
-    csv
-}
-
 /// run.json: enough to know what ran and to run it again.
 #[derive(Serialize)]
 struct RunRecord<'a> {
@@ -283,7 +241,7 @@ pub(crate) fn write_outputs(
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         (
             "metrics.csv",
-            metrics_csv(task, &result.metrics).into_bytes(),
+            scalargrad::train::metrics_csv(task, &result.metrics).into_bytes(),
         ),
         (
             "loss.png",

@@ -515,6 +515,77 @@ pub fn to_dot(out: &Node) -> String {
 /// into the neuron, and neurons that read the same inputs into one box per layer, so an MLP
 /// shows as inputs -> layers -> loss.
 pub fn to_dot_with(out: &Node, detail: Detail) -> String {
+    graph(out, detail).to_dot()
+}
+
+/// A drawable graph: what [`graph`] finds behind a node, ready for DOT or a web page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Graph {
+    /// The boxes, each value (or layer) before the op that made it is needed.
+    pub nodes: Vec<GraphNode>,
+    /// `(from, to)` node ids: each input of an op, into the op or the layer that reads it.
+    pub edges: Vec<(String, String)>,
+}
+
+/// One box of a [`Graph`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphNode {
+    /// `n<index>` for a value or layer, `op<index>` for the op that made value `index`.
+    pub id: String,
+    /// What the box shows.
+    pub kind: GraphNodeKind,
+}
+
+/// What a [`GraphNode`] shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GraphNodeKind {
+    /// A value: its label (or `#index`), value and gradient.
+    Value {
+        /// The label, or `#index`.
+        title: String,
+        /// The forward value.
+        value: f64,
+        /// The gradient of the latest backward pass.
+        grad: f64,
+    },
+    /// The op that made a value (drawn as an ellipse feeding it).
+    Op {
+        /// The op as it is written (`+`, `tanh`, `dense relu`, ...).
+        label: String,
+        /// The id of the value it made.
+        makes: String,
+    },
+    /// A summary: the neurons of one layer that read the same inputs, with their weights.
+    Layer {
+        /// The label of a one-neuron layer (`loss = `), else empty.
+        title: String,
+        /// Neurons in the box.
+        neurons: usize,
+        /// Their op's name.
+        op: &'static str,
+        /// Inputs each neuron reads.
+        inputs: usize,
+        /// Weights and biases folded in.
+        parameters: usize,
+        /// Smallest and largest value of the neurons.
+        values: (f64, f64),
+        /// Smallest and largest gradient of the neurons.
+        grads: (f64, f64),
+    },
+}
+
+/// The graph of everything `out` depends on, at `detail` (see [`to_dot_with`]): each value with
+/// its gradient, each op, and (summarised) each layer.
+///
+/// ```
+/// use scalargrad::{Node, engine::{Detail, GraphNodeKind, graph}};
+/// let x = Node::new(2.0).with_label("x");
+/// let y = (&x * 3.0).with_label("y");
+/// y.backward();
+/// let drawn = graph(&y, Detail::Full);
+/// assert!(drawn.nodes.iter().any(|n| n.kind == GraphNodeKind::Value { title: "x".into(), value: 2.0, grad: 3.0 }));
+/// ```
+pub fn graph(out: &Node, detail: Detail) -> Graph {
     let mut reachable = BTreeSet::new();
     for_each_reachable(out, |_, index| {
         reachable.insert(index);
@@ -525,26 +596,74 @@ pub fn to_dot_with(out: &Node, detail: Detail) -> String {
             Detail::Full => false,
             Detail::Summary => true,
         };
-        graph_dot(tape, &reachable, summarise)
+        graph_of(tape, &reachable, summarise)
     })
 }
 
-fn value_record(tape: &Tape, i: Idx) -> String {
-    let title = tape
-        .inspection
-        .labels
-        .get(&i)
-        .map_or_else(|| format!("#{i}"), |l| escape(l));
-    format!(
-        "{title} | value {} | grad {}",
-        short(tape.values[i as usize]),
-        short(tape.grads[i as usize])
-    )
+impl Graph {
+    /// The graph as Graphviz DOT: one record per value (label, value, gradient) and one
+    /// ellipse per op, left to right.
+    pub fn to_dot(&self) -> String {
+        let mut dot = String::from(
+            "digraph graph_of_node {\n  rankdir=LR;\n  node [shape=record, fontname=\"sans-serif\"];\n",
+        );
+        for node in &self.nodes {
+            let id = &node.id;
+            let _ = match &node.kind {
+                GraphNodeKind::Value { title, value, grad } => writeln!(
+                    dot,
+                    "  {id} [label=\"{{ {} | value {} | grad {} }}\"];",
+                    escape(title),
+                    short(*value),
+                    short(*grad)
+                ),
+                GraphNodeKind::Op { label, makes } => writeln!(
+                    dot,
+                    "  {id} [label=\"{}\", shape=ellipse];\n  {id} -> {makes};",
+                    escape(label)
+                ),
+                GraphNodeKind::Layer {
+                    title,
+                    neurons,
+                    op,
+                    inputs,
+                    parameters,
+                    values,
+                    grads,
+                } => {
+                    let range = |(low, high): (f64, f64)| {
+                        if *neurons == 1 {
+                            short(low)
+                        } else {
+                            format!("{} .. {}", short(low), short(high))
+                        }
+                    };
+                    let title = if title.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{} = ", escape(title))
+                    };
+                    writeln!(
+                        dot,
+                        "  {id} [label=\"{{ {title}layer: {neurons} x {} | {inputs} inputs, {parameters} parameters | values {} | grads {} }}\", style=filled, fillcolor=\"#eef3fb\"];",
+                        escape(op),
+                        range(*values),
+                        range(*grads)
+                    )
+                }
+            };
+        }
+        for (from, to) in &self.edges {
+            let _ = writeln!(dot, "  {from} -> {to};");
+        }
+        dot.push_str("}\n");
+        dot
+    }
 }
 
-/// DOT text of the `reachable` nodes. With `summarise`, parameters are folded into their neurons
-/// and neurons that read the same inputs are grouped into one box per layer.
-fn graph_dot(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> String {
+/// The `reachable` nodes as a [`Graph`]. With `summarise`, parameters are folded into their
+/// neurons and neurons that read the same inputs are grouped into one box per layer.
+fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
     // neurons (Dense nodes) grouped by the run of inputs they read
     let mut layers: BTreeMap<(Idx, Idx), Vec<Idx>> = BTreeMap::new();
     let mut folded: BTreeSet<Idx> = BTreeSet::new();
@@ -574,9 +693,7 @@ fn graph_dot(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> String 
         Value(Idx),
         Op(Idx),
     }
-    let mut dot = String::from(
-        "digraph graph_of_node {\n  rankdir=LR;\n  node [shape=record, fontname=\"sans-serif\"];\n",
-    );
+    let mut nodes = Vec::new();
     let mut edges = BTreeSet::new();
     for &i in reachable {
         if folded.contains(&i) && !unit_of.contains_key(&i) {
@@ -588,58 +705,68 @@ fn graph_dot(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> String 
             if members[0] != i {
                 continue;
             }
-            let values: Vec<f64> = members.iter().map(|&m| tape.values[m as usize]).collect();
-            let grads: Vec<f64> = members.iter().map(|&m| tape.grads[m as usize]).collect();
-            let range = |v: &[f64]| {
-                let (low, high) = v
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-                        (a.min(x), b.max(x))
-                    });
-                if members.len() == 1 {
-                    short(low)
-                } else {
-                    format!("{} .. {}", short(low), short(high))
-                }
+            let span = |numbers: &mut dyn Iterator<Item = f64>| {
+                numbers.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(x), b.max(x))
+                })
             };
             let title = match (members.len(), tape.inspection.labels.get(&i)) {
-                (1, Some(label)) => format!("{} = ", escape(label)),
+                (1, Some(label)) => label.clone(),
                 _ => String::new(),
             };
-            let _ = writeln!(
-                dot,
-                "  n{i} [label=\"{{ {title}layer: {} x {} | {} inputs, {} parameters | values {} | grads {} }}\", style=filled, fillcolor=\"#eef3fb\"];",
-                members.len(),
-                escape(op.name()),
-                len,
-                members.len() * (len as usize + 1),
-                range(&values),
-                range(&grads)
-            );
+            nodes.push(GraphNode {
+                id: format!("n{i}"),
+                kind: GraphNodeKind::Layer {
+                    title,
+                    neurons: members.len(),
+                    op: op.name(),
+                    inputs: len as usize,
+                    parameters: members.len() * (len as usize + 1),
+                    values: span(&mut members.iter().map(|&m| tape.values[m as usize])),
+                    grads: span(&mut members.iter().map(|&m| tape.grads[m as usize])),
+                },
+            });
             for k in inputs..inputs + len {
                 edges.insert((unit(k), End::Value(i)));
             }
             continue;
         }
-        let _ = writeln!(dot, "  n{i} [label=\"{{ {} }}\"];", value_record(tape, i));
+        let title = tape
+            .inspection
+            .labels
+            .get(&i)
+            .cloned()
+            .unwrap_or_else(|| format!("#{i}"));
+        nodes.push(GraphNode {
+            id: format!("n{i}"),
+            kind: GraphNodeKind::Value {
+                title,
+                value: tape.values[i as usize],
+                grad: tape.grads[i as usize],
+            },
+        });
         if *op != Op::Leaf {
-            let _ = writeln!(
-                dot,
-                "  op{i} [label=\"{}\", shape=ellipse];",
-                escape(&op.label())
-            );
-            let _ = writeln!(dot, "  op{i} -> n{i};");
+            nodes.push(GraphNode {
+                id: format!("op{i}"),
+                kind: GraphNodeKind::Op {
+                    label: op.label(),
+                    makes: format!("n{i}"),
+                },
+            });
             op.for_each_parent(&tape.operands, |p| {
                 edges.insert((unit(p), End::Op(i)));
             });
         }
     }
-    for (from, to) in edges {
-        let _ = match to {
-            End::Value(to) => writeln!(dot, "  n{from} -> n{to};"),
-            End::Op(to) => writeln!(dot, "  n{from} -> op{to};"),
-        };
-    }
-    dot.push_str("}\n");
-    dot
+    let edges = edges
+        .into_iter()
+        .map(|(from, to)| {
+            let to = match to {
+                End::Value(to) => format!("n{to}"),
+                End::Op(to) => format!("op{to}"),
+            };
+            (format!("n{from}"), to)
+        })
+        .collect();
+    Graph { nodes, edges }
 }

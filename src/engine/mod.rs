@@ -32,8 +32,9 @@ pub use binary::{BinaryOp, ConstantOp};
 pub use dense::{Activation, DenseLayer, dense_layers, dense_layers_marking, dot, neuron};
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use inspect::{
-    Anomaly, AnomalyKind, Contribution, Detail, Explanation, SUMMARY_THRESHOLD, Via,
-    detect_anomalies, explain, record_contributions, take_anomaly, to_dot, to_dot_with,
+    Anomaly, AnomalyKind, Contribution, Detail, Explanation, Graph, GraphNode, GraphNodeKind,
+    SUMMARY_THRESHOLD, Via, detect_anomalies, explain, graph, record_contributions, take_anomaly,
+    to_dot, to_dot_with,
 };
 pub use node::Node;
 pub use ops::{

@@ -26,6 +26,7 @@ pub mod features;
 pub mod files;
 pub mod model;
 pub mod nn;
+pub mod playground;
 pub mod train;
 
 pub use engine::{Node, backward, gradcheck, zero_grad};

@@ -1095,14 +1095,14 @@ impl Trainer {
         }))
     }
 
-    /// Explains the gradient that parameter number `parameter` (in `Mlp::parameters` order) had
-    /// on the last step, edge by edge: the step is computed again from the weights and batch it
-    /// started from with contributions recorded (the same numbers in the same order), then the
-    /// weights are put back. `None` before the first kept step (see
-    /// [`Trainer::keep_last_step`]) or for a parameter that does not exist.
-    pub fn explain_last_step(&self, config: &TrainConfig, parameter: usize) -> Option<Explanation> {
+    /// Explains the gradient that `parameter` (a weight or bias of the model) had on the last
+    /// step, edge by edge: the step is computed again from the weights and batch it started
+    /// from with contributions recorded (the same numbers in the same order), then the weights
+    /// and gradients are put back. `None` before the first kept step (see
+    /// [`Trainer::keep_last_step`]).
+    pub fn explain_last_step(&self, config: &TrainConfig, parameter: &Node) -> Option<Explanation> {
         let last = self.last_step.as_ref()?;
-        let node = self.parameters.get(parameter)?;
+        let node = parameter;
         let now = values(&self.parameters);
         let grads_now = gradients(&self.parameters);
         set_values(&self.parameters, &last.weights);

@@ -1033,7 +1033,7 @@ mod tests {
         session.step(1);
         twin.step(1);
         assert_eq!(session.train_loss(), twin.train_loss());
-        for bad in [(2, 0, None), (0, 4, None), (0, 0, Some(2))] {
+        for bad in [(3, 0, None), (0, 4, None), (0, 0, Some(2))] {
             assert!(session.explain(bad.0, bad.1, bad.2).is_err(), "{bad:?}");
         }
     }

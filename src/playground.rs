@@ -18,6 +18,7 @@
 //! ```
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -43,6 +44,9 @@ pub const MAX_WIDTH: usize = 32;
 pub const MAX_POINTS: usize = 5_000;
 /// The most steps one request may ask for.
 pub const MAX_STEPS_PER_REQUEST: usize = 1_000;
+/// The time after which [`Session::step`] takes no further step, so that no request trains for
+/// long (one step of the largest network on the most points takes well under it).
+pub const STEP_TIME_LIMIT: Duration = Duration::from_secs(1);
 /// The largest CSV file that can be uploaded, in bytes.
 pub const MAX_UPLOAD_BYTES: usize = 1 << 20;
 /// The most rows an uploaded CSV file may have.
@@ -483,6 +487,11 @@ impl Session {
         self.trainer.steps_done()
     }
 
+    /// Which data the session has: it grows whenever the points change.
+    pub fn data_version(&self) -> u64 {
+        self.data_version
+    }
+
     /// Why the run stopped by itself, if it did.
     pub fn diverged(&self) -> Option<&Divergence> {
         self.diverged.as_ref()
@@ -498,11 +507,15 @@ impl Session {
         self.trainer.model()
     }
 
-    /// Takes up to `count` steps (at most [`MAX_STEPS_PER_REQUEST`]); stops early if the run
-    /// diverges. Returns the steps taken.
+    /// Takes up to `count` steps (at most [`MAX_STEPS_PER_REQUEST`], and no more than fit in
+    /// about [`STEP_TIME_LIMIT`]); stops early if the run diverges. Returns the steps taken.
     pub fn step(&mut self, count: usize) -> usize {
         let mut taken = 0;
-        while taken < count.min(MAX_STEPS_PER_REQUEST) && self.diverged.is_none() {
+        let started = Instant::now();
+        while taken < count.min(MAX_STEPS_PER_REQUEST)
+            && self.diverged.is_none()
+            && started.elapsed() < STEP_TIME_LIMIT
+        {
             let outcome = self.trainer.step(&self.config, self.config.lr, &self.test);
             match outcome {
                 Ok(Outcome::Stepped(metrics)) => {

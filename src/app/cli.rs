@@ -66,6 +66,30 @@ pub(crate) enum Command {
     Evaluate(EvaluateArgs),
     /// Write a model's weights as safetensors, named as torch.nn.Sequential names them.
     Export(ExportArgs),
+    /// Serve the playground: a web page that trains a network live on this engine, one model
+    /// per browser tab (open the address it prints).
+    Playground(PlaygroundArgs),
+}
+
+/// `scalargrad playground`.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct PlaygroundArgs {
+    /// The port to listen on; 0 picks a free one (the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub(crate) port: u16,
+
+    /// The address to listen on. The default is reachable from this machine only; another
+    /// (e.g. 0.0.0.0) lets others on the network use it, and prints a warning.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) host: std::net::IpAddr,
+
+    /// Most browser tabs (sessions) training at once; a tab beyond it is told to wait.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) max_sessions: u16,
+
+    /// Seconds after its last request that a tab's session is freed.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) idle_seconds: u64,
 }
 
 /// Which model to use, and how to read a safetensors file without scalargrad's metadata.

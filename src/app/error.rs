@@ -58,6 +58,9 @@ pub(crate) enum AppError {
         /// Where the first NaN or infinity appeared, if found.
         anomaly: Option<String>,
     },
+    /// The playground could not listen (exit code 1).
+    #[error("{0}")]
+    Serve(String),
     /// Stopped by Ctrl-C (exit code 130); outputs for the steps done were written.
     #[error("interrupted after {steps_done} steps; outputs for the steps done were written")]
     Interrupted {
@@ -70,7 +73,10 @@ impl AppError {
     /// The process exit code for this error.
     pub(crate) fn exit_code(&self) -> i32 {
         match self {
-            AppError::Output { .. } | AppError::Train(_) | AppError::Input { .. } => 1,
+            AppError::Output { .. }
+            | AppError::Train(_)
+            | AppError::Input { .. }
+            | AppError::Serve(_) => 1,
             AppError::Data(_) | AppError::Usage(_) | AppError::Weights { .. } => 2,
             AppError::Diverged { .. } => 3,
             AppError::Interrupted { .. } => 130,

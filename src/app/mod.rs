@@ -7,6 +7,7 @@ mod animation;
 pub(crate) mod cli;
 mod error;
 mod graphviz;
+mod playground;
 mod plot;
 mod progress;
 mod report;
@@ -36,6 +37,7 @@ pub(crate) fn dispatch(cli: &cli::Cli) -> Result<(), AppError> {
         Some(cli::Command::Predict(args)) => use_model::predict(args),
         Some(cli::Command::Evaluate(args)) => use_model::evaluate(args),
         Some(cli::Command::Export(args)) => use_model::export(args),
+        Some(cli::Command::Playground(args)) => playground::serve(args),
     }
 }
 

@@ -107,7 +107,10 @@ fn listen_error(address: SocketAddr, error: &std::io::Error) -> AppError {
 /// Every route; anything else is a 404.
 fn router(sessions: Arc<Sessions>) -> Router {
     Router::new()
-        .route("/", get(|| async { asset("text/html; charset=utf-8", PAGE_HTML) }))
+        .route(
+            "/",
+            get(|| async { asset("text/html; charset=utf-8", PAGE_HTML) }),
+        )
         .route(
             "/page.js",
             get(|| async { asset("text/javascript; charset=utf-8", PAGE_JS) }),
@@ -223,7 +226,10 @@ fn index(value: u64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
 }
 
-async fn create(State(sessions): State<Arc<Sessions>>, body: Result<Bytes, BytesRejection>) -> Response {
+async fn create(
+    State(sessions): State<Arc<Sessions>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let body = match body_of(body) {
         Ok(body) => body,
         Err(response) => return response,
@@ -265,7 +271,12 @@ async fn read(
             "model.json" => Request::Download(Download::ModelJson),
             "model.safetensors" => Request::Download(Download::ModelSafetensors),
             "metrics.csv" => Request::Download(Download::MetricsCsv),
-            _ => return Err(Refusal::Gone(format!("no action {:?} to read", short(&action)))),
+            _ => {
+                return Err(Refusal::Gone(format!(
+                    "no action {:?} to read",
+                    short(&action)
+                )));
+            }
         })
     })();
     match request {

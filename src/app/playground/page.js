@@ -23,6 +23,9 @@ let curve = [];           // [step, train loss, test loss, train score, test sco
 let playing = false;
 let polling = false;
 let structureKey = '';    // the network's shape last drawn
+// states can arrive out of order (a poll sent before Pause may answer after it): each request
+// is numbered, and a state older than the one shown is dropped
+let issued = 0, shown = 0;
 
 const $ = (id) => document.getElementById(id);
 
@@ -54,6 +57,16 @@ function writeUrl() {
 
 // ---- talking to the server --------------------------------------------------------------
 
+// a state-bearing request: shown only if nothing newer has been
+async function fetchState(method, path, body) {
+  const number = ++issued;
+  const next = await call(method, path, body);
+  if (number < shown) return;
+  shown = number;
+  show(next.state || next);
+  return next;
+}
+
 async function call(method, path, body) {
   const options = { method, headers: {} };
   if (body !== undefined) {
@@ -72,10 +85,11 @@ async function call(method, path, body) {
 
 async function start() {
   try {
-    const made = await call('POST', '/api/sessions', settings);
-    session = made.id;
     points = null;
     curve = [];
+    const made = await call('POST', '/api/sessions', settings);
+    session = made.id;
+    shown = ++issued;
     show(made.state);
     banner('');
   } catch (error) {
@@ -87,7 +101,7 @@ async function start() {
 async function act(action, query = '', body) {
   if (!session) return start();
   try {
-    show(await call('POST', `/api/sessions/${session}/${action}${query}`, body));
+    await fetchState('POST', `/api/sessions/${session}/${action}${query}`, body);
     return true;
   } catch (error) {
     if (error.status === 404) { banner('This tab\'s session was freed after a while unused: starting a new one.'); await start(); }
@@ -102,7 +116,7 @@ async function poll() {
   const since = curve.length ? curve[curve.length - 1][0] : -1;
   const query = (since >= 0 ? `since=${since}&` : '') + `data=${points ? points.version : 0}`;
   try {
-    show(await call('GET', `/api/sessions/${session}/state?${query}`));
+    await fetchState('GET', `/api/sessions/${session}/state?${query}`);
   } catch (error) {
     if (error.status === 404) { playing = false; banner('This tab\'s session was freed: press Play or Reset to start a new one.'); session = null; }
     else banner(error.message);

@@ -18,7 +18,10 @@ use scalargrad::playground::{Session, Settings};
 /// What a request asks a session to do.
 pub(super) enum Request {
     /// The state after curve step `since`, with the points unless the page has `data_version`.
-    State { since: Option<usize>, data_version: u64 },
+    State {
+        since: Option<usize>,
+        data_version: u64,
+    },
     /// New settings (live, or starting over).
     Apply(Settings),
     /// Train continuously, at the settings' speed.
@@ -222,8 +225,7 @@ fn run(
         let wait = if playing {
             let speed = session.settings().speed.max(1) as f64;
             let next = Duration::from_secs_f64((pace.1 + 1) as f64 / speed);
-            next.saturating_sub(pace.0.elapsed())
-                .min(PLAY_SLICE)
+            next.saturating_sub(pace.0.elapsed()).min(PLAY_SLICE)
         } else {
             idle.saturating_sub(last_request.elapsed())
         };
@@ -261,21 +263,41 @@ fn run(
             Request::Play => {
                 playing = session.diverged().is_none();
                 pace = (Instant::now(), 0);
-                Ok(Answer::Json(state(&session, playing, None, session.data_version())))
+                Ok(Answer::Json(state(
+                    &session,
+                    playing,
+                    None,
+                    session.data_version(),
+                )))
             }
             Request::Pause => {
                 playing = false;
-                Ok(Answer::Json(state(&session, playing, None, session.data_version())))
+                Ok(Answer::Json(state(
+                    &session,
+                    playing,
+                    None,
+                    session.data_version(),
+                )))
             }
             Request::Step(count) => {
                 playing = false;
                 session.step(count);
-                Ok(Answer::Json(state(&session, playing, None, session.data_version())))
+                Ok(Answer::Json(state(
+                    &session,
+                    playing,
+                    None,
+                    session.data_version(),
+                )))
             }
             Request::Reset => {
                 playing = false;
                 session.reset();
-                Ok(Answer::Json(state(&session, playing, None, session.data_version())))
+                Ok(Answer::Json(state(
+                    &session,
+                    playing,
+                    None,
+                    session.data_version(),
+                )))
             }
             Request::Upload { text, task } => match session.upload(&text, task) {
                 Ok(()) => {

@@ -1,0 +1,574 @@
+//! `scalargrad playground`: the server started on port 0 and driven through its HTTP API, as
+//! the page drives it; every bad request gets its status and message, and the server goes on.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use common::{BINARY, text};
+
+/// A playground server for one test, stopped when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let mut child = Command::new(BINARY)
+            .args(["playground", "--port", "0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("it prints its address");
+        let address = line
+            .trim()
+            .strip_prefix("playground: http://")
+            .and_then(|rest| rest.strip_suffix('/'))
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Server { child, address }
+    }
+
+    /// Sends raw bytes, returns (status, body).
+    fn raw(&self, request: &[u8]) -> (u16, Vec<u8>) {
+        let mut stream = TcpStream::connect(&self.address).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        // the server may answer (and close) before a too-large request is all sent
+        let _ = stream.write_all(request);
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let head_end = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(response.len());
+        let head = String::from_utf8_lossy(&response[..head_end]).into_owned();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .get(head_end + 4..)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
+        let chunked = head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        (status, if chunked { dechunk(&body) } else { body })
+    }
+
+    fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            self.address,
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        self.raw(&request)
+    }
+
+    fn json(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
+        let (status, bytes) = self.request(method, path, body.as_bytes());
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", text(&bytes)));
+        (status, value)
+    }
+
+    /// A new session on `settings`; its id and first state.
+    fn session(&self, settings: &str) -> (String, Value) {
+        let (status, made) = self.json("POST", "/api/sessions", settings);
+        assert_eq!(status, 200, "{made}");
+        (
+            made["id"].as_str().expect("an id").to_string(),
+            made["state"].clone(),
+        )
+    }
+
+    fn ok(&self, method: &str, path: &str, body: &str) -> Value {
+        let (status, value) = self.json(method, path, body);
+        assert_eq!(status, 200, "{method} {path}: {value}");
+        value
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(text(&body[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&body[end + 2..end + 2 + size]);
+        body = &body[end + 4 + size..];
+    }
+    out
+}
+
+fn step_of(state: &Value) -> u64 {
+    state["step"].as_u64().expect("a step count")
+}
+
+#[test]
+fn the_page_and_its_files_are_served_and_unknown_paths_are_404() {
+    let server = Server::start(&[]);
+    let (status, page) = server.request("GET", "/", b"");
+    assert_eq!(status, 200);
+    let page = text(&page);
+    for needed in [
+        "id=\"play\"",
+        "id=\"step\"",
+        "id=\"train-loss\"",
+        "id=\"test-loss\"",
+        "/page.js",
+    ] {
+        assert!(page.contains(needed), "the page lacks {needed}");
+    }
+    for (path, start) in [("/page.js", "//"), ("/page.css", "body")] {
+        let (status, body) = server.request("GET", path, b"");
+        assert_eq!(status, 200, "{path}");
+        assert!(text(&body).starts_with(start), "{path}");
+    }
+    for path in [
+        "/nope",
+        "/api",
+        "/api/sessions/x",
+        "/../etc/passwd",
+        "/api/sessions/x/y/z",
+    ] {
+        let (status, body) = server.json("GET", path, "");
+        assert_eq!(status, 404, "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}");
+    }
+}
+
+#[test]
+fn a_session_steps_plays_pauses_and_resets() {
+    let server = Server::start(&[]);
+    let (id, first) = server.session("{}");
+    assert_eq!(step_of(&first), 0);
+    assert_eq!(first["playing"], json!(false));
+    assert_eq!(first["points"]["train"].as_array().map(Vec::len), Some(250));
+    let start_loss = first["train_loss"].as_f64().expect("a loss");
+
+    let stepped = server.ok("POST", &format!("/api/sessions/{id}/step?count=5"), "");
+    assert_eq!(step_of(&stepped), 5);
+    assert!(
+        stepped.get("points").is_none(),
+        "the page has the points already"
+    );
+    let read = server.ok("GET", &format!("/api/sessions/{id}/state?data=1"), "");
+    assert_eq!(step_of(&read), 5);
+
+    server.ok("POST", &format!("/api/sessions/{id}/play"), "");
+    std::thread::sleep(Duration::from_millis(600));
+    let playing = server.ok(
+        "GET",
+        &format!("/api/sessions/{id}/state?since=5&data=1"),
+        "",
+    );
+    assert_eq!(playing["playing"], json!(true));
+    assert!(
+        step_of(&playing) > 20,
+        "100 steps/s for 0.6 s: {}",
+        step_of(&playing)
+    );
+    assert!(
+        playing["curve"]
+            .as_array()
+            .is_some_and(|c| c.iter().all(|p| p[0].as_u64() > Some(5)))
+    );
+    let paused = server.ok("POST", &format!("/api/sessions/{id}/pause"), "");
+    std::thread::sleep(Duration::from_millis(300));
+    let later = server.ok("GET", &format!("/api/sessions/{id}/state"), "");
+    assert_eq!(step_of(&later), step_of(&paused), "Pause holds");
+    assert!(later["train_loss"].as_f64().expect("a loss") < start_loss);
+
+    // the learning rate changes without starting over; the network's shape starts over
+    let settings = json!({"lr": 0.03}).to_string();
+    let live = server.ok("POST", &format!("/api/sessions/{id}/settings"), &settings);
+    assert_eq!(step_of(&live), step_of(&paused));
+    let reshaped = server.ok(
+        "POST",
+        &format!("/api/sessions/{id}/settings"),
+        &json!({"lr": 0.03, "hidden": [3]}).to_string(),
+    );
+    assert_eq!(step_of(&reshaped), 0);
+    assert_eq!(
+        reshaped["network"]["layers"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let reset = server.ok("POST", &format!("/api/sessions/{id}/reset"), "");
+    assert_eq!(step_of(&reset), 0);
+}
+
+#[test]
+fn two_sessions_train_their_own_models() {
+    let server = Server::start(&[]);
+    let (a, _) = server.session("{}");
+    let (b, _) = server
+        .session(&json!({"dataset": "spiral", "classes": 3, "loss": "cross-entropy"}).to_string());
+    assert_ne!(a, b);
+    server.ok("POST", &format!("/api/sessions/{a}/step?count=7"), "");
+    let state_b = server.ok("GET", &format!("/api/sessions/{b}/state"), "");
+    assert_eq!(step_of(&state_b), 0);
+    assert_eq!(state_b["confusion"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        state_b["view"]["map"][0].as_array().map(Vec::len),
+        Some(2),
+        "class and confidence"
+    );
+}
+
+#[test]
+fn graphs_explanations_and_downloads() {
+    let server = Server::start(&[]);
+    let (id, _) = server.session("{}");
+    let (status, early) = server.json(
+        "GET",
+        &format!("/api/sessions/{id}/explain?layer=0&neuron=0&input=0"),
+        "",
+    );
+    assert_eq!(status, 400, "{early}");
+    let state = server.ok("POST", &format!("/api/sessions/{id}/step?count=2"), "");
+    let drawn = server.ok("GET", &format!("/api/sessions/{id}/graph?point=3"), "");
+    let nodes = drawn["nodes"].as_array().expect("nodes");
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["title"] == "loss" && n["grad"] == json!(1.0))
+    );
+
+    let why = server.ok(
+        "GET",
+        &format!("/api/sessions/{id}/explain?layer=1&neuron=0&input=bias"),
+        "",
+    );
+    let grad = state["network"]["layers"][1][0]["grads"][4]
+        .as_f64()
+        .expect("bias grad");
+    assert_eq!(why["grad"].as_f64(), Some(grad));
+    let sum: f64 = why["terms"]
+        .as_array()
+        .expect("terms")
+        .iter()
+        .map(|t| t["product"].as_f64().expect("a number"))
+        .sum();
+    assert!(
+        (sum - grad).abs() <= 1e-12 * grad.abs().max(1.0),
+        "{sum} vs {grad}"
+    );
+
+    let (status, model) = server.request("GET", &format!("/api/sessions/{id}/model.json"), b"");
+    assert_eq!(status, 200);
+    let model: Value = serde_json::from_slice(&model).expect("model.json is JSON");
+    assert_eq!(model["widths"], json!([4, 2, 1]));
+    assert_eq!(model["steps_done"], json!(2));
+    let (status, csv) = server.request("GET", &format!("/api/sessions/{id}/metrics.csv"), b"");
+    assert_eq!(status, 200);
+    let csv = text(&csv);
+    assert!(csv.starts_with("step,loss,accuracy"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "a header and two steps");
+    let (status, tensors) =
+        server.request("GET", &format!("/api/sessions/{id}/model.safetensors"), b"");
+    assert_eq!(status, 200);
+    let header = u64::from_le_bytes(tensors[..8].try_into().expect("8 bytes")) as usize;
+    let header: Value = serde_json::from_slice(&tensors[8..8 + header]).expect("a JSON header");
+    assert_eq!(header["0.weight"]["shape"], json!([4, 2]));
+}
+
+#[test]
+fn an_uploaded_csv_is_trained_on_and_a_bad_one_names_its_line() {
+    let server = Server::start(&[]);
+    let (id, _) = server.session("{}");
+    let path = format!("/api/sessions/{id}/upload?task=classification");
+    let (status, bad) = server.json("POST", &path, "x1,x2,label\n0,0,a\n1,two,b\n");
+    assert_eq!(status, 400);
+    assert!(
+        bad["error"].as_str().is_some_and(|e| e.contains("line 3")),
+        "{bad}"
+    );
+    let mut rows = String::from("x1,x2,label\n");
+    for i in 0..60 {
+        rows.push_str(&format!(
+            "{},{},{}\n",
+            i as f64 / 10.0,
+            i % 5,
+            ["cat", "dog", "eel"][i % 3]
+        ));
+    }
+    let uploaded = server.ok("POST", &path, &rows);
+    assert_eq!(uploaded["settings"]["dataset"], json!("upload"));
+    assert_eq!(
+        uploaded["points"]["class_names"],
+        json!(["cat", "dog", "eel"])
+    );
+    let stepped = server.ok("POST", &format!("/api/sessions/{id}/step?count=3"), "");
+    assert_eq!(step_of(&stepped), 3);
+    let regression = server.ok(
+        "POST",
+        &format!("/api/sessions/{id}/upload?task=regression"),
+        "0,0,0.5\n1,1,-0.5\n2,0,1.5\n0,2,0\n",
+    );
+    assert_eq!(regression["task"], json!("regression"));
+}
+
+#[test]
+fn every_bad_request_gets_a_400_and_the_server_keeps_serving() {
+    let server = Server::start(&[]);
+    let (id, _) = server.session("{}");
+    let session = |action: &str| format!("/api/sessions/{id}/{action}");
+    let cases: Vec<(&str, String, String, u16)> = vec![
+        ("POST", "/api/sessions".into(), "{not json".into(), 400),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"colour": "red"}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"hidden": [4,4,4,4,4,4,4,4,4]}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"hidden": [33]}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"hidden": [-1]}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"points": 1000000}"#.into(),
+            400,
+        ),
+        ("POST", "/api/sessions".into(), r#"{"lr": -1}"#.into(), 400),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"lr": 1e999}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"dataset": "../../etc/passwd"}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"dataset": "plane", "loss": "hinge"}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"dataset": "upload"}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"features": []}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"features": ["x3"]}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            "/api/sessions".into(),
+            r#"{"seed": -4}"#.into(),
+            400,
+        ),
+        ("POST", session("step?count=0"), String::new(), 400),
+        ("POST", session("step?count=1001"), String::new(), 400),
+        ("POST", session("step?count=abc"), String::new(), 400),
+        (
+            "POST",
+            session("step?count=99999999999999999999999"),
+            String::new(),
+            400,
+        ),
+        (
+            "POST",
+            session("settings"),
+            r#"{"batch_size": 0}"#.into(),
+            400,
+        ),
+        ("POST", session("upload?task=poetry"), "0,0,a\n".into(), 400),
+        ("POST", session("upload"), "only,two\n".into(), 400),
+        ("GET", session("graph?point=100000"), String::new(), 400),
+        ("GET", session("graph"), String::new(), 400),
+        (
+            "GET",
+            session("explain?layer=9&neuron=0&input=0"),
+            String::new(),
+            400,
+        ),
+        (
+            "GET",
+            session("explain?layer=0&neuron=0&input=-1"),
+            String::new(),
+            400,
+        ),
+        ("GET", session("state?since=x"), String::new(), 400),
+        ("GET", session("frobnicate"), String::new(), 404),
+        (
+            "GET",
+            "/api/sessions/0123456789abcdef/state".into(),
+            String::new(),
+            404,
+        ),
+    ];
+    for (method, path, body, expected) in &cases {
+        let (status, answer) = server.json(method, path, body);
+        assert_eq!(status, *expected, "{method} {path} {body}: {answer}");
+        let message = answer["error"].as_str().unwrap_or_default();
+        assert!(
+            message.len() > 10,
+            "{method} {path}: a message, not {answer}"
+        );
+    }
+    // bodies and headers beyond the limits are refused, not read without end
+    let (status, _) = server.request("POST", &session("upload"), &vec![b'1'; 3 << 20]);
+    assert_eq!(status, 413);
+    let huge_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: {}\r\n\r\n",
+        "a".repeat(2 << 20)
+    );
+    let (status, _) = server.raw(huge_header.as_bytes());
+    assert_ne!(status, 200, "a 2 MB header is refused");
+    let (status, _) = server.raw(b"NONSENSE\r\n\r\n");
+    assert_ne!(status, 200);
+    // and it still serves, the session as it was
+    let state = server.ok("GET", &session("state"), "");
+    assert_eq!(step_of(&state), 0);
+}
+
+#[test]
+fn sessions_beyond_the_limit_are_told_to_wait_and_idle_ones_are_freed() {
+    let server = Server::start(&["--max-sessions", "2", "--idle-seconds", "1"]);
+    let (first, _) = server.session("{}");
+    server.session("{}");
+    let (status, refused) = server.json("POST", "/api/sessions", "{}");
+    assert_eq!(status, 503);
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("2 sessions")),
+        "{refused}"
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let (status, gone) = server.json("GET", &format!("/api/sessions/{first}/state"), "");
+    assert_eq!(status, 404, "{gone}");
+    assert!(
+        gone["error"].as_str().is_some_and(|e| e.contains("reload")),
+        "{gone}"
+    );
+    server.session("{}"); // room again
+}
+
+#[test]
+fn a_port_in_use_is_named_and_ctrl_c_stops_the_server() {
+    let mut server = Server::start(&[]);
+    let port = server
+        .address
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .to_string();
+    let second = Command::new(BINARY)
+        .args(["playground", "--port", &port])
+        .output()
+        .expect("runs");
+    assert_eq!(second.status.code(), Some(1));
+    let message = text(&second.stderr);
+    assert!(
+        message.contains(&format!("port {port} is in use")) && message.contains("--port 0"),
+        "{message}"
+    );
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("waits") {
+            break status;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "still running 1 s after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn another_host_than_loopback_is_warned_about() {
+    let mut server = Server::start(&["--host", "0.0.0.0"]);
+    let port = server
+        .address
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .to_string();
+    let (status, _) = {
+        let local = Server {
+            child: Command::new("true").spawn().expect("true runs"),
+            address: format!("127.0.0.1:{port}"),
+        };
+        local.request("GET", "/", b"")
+    };
+    assert_eq!(status, 200);
+    let _ = server.child.kill();
+    let mut warning = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut warning)
+        .expect("reads");
+    assert!(
+        warning.contains("others on the network can reach"),
+        "{warning}"
+    );
+}

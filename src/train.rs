@@ -704,9 +704,18 @@ fn first_anomaly(config: &TrainConfig, network: &Mlp, batch: &Examples) -> Optio
     found
 }
 
-/// The graph of one example's loss (no penalty) through `model`, with labelled inputs, outputs
-/// and loss, after a backward pass: for drawing with `engine::to_dot`.
+/// The graph of one example's loss (no penalty) through `model`, with labelled parameters,
+/// inputs, outputs and loss, after a backward pass: for drawing with `engine::to_dot`.
 pub fn example_graph(model: &Model, point: [f64; 2], label: f64) -> Node {
+    // name the parameters as a reader would: w[layer][neuron][input], b[layer][neuron]
+    for (l, layer) in model.network.layers().iter().enumerate() {
+        for (k, neuron) in layer.neurons().iter().enumerate() {
+            for (j, weight) in neuron.weights().iter().enumerate() {
+                let _ = weight.clone().with_label(format!("w[{l}][{k}][{j}]"));
+            }
+            let _ = neuron.bias().clone().with_label(format!("b[{l}][{k}]"));
+        }
+    }
     let inputs: Vec<Node> = model
         .inputs
         .of(point)

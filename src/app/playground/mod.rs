@@ -1,6 +1,6 @@
 //! `scalargrad playground`: a web page that trains on this engine, live. The page (HTML,
 //! JavaScript and CSS compiled into the binary) draws what the server sends; each tab's model
-//! trains on its own thread ([`sessions`]); axum on tokio only carries requests to them.
+//! trains on its own thread ([`sessions`]); hyper on tokio only carries requests to them.
 //!
 //! The API, all under `/api/sessions`:
 //!
@@ -20,18 +20,18 @@
 
 mod sessions;
 
+use std::convert::Infallible;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
 
 use scalargrad::data::Task;
@@ -39,7 +39,7 @@ use scalargrad::playground::{MAX_STEPS_PER_REQUEST, MAX_UPLOAD_BYTES, Settings};
 
 use super::AppError;
 use super::cli::PlaygroundArgs;
-use sessions::{Answer, Download, Refusal, Request, Sessions};
+use sessions::{Answer, Download, Refusal, Request as SessionRequest, Sessions};
 
 /// The page and what it loads, compiled in: the playground works offline.
 const PAGE_HTML: &str = include_str!("page.html");
@@ -48,6 +48,12 @@ const PAGE_CSS: &str = include_str!("page.css");
 
 /// The largest request body: an upload, with room for its form.
 const MAX_BODY_BYTES: usize = MAX_UPLOAD_BYTES + 4096;
+/// The most bytes hyper buffers for a request's head (its line and headers); a longer head is
+/// answered 431 and the connection closed.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// A client that has not sent its whole head within this is disconnected (a slow client cannot
+/// hold a connection open for ever).
+const HEAD_WITHIN: Duration = Duration::from_secs(10);
 
 /// Serves the playground until Ctrl-C.
 ///
@@ -80,7 +86,7 @@ pub(crate) fn serve(args: &PlaygroundArgs) -> Result<(), AppError> {
         }
         println!("playground: http://{bound}/");
         let _ = std::io::stdout().flush();
-        let server = tokio::spawn(axum::serve(listener, router(sessions)).into_future());
+        let server = tokio::spawn(accept(listener, sessions));
         let stopped = tokio::signal::ctrl_c().await;
         server.abort();
         stopped.map_err(|e| AppError::Serve(format!("cannot wait for Ctrl-C: {e}")))
@@ -104,40 +110,123 @@ fn listen_error(address: SocketAddr, error: &std::io::Error) -> AppError {
     })
 }
 
+/// Accepts connections for ever, each served as HTTP/1.1 on its own task.
+async fn accept(listener: tokio::net::TcpListener, sessions: Arc<Sessions>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // out of file descriptors, say: wait a moment rather than spin
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let sessions = Arc::clone(&sessions);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| handle(Arc::clone(&sessions), request));
+            // a connection's errors (a client gone, a malformed request) end that connection only
+            let _ = hyper::server::conn::http1::Builder::new()
+                .max_buf_size(MAX_HEAD_BYTES)
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEAD_WITHIN)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+type Reply = Response<Full<Bytes>>;
+
+/// One request: its body read within the limit, then routed.
+async fn handle(sessions: Arc<Sessions>, request: Request<Incoming>) -> Result<Reply, Infallible> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().map(str::to_string);
+    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            return Ok(json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &json!({ "error": format!("the request body is larger than {MAX_BODY_BYTES} bytes") }),
+            ));
+        }
+        Err(error) => {
+            return Ok(refuse(Refusal::Bad(format!(
+                "cannot read the request body: {error}"
+            ))));
+        }
+    };
+    Ok(route(&sessions, &method, &path, query.as_deref(), &body).await)
+}
+
 /// Every route; anything else is a 404.
-fn router(sessions: Arc<Sessions>) -> Router {
-    Router::new()
-        .route(
-            "/",
-            get(|| async { asset("text/html; charset=utf-8", PAGE_HTML) }),
-        )
-        .route(
-            "/page.js",
-            get(|| async { asset("text/javascript; charset=utf-8", PAGE_JS) }),
-        )
-        .route(
-            "/page.css",
-            get(|| async { asset("text/css; charset=utf-8", PAGE_CSS) }),
-        )
-        .route("/api/sessions", post(create))
-        .route("/api/sessions/{id}/{action}", get(read).post(act))
-        .fallback(|| async { refuse(Refusal::Gone("no such page or API path".into())) })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(sessions)
+async fn route(
+    sessions: &Sessions,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Reply {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let request = match (method, segments.as_slice()) {
+        (&Method::GET, [""]) => return asset("text/html; charset=utf-8", PAGE_HTML),
+        (&Method::GET, ["page.js"]) => return asset("text/javascript; charset=utf-8", PAGE_JS),
+        (&Method::GET, ["page.css"]) => return asset("text/css; charset=utf-8", PAGE_CSS),
+        (&Method::POST, ["api", "sessions"]) => {
+            return match settings_of(body) {
+                Ok(settings) => match sessions.create(settings).await {
+                    Ok((id, state)) => {
+                        json_response(StatusCode::OK, &json!({ "id": id, "state": state }))
+                    }
+                    Err(refusal) => refuse(refusal),
+                },
+                Err(refusal) => refuse(refusal),
+            };
+        }
+        (&Method::GET, ["api", "sessions", id, action]) => {
+            read(action, query).map(|request| (*id, request))
+        }
+        (&Method::POST, ["api", "sessions", id, action]) => {
+            act(action, query, body).map(|request| (*id, request))
+        }
+        _ => Err(Refusal::Gone(format!(
+            "no such page or API path: {method} {}",
+            short(path)
+        ))),
+    };
+    match request {
+        Ok((id, request)) => answer(sessions.ask(id, request).await),
+        Err(refusal) => refuse(refusal),
+    }
 }
 
-fn asset(content_type: &'static str, text: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+fn with_headers(
+    status: StatusCode,
+    headers: &[(header::HeaderName, String)],
+    body: Bytes,
+) -> Reply {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(name.clone(), value);
+        }
+    }
+    response
+}
+
+fn asset(content_type: &str, text: &'static str) -> Reply {
+    with_headers(
+        StatusCode::OK,
+        &[
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],
-        text,
+        Bytes::from_static(text.as_bytes()),
     )
-        .into_response()
 }
 
-fn refuse(refusal: Refusal) -> Response {
+fn refuse(refusal: Refusal) -> Reply {
     let (status, message) = match refusal {
         Refusal::Bad(m) => (StatusCode::BAD_REQUEST, m),
         Refusal::Gone(m) => (StatusCode::NOT_FOUND, m),
@@ -146,25 +235,25 @@ fn refuse(refusal: Refusal) -> Response {
     json_response(status, &json!({ "error": message }))
 }
 
-fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
-    (
+fn json_response(status: StatusCode, value: &serde_json::Value) -> Reply {
+    with_headers(
         status,
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "no-store"),
+        &[
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        value.to_string(),
+        Bytes::from(value.to_string()),
     )
-        .into_response()
 }
 
-fn answer(result: Result<Answer, Refusal>) -> Response {
+fn answer(result: Result<Answer, Refusal>) -> Reply {
     match result {
         Ok(Answer::Json(value)) => json_response(StatusCode::OK, &value),
         Ok(Answer::File(kind, bytes)) => {
             let (name, content_type) = kind.name_and_type();
-            (
-                [
+            with_headers(
+                StatusCode::OK,
+                &[
                     (header::CONTENT_TYPE, content_type.to_string()),
                     (
                         header::CONTENT_DISPOSITION,
@@ -172,25 +261,11 @@ fn answer(result: Result<Answer, Refusal>) -> Response {
                     ),
                     (header::CACHE_CONTROL, "no-store".to_string()),
                 ],
-                bytes,
+                Bytes::from(bytes),
             )
-                .into_response()
         }
         Err(refusal) => refuse(refusal),
     }
-}
-
-/// A body that fits the limit, or the response that says it does not.
-fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
-    body.map_err(|rejection| {
-        let status = rejection.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            format!("the request body is larger than {MAX_BODY_BYTES} bytes")
-        } else {
-            format!("cannot read the request body: {rejection}")
-        };
-        json_response(status, &json!({ "error": message }))
-    })
 }
 
 /// Settings from a JSON body; an empty body is the defaults.
@@ -226,114 +301,70 @@ fn index(value: u64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
 }
 
-async fn create(
-    State(sessions): State<Arc<Sessions>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body_of(body) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let settings = match settings_of(&body) {
-        Ok(settings) => settings,
-        Err(refusal) => return refuse(refusal),
-    };
-    match sessions.create(settings).await {
-        Ok((id, state)) => json_response(StatusCode::OK, &json!({ "id": id, "state": state })),
-        Err(refusal) => refuse(refusal),
-    }
+/// What a GET of `/api/sessions/{id}/{action}` asks: state, graph, explain or a download.
+fn read(action: &str, query: Option<&str>) -> Result<SessionRequest, Refusal> {
+    Ok(match action {
+        "state" => SessionRequest::State {
+            since: query_value(query, "since")
+                .map(|_| whole(query, "since", None).map(index))
+                .transpose()?,
+            data_version: whole(query, "data", Some(0))?,
+        },
+        "graph" => SessionRequest::Graph(index(whole(query, "point", None)?)),
+        "explain" => SessionRequest::Explain {
+            layer: index(whole(query, "layer", None)?),
+            neuron: index(whole(query, "neuron", None)?),
+            input: match query_value(query, "input") {
+                Some("bias") => None,
+                _ => Some(index(whole(query, "input", None)?)),
+            },
+        },
+        "model.json" => SessionRequest::Download(Download::ModelJson),
+        "model.safetensors" => SessionRequest::Download(Download::ModelSafetensors),
+        "metrics.csv" => SessionRequest::Download(Download::MetricsCsv),
+        _ => {
+            return Err(Refusal::Gone(format!(
+                "no action {:?} to read",
+                short(action)
+            )));
+        }
+    })
 }
 
-/// The GET actions: state, graph, explain and the downloads.
-async fn read(
-    State(sessions): State<Arc<Sessions>>,
-    Path((id, action)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let query = query.as_deref();
-    let request = (|| -> Result<Request, Refusal> {
-        Ok(match action.as_str() {
-            "state" => Request::State {
-                since: query_value(query, "since")
-                    .map(|_| whole(query, "since", None).map(index))
-                    .transpose()?,
-                data_version: whole(query, "data", Some(0))?,
-            },
-            "graph" => Request::Graph(index(whole(query, "point", None)?)),
-            "explain" => Request::Explain {
-                layer: index(whole(query, "layer", None)?),
-                neuron: index(whole(query, "neuron", None)?),
-                input: match query_value(query, "input") {
-                    Some("bias") => None,
-                    _ => Some(index(whole(query, "input", None)?)),
-                },
-            },
-            "model.json" => Request::Download(Download::ModelJson),
-            "model.safetensors" => Request::Download(Download::ModelSafetensors),
-            "metrics.csv" => Request::Download(Download::MetricsCsv),
-            _ => {
-                return Err(Refusal::Gone(format!(
-                    "no action {:?} to read",
-                    short(&action)
+/// What a POST to `/api/sessions/{id}/{action}` asks: settings, play, pause, step, reset or
+/// upload.
+fn act(action: &str, query: Option<&str>, body: &[u8]) -> Result<SessionRequest, Refusal> {
+    Ok(match action {
+        "settings" => SessionRequest::Apply(settings_of(body)?),
+        "play" => SessionRequest::Play,
+        "pause" => SessionRequest::Pause,
+        "reset" => SessionRequest::Reset,
+        "step" => {
+            let count = whole(query, "count", Some(1))?;
+            if !(1..=MAX_STEPS_PER_REQUEST as u64).contains(&count) {
+                return Err(Refusal::Bad(format!(
+                    "count: from 1 to {MAX_STEPS_PER_REQUEST} steps per request"
                 )));
             }
-        })
-    })();
-    match request {
-        Ok(request) => answer(sessions.ask(&id, request).await),
-        Err(refusal) => refuse(refusal),
-    }
-}
-
-/// The POST actions: settings, play, pause, step, reset and upload.
-async fn act(
-    State(sessions): State<Arc<Sessions>>,
-    Path((id, action)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body_of(body) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let query = query.as_deref();
-    let request = (|| -> Result<Request, Refusal> {
-        Ok(match action.as_str() {
-            "settings" => Request::Apply(settings_of(&body)?),
-            "play" => Request::Play,
-            "pause" => Request::Pause,
-            "reset" => Request::Reset,
-            "step" => {
-                let count = whole(query, "count", Some(1))?;
-                if !(1..=MAX_STEPS_PER_REQUEST as u64).contains(&count) {
+            SessionRequest::Step(index(count))
+        }
+        "upload" => {
+            let task = match query_value(query, "task") {
+                None | Some("classification") => Task::Classification,
+                Some("regression") => Task::Regression,
+                Some(other) => {
                     return Err(Refusal::Bad(format!(
-                        "count: from 1 to {MAX_STEPS_PER_REQUEST} steps per request"
+                        "task: {:?}; classification or regression",
+                        short(other)
                     )));
                 }
-                Request::Step(index(count))
-            }
-            "upload" => {
-                let task = match query_value(query, "task") {
-                    None | Some("classification") => Task::Classification,
-                    Some("regression") => Task::Regression,
-                    Some(other) => {
-                        return Err(Refusal::Bad(format!(
-                            "task: {:?}; classification or regression",
-                            short(other)
-                        )));
-                    }
-                };
-                let text = String::from_utf8(body.to_vec())
-                    .map_err(|_| Refusal::Bad("the file is not UTF-8 text".into()))?;
-                Request::Upload { text, task }
-            }
-            _ => return Err(Refusal::Gone(format!("no action {:?}", short(&action)))),
-        })
-    })();
-    match request {
-        Ok(request) => answer(sessions.ask(&id, request).await),
-        Err(refusal) => refuse(refusal),
-    }
+            };
+            let text = String::from_utf8(body.to_vec())
+                .map_err(|_| Refusal::Bad("the file is not UTF-8 text".into()))?;
+            SessionRequest::Upload { text, task }
+        }
+        _ => return Err(Refusal::Gone(format!("no action {:?}", short(action)))),
+    })
 }
 
 /// At most 40 characters of something a client sent, for a message.

@@ -1,0 +1,142 @@
+// The playground in a real browser: headless Chromium (Debian's package) driven by
+// playwright-core. Starts `scalargrad playground --port 0`, loads the page, and checks what a
+// learner does: Play (the step count rises, the loss falls), Pause (it holds), Step (+1),
+// Reset (back to 0), a second tab (its own model), a point's graph and an explained gradient,
+// with no errors in the console. Saves screenshots in tests/browser/screenshots/.
+//
+//   node tests/browser/playground.mjs [path/to/scalargrad]
+
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const binary = process.argv[2] || join(here, '..', '..', 'target', 'debug', 'scalargrad');
+const shots = join(here, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+function check(condition, message) {
+  if (!condition) throw new Error('FAILED: ' + message);
+  console.log('ok   ' + message);
+}
+
+// the server, and the address it prints first
+const server = spawn(binary, ['playground', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const address = await new Promise((resolve, reject) => {
+  let seen = '';
+  server.stdout.on('data', (chunk) => {
+    seen += chunk;
+    const found = seen.match(/playground: (http:\/\/\S+)/);
+    if (found) resolve(found[1]);
+  });
+  server.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
+  setTimeout(() => reject(new Error('the server printed no address within 20 s')), 20000);
+});
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+});
+const errors = [];
+const watch = (page, name) => {
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(`${name}: ${message.text()}`); });
+  page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
+};
+
+const stepOf = async (page) => Number(await page.locator('#step').textContent());
+const lossOf = async (page) => Number(await page.locator('#train-loss').textContent());
+const waitFor = async (page, predicate, what, ms = 15000) => {
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    if (await predicate()) return;
+    await page.waitForTimeout(50);
+  }
+  throw new Error('FAILED: timed out waiting for ' + what);
+};
+
+let exitCode = 0;
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  watch(page, 'tab 1');
+  await page.goto(address);
+  await waitFor(page, async () => (await page.locator('#train-loss').textContent()) !== '-', 'the first state');
+  check(await stepOf(page) === 0, 'the page starts at step 0');
+  const firstLoss = await lossOf(page);
+  check(Number.isFinite(firstLoss) && Number.isFinite(Number(await page.locator('#test-loss').textContent())), `train and test losses are shown (${firstLoss})`);
+  await page.screenshot({ path: join(shots, 'start.png'), fullPage: true });
+
+  const play = page.getByRole('button', { name: /^Play/ });
+  await play.click();
+  await waitFor(page, async () => await stepOf(page) >= 300, 'the step count to pass 300');
+  check(await page.getByRole('button', { name: /^Pause/ }).count() === 1, 'the Play button reads Pause while playing');
+  const playedLoss = await lossOf(page);
+  check(playedLoss < firstLoss, `the training loss falls while playing (${firstLoss} -> ${playedLoss})`);
+  await page.screenshot({ path: join(shots, 'playing.png'), fullPage: true });
+
+  await page.getByRole('button', { name: /^Pause/ }).click();
+  await waitFor(page, async () => (await page.getByRole('button', { name: /^Play/ }).count()) === 1, 'Play again after Pause');
+  const paused = await stepOf(page);
+  await page.waitForTimeout(700);
+  check(await stepOf(page) === paused, `Pause holds the step count (${paused})`);
+
+  await page.getByRole('button', { name: /^Step/ }).click();
+  await waitFor(page, async () => await stepOf(page) === paused + 1, 'Step to advance by one');
+  check(await stepOf(page) === paused + 1, 'Step advances by exactly one');
+
+  // the computation graph of a training point: click the map where a point is drawn
+  const target = await page.evaluate(() => {
+    const [x, y] = toPixel(points.train[0][0], points.train[0][1]);
+    return { x, y };
+  });
+  await page.locator('#map').click({ position: target });
+  await waitFor(page, async () => page.locator('#graph-panel').isVisible(), 'the graph panel');
+  check(await page.locator('#graph svg rect').count() > 10, 'a training point shows its computation graph');
+  // a weight's gradient explained
+  await page.locator('path.link').first().dispatchEvent('click');
+  await waitFor(page, async () => page.locator('#explain-panel').isVisible(), 'the explanation');
+  await waitFor(page, async () => (await page.locator('#explain table tr').count()) > 0, 'the explanation table');
+  const rows = await page.locator('#explain table tr').count();
+  check(rows >= 3, `a link's gradient is explained term by term (${rows - 2} terms)`);
+  await page.screenshot({ path: join(shots, 'details.png'), fullPage: true });
+
+  await page.getByRole('button', { name: /^Reset/ }).click();
+  await waitFor(page, async () => await stepOf(page) === 0, 'Reset to step 0');
+  check(await stepOf(page) === 0, 'Reset starts over at step 0');
+  const resetLoss = await lossOf(page);
+  check(Math.abs(resetLoss - firstLoss) < 1e-9, `Reset brings back the same initial loss (${resetLoss})`);
+
+  // a second tab trains its own model: tab 1 stays at 0 while tab 2 plays
+  const second = await context.newPage();
+  watch(second, 'tab 2');
+  await second.goto(address + '?dataset=spiral&classes=3&hidden=8,8&activation=relu&lr=0.03&loss=cross-entropy');
+  await waitFor(second, async () => (await second.locator('#train-loss').textContent()) !== '-', 'tab 2 state');
+  await second.getByRole('button', { name: /^Play/ }).click();
+  await waitFor(second, async () => await stepOf(second) >= 100, 'tab 2 to play');
+  await page.waitForTimeout(200);
+  check(await stepOf(page) === 0, 'tab 1 is still at step 0 while tab 2 plays: each tab has its own model');
+  check(await second.locator('#dataset').inputValue() === 'spiral', 'the settings came from the URL');
+  check((await second.locator('#confusion tr').count()) === 4, 'a 3-class confusion matrix is shown');
+  await second.screenshot({ path: join(shots, 'second-tab.png'), fullPage: true });
+  await second.getByRole('button', { name: /^Pause/ }).click();
+
+  // a reload keeps the configuration, which lives in the URL
+  await page.locator('#activation').selectOption('relu');
+  await waitFor(page, async () => page.url().includes('activation=relu'), 'the URL to follow the settings');
+  await page.reload();
+  await waitFor(page, async () => (await page.locator('#train-loss').textContent()) !== '-', 'the reloaded state');
+  check(await page.locator('#activation').inputValue() === 'relu', 'a reload brings the configuration back');
+
+  check(errors.length === 0, 'no errors in the console' + (errors.length ? ': ' + errors.join('; ') : ''));
+} catch (error) {
+  console.error(error.message);
+  console.error('banner: ' + await browser.contexts()[0]?.pages()[0]?.locator('#banner').textContent().catch(() => '?'));
+  exitCode = 1;
+} finally {
+  await browser.close();
+  server.kill('SIGINT');
+}
+process.exit(exitCode);

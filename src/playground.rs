@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::data::{Dataset, Generator, MAX_CLASSES, Task, class_index};
-use crate::engine::{Detail, GraphNodeKind, Node, gradients, graph};
+use crate::engine::{Detail, GraphNodeKind, Node, add_grads, gradients, graph, zero_gradients};
 use crate::features::Feature;
 use crate::model::Model;
 use crate::nn::loss::{Loss, predicted_class};
@@ -807,8 +807,15 @@ impl Session {
                 self.train.len().saturating_sub(1)
             ));
         };
+        // the example's backward adds to the parameters' gradients, which hold the last
+        // step's: set them aside, start from 0 (the graph shows this example's alone), restore
+        let parameters = self.trainer.model().network.parameters_borrowed();
+        let last_step = gradients(parameters);
+        zero_gradients(parameters);
         let loss = example_graph(self.trainer.model(), point, label);
         let drawn = graph(&loss, Detail::Auto);
+        zero_gradients(parameters);
+        add_grads(parameters, &last_step);
         let nodes: Vec<Value> = drawn
             .nodes
             .iter()
@@ -1066,6 +1073,17 @@ mod tests {
         assert!(
             session.point_graph(250).is_err(),
             "250 training points: 0 to 249"
+        );
+        // labelled parameters and neurons; the last step's gradients untouched
+        assert!(nodes.iter().any(|n| n["title"] == "w[0][1][0]"));
+        assert!(nodes.iter().any(|n| n["title"] == "h[1][0]"));
+        let mut session = session;
+        session.step(1);
+        let before = gradients(session.model().network.parameters_borrowed());
+        session.point_graph(5).expect("point 5");
+        assert_eq!(
+            gradients(session.model().network.parameters_borrowed()),
+            before
         );
     }
 

@@ -723,7 +723,19 @@ pub fn example_graph(model: &Model, point: [f64; 2], label: f64) -> Node {
         .zip(&model.inputs.features)
         .map(|(x, feature)| Node::new(x).with_label(feature.name()))
         .collect();
-    let outputs = model.network.forward(&inputs);
+    // layer by layer, to name each hidden neuron's output h[layer][neuron]
+    let layers = model.network.layers();
+    let mut outputs = inputs;
+    for (l, layer) in layers.iter().enumerate() {
+        outputs = layer.forward(&outputs);
+        if l + 1 < layers.len() {
+            outputs = outputs
+                .into_iter()
+                .enumerate()
+                .map(|(k, h)| h.with_label(format!("h[{l}][{k}]")))
+                .collect();
+        }
+    }
     let outputs: Vec<Node> = if outputs.len() == 1 {
         outputs.into_iter().map(|o| o.with_label("score")).collect()
     } else {

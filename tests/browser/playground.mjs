@@ -71,6 +71,19 @@ try {
 
   const play = page.getByRole('button', { name: /^Play/ });
   await play.click();
+  await waitFor(page, async () => await stepOf(page) >= 50, 'the step count to pass 50');
+  // the pace, reported (speed is for the bench to measure, not for a test to assert)
+  const before = { step: await stepOf(page), redraws: await page.evaluate(() => redraws), at: Date.now() };
+  await page.waitForTimeout(2000);
+  const seconds = (Date.now() - before.at) / 1000;
+  const steps = (await stepOf(page) - before.step) / seconds;
+  const drawn = (await page.evaluate(() => redraws) - before.redraws) / seconds;
+  console.log(`info the default network played at ${steps.toFixed(0)} steps/s with ${drawn.toFixed(1)} redraws/s`);
+  // the learning rate changes while playing without starting over
+  const atChange = await stepOf(page);
+  await page.locator('#lr').selectOption('0.3');
+  await page.waitForTimeout(300);
+  check(await stepOf(page) >= atChange, `changing the learning rate while playing does not reset (${atChange} -> ${await stepOf(page)})`);
   await waitFor(page, async () => await stepOf(page) >= 300, 'the step count to pass 300');
   check(await page.getByRole('button', { name: /^Pause/ }).count() === 1, 'the Play button reads Pause while playing');
   const playedLoss = await lossOf(page);
@@ -88,12 +101,17 @@ try {
   check(await stepOf(page) === paused + 1, 'Step advances by exactly one');
 
   // the computation graph of a training point: click the map where a point is drawn
-  const target = await page.evaluate(() => {
-    const [x, y] = toPixel(points.train[0][0], points.train[0][1]);
-    return { x, y };
-  });
-  await page.locator('#map').click({ position: target });
-  await waitFor(page, async () => page.locator('#graph-panel').isVisible(), 'the graph panel');
+  // (the first of the first 40 points whose loss is not 0: its graph has gradients to show)
+  for (let i = 0; i < 40; i++) {
+    const target = await page.evaluate((k) => {
+      const [x, y] = toPixel(points.train[k][0], points.train[k][1]);
+      return { x, y };
+    }, i);
+    await page.locator('#map').click({ position: target });
+    await waitFor(page, async () => page.locator('#graph-panel').isVisible(), 'the graph panel');
+    await page.waitForTimeout(100);
+    if (Number(await page.locator('#graph-info b').textContent()) > 0) break;
+  }
   check(await page.locator('#graph svg rect').count() > 10, 'a training point shows its computation graph');
   // a weight's gradient explained
   await page.locator('path.link').first().dispatchEvent('click');

@@ -139,8 +139,11 @@ async function changed(startsOver) {
 
 // ---- state -> page ----------------------------------------------------------------------
 
+let redraws = 0; // states drawn, for the browser test's report of the pace
+
 function show(next) {
   state = next;
+  redraws += 1;
   if (next.points) points = next.points;
   if (next.curve.length && curve.length && next.curve[0][0] <= curve[curve.length - 1][0]) curve = [];
   curve.push(...next.curve);

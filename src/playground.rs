@@ -600,10 +600,8 @@ impl Session {
         extent
     }
 
-    /// The decision map (or regression surface) and every neuron's tile, over [`extent`]: the
-    /// expensive part of a state, computed for each redraw.
-    ///
-    /// [`extent`]: Session::extent
+    /// The decision map (or regression surface) and every neuron's tile, over the data's
+    /// bounding box (padded): the expensive part of a state, computed for each redraw.
     pub fn view(&self) -> Value {
         let model = self.trainer.model();
         let predictor = model.network.predictor();

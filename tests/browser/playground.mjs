@@ -41,8 +41,13 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
 });
 const errors = [];
+let refusalsExpected = 0; // the bad upload's 400, which Chromium logs as a failed resource
 const watch = (page, name) => {
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(`${name}: ${message.text()}`); });
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    if (refusalsExpected > 0 && message.text().includes('status of 400')) { refusalsExpected -= 1; return; }
+    errors.push(`${name}: ${message.text()}`);
+  });
   page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
 };
 
@@ -140,6 +145,29 @@ try {
   check((await second.locator('#confusion tr').count()) === 4, 'a 3-class confusion matrix is shown');
   await second.screenshot({ path: join(shots, 'second-tab.png'), fullPage: true });
   await second.getByRole('button', { name: /^Pause/ }).click();
+
+  // your own CSV file: uploaded from the page, trained on; a bad one names its line
+  refusalsExpected = 1;
+  await page.locator('#upload').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x1,x2,label\n0,0,a\n1,oops,b\n') });
+  await waitFor(page, async () => (await page.locator('#banner').textContent()).includes('line 3'), 'the bad line to be named');
+  check(true, 'a bad CSV file is refused, naming its line');
+  let csvRows = 'x1,x2,label\n';
+  for (let i = 0; i < 60; i++) csvRows += `${(i % 10) / 5 - 1},${Math.floor(i / 10) / 3 - 1},${i % 10 < 5 ? 'left' : 'right'}\n`;
+  await page.locator('#upload').setInputFiles({ name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(csvRows) });
+  await waitFor(page, async () => (await page.locator('#dataset').inputValue()) === 'upload', 'the uploaded data');
+  check((await page.locator('#confusion').textContent()).includes('right'), 'an uploaded file is trained on, its class names shown');
+
+  // a diverging run stops and names the first non-finite number
+  const third = await context.newPage();
+  watch(third, 'tab 3');
+  await third.goto(address + '?dataset=gauss&hidden=32,32,32&activation=relu&lr=100&loss=mse');
+  await waitFor(third, async () => (await third.locator('#train-loss').textContent()) !== '-', 'tab 3 state');
+  await third.getByRole('button', { name: /^Play/ }).click();
+  await waitFor(third, async () => (await third.locator('#banner').textContent()).includes('First non-finite number'), 'the divergence report');
+  await waitFor(third, async () => (await third.getByRole('button', { name: /^Play/ }).count()) === 1, 'play to stop by itself');
+  check(true, 'a diverging run stops by itself and shows the first non-finite number and its op');
+  await third.screenshot({ path: join(shots, 'diverged.png') });
+  await third.close();
 
   // a reload keeps the configuration, which lives in the URL
   await page.locator('#activation').selectOption('relu');

@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use scalargrad::engine::{
-    self, BinaryOp, ConstantOp, UnaryOp, binary, derivatives, gradcheck_inputs, unary,
-    with_constant,
+    self, BinaryOp, ConstantOp, Scalar, UnaryOp, binary, derivatives, gradcheck_inputs,
+    softmax_cross_entropy, unary, with_constant,
 };
 use scalargrad::{Node, backward, gradcheck};
 
@@ -502,6 +502,84 @@ proptest! {
         let checks = gradcheck_inputs(|v: &[Node]| evaluate_nodes(v, &program), &inputs, 1e-6, 1e-4);
         for check in checks {
             prop_assert!(check.passed, "{}", check);
+        }
+    }
+}
+
+/// The softmax of `z`, computed directly in f64.
+fn softmax(z: &[f64]) -> Vec<f64> {
+    let largest = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    let exps: Vec<f64> = z.iter().map(|v| (v - largest).exp()).collect();
+    let total: f64 = exps.iter().sum();
+    exps.iter().map(|e| e / total).collect()
+}
+
+#[test]
+fn the_fused_cross_entropy_matches_closed_forms_its_composed_graph_and_finite_differences() {
+    let cases: [(&[f64], usize); 5] = [
+        (&[1.0, 2.0, 3.0], 0),
+        (&[0.5, -0.25], 1),
+        (&[-3.0, 0.0, 4.0, 1.5, -0.5], 2),
+        (&[1000.0, -1000.0, 0.0], 1), // far apart: the shift keeps it finite
+        (&[7.0], 0),                  // one class: loss 0, gradient 0
+    ];
+    for (z, class) in cases {
+        let logits: Vec<Node> = z.iter().map(|&v| Node::new(v)).collect();
+        let loss = softmax_cross_entropy(&logits, class);
+        // the same number as the formula on f64 and as the loss written from exp, sum and log
+        assert_eq!(loss.value(), f64::softmax_cross_entropy(z, class), "{z:?}");
+        let p = softmax(z);
+        let expected = -p[class].ln();
+        assert!(
+            close(loss.value(), expected, 1e-12) || expected.is_infinite(),
+            "{z:?}: {} vs {expected}",
+            loss.value()
+        );
+        loss.backward();
+        for (j, logit) in logits.iter().enumerate() {
+            let onehot = if j == class { 1.0 } else { 0.0 };
+            assert!(
+                close(logit.grad(), p[j] - onehot, 1e-12),
+                "{z:?} d/dz{j}: {} vs {}",
+                logit.grad(),
+                p[j] - onehot
+            );
+        }
+        // logits that are not consecutive nodes take the composed graph: the same value and
+        // gradients
+        let spaced: Vec<Node> = z.iter().map(|&v| Node::new(v) + 0.0).collect();
+        let composed = softmax_cross_entropy(&spaced, class);
+        assert_eq!(composed.value(), loss.value(), "{z:?}");
+        composed.backward();
+        for (a, b) in spaced.iter().zip(&logits) {
+            assert!(close(a.grad(), b.grad(), 1e-12), "{z:?}");
+        }
+        if z.iter().all(|v| v.abs() < 100.0) {
+            let checks =
+                gradcheck_inputs(|v: &[Node]| softmax_cross_entropy(v, class), z, 1e-6, 1e-6);
+            assert!(checks.iter().all(|c| c.passed), "{z:?}: {checks:?}");
+        }
+    }
+}
+
+#[test]
+fn the_fused_cross_entropy_has_the_softmax_hessian() {
+    // d2/dz_j dz_k = p_j ([j = k] - p_k), through `derivatives` of the fused node's derivatives
+    let z = [0.3, -1.2, 2.0];
+    let logits: Vec<Node> = z.iter().map(|&v| Node::new(v)).collect();
+    let loss = softmax_cross_entropy(&logits, 2);
+    let first = derivatives(&loss, &logits);
+    let p = softmax(&z);
+    for (j, dj) in first.iter().enumerate() {
+        let second = derivatives(dj, &logits);
+        for (k, dk) in second.iter().enumerate() {
+            let delta = if j == k { 1.0 } else { 0.0 };
+            let expected = p[j] * (delta - p[k]);
+            assert!(
+                close(dk.value(), expected, 1e-12),
+                "H[{j}][{k}] = {} vs {expected}",
+                dk.value()
+            );
         }
     }
 }

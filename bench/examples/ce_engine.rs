@@ -7,7 +7,11 @@ fn main() {
     let workload = CrossEntropyWorkload::new();
     let mut trainer = CrossEntropyEngine::new(&workload);
     let mut total = 0.0;
-    for _ in 0..20 {
+    let steps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    for _ in 0..steps {
         total += trainer.step(&workload.data, 1.0);
     }
     println!("sum of losses {total}");

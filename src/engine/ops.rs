@@ -12,6 +12,7 @@ use super::binary::{BinaryOp, ConstantOp};
 use super::dense::{Activation, dense_value, weighted_sum};
 use super::node::Node;
 use super::scalar::Scalar;
+use super::softmax;
 use super::tape::{Idx, with_tape};
 use super::unary::UnaryOp;
 
@@ -40,6 +41,9 @@ pub(crate) enum Op {
         len: Idx,
         activation: Activation,
     },
+    /// Softmax cross-entropy `logsumexp(z) - z_class` of the `len` consecutive nodes from
+    /// `logits` (a layer's outputs), against class `class` (see `softmax.rs`).
+    SoftmaxCrossEntropy { logits: Idx, len: Idx, class: Idx },
 }
 
 /// A local derivative, as an op reports it to the backward sweep (which applies the chain rule).
@@ -90,6 +94,10 @@ impl Op {
                     &values[p..p + n],
                     &values[i..i + n],
                 )
+            }
+            Op::SoftmaxCrossEntropy { logits, len, class } => {
+                let (z, n) = (logits as usize, len as usize);
+                softmax::cross_entropy_value(&values[z..z + n], class as usize)
             }
         }
     }
@@ -160,6 +168,16 @@ impl Op {
                     each(Edge(parameters + len, slope));
                 }
             }
+            // d/d(z_j) = softmax_j - [j = class]
+            Op::SoftmaxCrossEntropy { logits, len, class } => {
+                softmax::cross_entropy_derivatives(
+                    |j| x(logits + j),
+                    len,
+                    class,
+                    out,
+                    |j, local| each(Edge(logits + j, local)),
+                );
+            }
         }
     }
 
@@ -195,6 +213,7 @@ impl Op {
                 }
                 each(parameters + len);
             }
+            Op::SoftmaxCrossEntropy { logits, len, .. } => (logits..logits + len).for_each(each),
         }
     }
 
@@ -210,7 +229,8 @@ impl Op {
             | Op::WithConstant(_, _, ConstantOp::Pow)
             | Op::Sum { .. }
             | Op::Linear { .. }
-            | Op::Dense { .. } => self.name().to_string(),
+            | Op::Dense { .. }
+            | Op::SoftmaxCrossEntropy { .. } => self.name().to_string(),
         }
     }
 
@@ -224,6 +244,7 @@ impl Op {
             Op::Sum { .. } => "sum",
             Op::Linear { .. } => "linear",
             Op::Dense { activation, .. } => activation.neuron_name(),
+            Op::SoftmaxCrossEntropy { .. } => "softmax cross-entropy",
         }
     }
 }
@@ -482,4 +503,47 @@ pub fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
         start,
         len: weights.len() as Idx,
     })
+}
+
+/// Softmax cross-entropy of `logits` against class `class`, `logsumexp(z) - z_class` (computed
+/// with the largest logit shifted out, so that logits of +-1000 stay finite): one node whose
+/// local derivatives are `softmax(z) - onehot(class)`, when the logits are consecutive nodes (a
+/// layer's outputs are); otherwise the same formula recorded from `exp`, `sum` and `log` nodes.
+///
+/// ```
+/// use scalargrad::{Node, engine::softmax_cross_entropy};
+/// let logits: Vec<Node> = [1.0, 2.0, 3.0].into_iter().map(Node::new).collect();
+/// let loss = softmax_cross_entropy(&logits, 0);
+/// loss.backward();
+/// let total: f64 = [1.0_f64, 2.0, 3.0].iter().map(|z| z.exp()).sum();
+/// assert!((loss.value() - (total.ln() - 1.0)).abs() < 1e-15);
+/// assert!((logits[0].grad() - (1.0_f64.exp() / total - 1.0)).abs() < 1e-15); // softmax - 1
+/// ```
+///
+/// # Panics
+/// If `class` is not an index of `logits`.
+#[track_caller]
+pub fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {
+    assert!(
+        class < logits.len(),
+        "softmax_cross_entropy: class {class} of {} logits",
+        logits.len()
+    );
+    let first = logits[0].index();
+    let consecutive = logits
+        .iter()
+        .zip(first..)
+        .all(|(logit, expected)| logit.index() == expected);
+    match (
+        consecutive,
+        Idx::try_from(logits.len()),
+        Idx::try_from(class),
+    ) {
+        (true, Ok(len), Ok(class)) => apply(|| Op::SoftmaxCrossEntropy {
+            logits: first,
+            len,
+            class,
+        }),
+        _ => softmax::cross_entropy(logits, class),
+    }
 }

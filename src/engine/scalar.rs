@@ -39,6 +39,12 @@ pub trait Scalar: Clone {
     /// # Panics
     /// If `weights` and `inputs` differ in length.
     fn linear(weights: &[Self], inputs: &[Self], bias: &Self) -> Self;
+    /// Softmax cross-entropy `logsumexp(logits) - logits[class]` (see
+    /// [`softmax_cross_entropy`](super::softmax_cross_entropy)).
+    ///
+    /// # Panics
+    /// If `class` is not an index of `logits`.
+    fn softmax_cross_entropy(logits: &[Self], class: usize) -> Self;
 
     /// `self + other`
     fn plus(&self, other: &Self) -> Self {
@@ -94,6 +100,10 @@ impl Scalar for f64 {
         assert_eq!(weights.len(), inputs.len(), "one input per weight");
         super::dot(*bias, weights, inputs)
     }
+    fn softmax_cross_entropy(logits: &[f64], class: usize) -> f64 {
+        // the fused node's value is this very function on its logits' values
+        super::softmax::cross_entropy(logits, class)
+    }
 }
 
 impl Scalar for Node {
@@ -122,5 +132,9 @@ impl Scalar for Node {
     #[track_caller]
     fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
         ops::linear(weights, inputs, bias)
+    }
+    #[track_caller]
+    fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {
+        ops::softmax_cross_entropy(logits, class)
     }
 }

@@ -163,19 +163,8 @@ impl Loss {
 /// Softmax cross-entropy `logsumexp(z) - z[class]`, computed stably: the exponents are of
 /// `z - max z` (a constant, so the derivative, softmax(z) - onehot, is unchanged), never above 0.
 fn cross_entropy<S: Scalar>(logits: &[S], class: usize) -> S {
-    let largest = logits
-        .iter()
-        .fold(f64::NEG_INFINITY, |m, z| m.max(z.number()));
-    // an infinite largest logit would make every shifted one NaN; then no shift is better
-    let shift = if largest.is_finite() { largest } else { 0.0 };
-    let exponentials: Vec<S> = logits
-        .iter()
-        .map(|z| z.add_constant(-shift).unary(UnaryOp::Exp))
-        .collect();
-    S::sum(&exponentials)
-        .unary(UnaryOp::Log)
-        .add_constant(shift)
-        .binary(&logits[class], BinaryOp::Sub)
+    // one fused node for a layer's outputs (d/dz = softmax - onehot)
+    S::softmax_cross_entropy(logits, class)
 }
 
 /// CS231n's multi-class SVM loss with margin 1: `sum_{j != class} relu(z_j - z_class + 1)`.

@@ -308,13 +308,14 @@ impl Examples {
 /// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
 /// example.
 pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
-    inputs
-        .chunks_exact(width)
-        .flat_map(|example| {
-            let leaves: Vec<Node> = example.iter().map(|&x| Node::new(x)).collect();
-            network.forward(&leaves)
-        })
-        .collect()
+    let mut all = Vec::new();
+    let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
+    for example in inputs.chunks_exact(width) {
+        leaves.clear();
+        leaves.extend(example.iter().map(|&x| Node::new(x)));
+        all.extend(network.forward(&leaves));
+    }
+    all
 }
 
 /// `outputs`, also marking in `nonzero` each hidden neuron that is not 0 on some example.
@@ -325,8 +326,10 @@ fn outputs_marking(
     nonzero: &mut Vec<bool>,
 ) -> Vec<Node> {
     let mut all = Vec::new();
+    let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
     for example in inputs.chunks_exact(width) {
-        let leaves: Vec<Node> = example.iter().map(|&x| Node::new(x)).collect();
+        leaves.clear();
+        leaves.extend(example.iter().map(|&x| Node::new(x)));
         all.extend(network.forward_marking(&leaves, nonzero));
     }
     all
@@ -768,6 +771,29 @@ pub struct Measures {
     pub confusion: Vec<Vec<usize>>,
 }
 
+/// Accuracy (classification), RMSE and R^2 (regression) of `outputs` (`width` per example)
+/// against `labels`; the measures that do not apply are NaN. What a step reports of its batch,
+/// whose loss it already has.
+///
+/// # Panics
+/// If `labels` is empty.
+fn scores_of(outputs: &[f64], labels: &[f64], classes: usize) -> (f64, f64, f64) {
+    let width = outputs.len() / labels.len();
+    if classes == 0 {
+        (
+            f64::NAN,
+            loss::rmse(outputs, labels),
+            loss::r_squared(outputs, labels),
+        )
+    } else {
+        (
+            loss::accuracy_of_outputs(outputs, width, labels, classes),
+            f64::NAN,
+            f64::NAN,
+        )
+    }
+}
+
 /// The measures of `outputs` (`width` per example) against `labels`, with `penalty` added to the
 /// mean loss for the objective.
 fn measures_of(
@@ -789,20 +815,11 @@ fn measures_of(
     }
     let width = outputs.len() / labels.len();
     let data_loss = loss.mean_of_outputs(outputs, width, labels);
-    let (accuracy, rmse, r2, confusion) = if classes == 0 {
-        (
-            f64::NAN,
-            loss::rmse(outputs, labels),
-            loss::r_squared(outputs, labels),
-            Vec::new(),
-        )
+    let (accuracy, rmse, r2) = scores_of(outputs, labels, classes);
+    let confusion = if classes == 0 {
+        Vec::new()
     } else {
-        (
-            loss::accuracy_of_outputs(outputs, width, labels, classes),
-            f64::NAN,
-            f64::NAN,
-            loss::confusion(outputs, width, labels, classes),
-        )
+        loss::confusion(outputs, width, labels, classes)
     };
     Measures {
         loss: data_loss + penalty,
@@ -1084,13 +1101,8 @@ impl Trainer {
             let anomaly = first_anomaly(config, &model.network, batch);
             return Ok(Outcome::Diverged { step, anomaly });
         }
-        let on_batch = measures_of(
-            model.loss,
-            &gradient.outputs,
-            &batch.labels,
-            model.classes(),
-            0.0,
-        );
+        // the batch's loss is the step's own; of its outputs only the scores are still needed
+        let (accuracy, rmse, r2) = scores_of(&gradient.outputs, &batch.labels, model.classes());
         let on_test = measure(config, model, test);
         let grad_norm = gradients(&self.parameters)
             .iter()
@@ -1103,12 +1115,12 @@ impl Trainer {
         Ok(Outcome::Stepped(StepMetrics {
             step,
             loss: gradient.loss,
-            accuracy: on_batch.accuracy,
+            accuracy,
             test_loss: on_test.loss,
             test_accuracy: on_test.accuracy,
             lr,
-            rmse: on_batch.rmse,
-            r2: on_batch.r2,
+            rmse,
+            r2,
             test_rmse: on_test.rmse,
             test_r2: on_test.r2,
             grad_norm,

@@ -1,7 +1,8 @@
 //! Progress while training: a bar on a terminal, else a plain line every 10% of the run.
 
+use std::cell::Cell;
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -15,7 +16,13 @@ pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     steps: usize,
     task: Task,
+    /// When the bar's message was last written: it is redrawn a few times a second, so
+    /// formatting it every step (three numbers) would be wasted work on most steps.
+    written: Cell<Option<Instant>>,
 }
+
+/// How often the bar's message is rewritten.
+const MESSAGE_EVERY: Duration = Duration::from_millis(100);
 
 impl Progress {
     /// Progress over `steps` steps, drawn on standard error.
@@ -30,33 +37,49 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress { bar, steps, task }
+        Progress {
+            bar,
+            steps,
+            task,
+            written: Cell::new(None),
+        }
     }
 
     /// Shows step `m.step` done.
     pub(crate) fn update(&self, m: &StepMetrics) {
+        let done = m.step + 1;
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(done as u64);
+                let due = self
+                    .written
+                    .get()
+                    .is_none_or(|at| at.elapsed() >= MESSAGE_EVERY);
+                if due || done == self.steps {
+                    bar.set_message(self.text(m));
+                    self.written.set(Some(Instant::now()));
+                }
+            }
+            None => {
+                let every = self.steps.div_ceil(10).max(1);
+                if done.is_multiple_of(every) || done == self.steps {
+                    eprintln!("step {done}/{}  {}", self.steps, self.text(m));
+                }
+            }
+        }
+    }
+
+    /// The step's loss, accuracy or RMSE, and learning rate.
+    fn text(&self, m: &StepMetrics) -> String {
         let quality = match self.task {
             Task::Classification => format!("train acc {:.1}%", 100.0 * m.accuracy),
             Task::Regression => format!("train rmse {}", readable(m.rmse)),
         };
-        let text = format!(
+        format!(
             "loss {}  {quality}  lr {}",
             readable(m.loss),
             readable(m.lr)
-        );
-        match &self.bar {
-            Some(bar) => {
-                bar.set_position(m.step as u64 + 1);
-                bar.set_message(text);
-            }
-            None => {
-                let done = m.step + 1;
-                let every = self.steps.div_ceil(10).max(1);
-                if done.is_multiple_of(every) || done == self.steps {
-                    eprintln!("step {done}/{}  {text}", self.steps);
-                }
-            }
-        }
+        )
     }
 
     /// Removes the bar.

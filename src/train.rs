@@ -834,6 +834,10 @@ fn measures_of(
 /// The measures of `model` on `data`, evaluated without a graph (the formulas training uses);
 /// NaN for no data.
 pub fn measure(config: &TrainConfig, model: &Model, data: &Dataset) -> Measures {
+    if data.is_empty() {
+        // no held-out set (`--test-fraction 0`): nothing to evaluate, no predictor to build
+        return measures_of(model.loss, &[], &[], model.classes(), 0.0);
+    }
     let outputs = model.predictor().outputs_of(&data.points);
     let parameters = values(model.network.parameters_borrowed());
     let penalty = config.penalty().term(&parameters).unwrap_or(0.0);

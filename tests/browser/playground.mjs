@@ -118,12 +118,31 @@ try {
     if (Number(await page.locator('#graph-info b').textContent()) > 0) break;
   }
   check(await page.locator('#graph svg rect').count() > 10, 'a training point shows its computation graph');
-  // a weight's gradient explained
-  await page.locator('path.link').first().dispatchEvent('click');
+  // a weight's gradient explained: the link with the largest gradient on the last step (a step
+  // whose whole batch is beyond the hinge margin leaves every gradient 0: then step again)
+  for (let tries = 0; tries < 20; tries++) {
+    const largest = await page.evaluate(() => Math.max(...layout.links.map(([, l, k, j]) => Math.abs(state.network.layers[l][k].grads[j] || 0))));
+    if (largest > 0) break;
+    const before = await stepOf(page);
+    await page.getByRole('button', { name: /^Step/ }).click();
+    await waitFor(page, async () => await stepOf(page) === before + 1, 'one more step');
+  }
+  const shown = await page.evaluate(() => {
+    let best = 0;
+    layout.links.forEach(([, l, k, j], i) => {
+      const [, bl, bk, bj] = layout.links[best];
+      if (Math.abs(state.network.layers[l][k].grads[j]) > Math.abs(state.network.layers[bl][bk].grads[bj])) best = i;
+    });
+    layout.links[best][0].dispatchEvent(new MouseEvent('click'));
+    const [, l, k, j] = layout.links[best];
+    return state.network.layers[l][k].grads[j];
+  });
   await waitFor(page, async () => page.locator('#explain-panel').isVisible(), 'the explanation');
   await waitFor(page, async () => (await page.locator('#explain table tr').count()) > 0, 'the explanation table');
   const rows = await page.locator('#explain table tr').count();
   check(rows >= 3, `a link's gradient is explained term by term (${rows - 2} terms)`);
+  const sum = Number(await page.locator('#explain table tr:last-child th:last-child').textContent());
+  check(Math.abs(sum - shown) <= 1e-4 * Math.max(1, Math.abs(shown)), `the terms sum to the gradient shown on the link (${sum} vs ${shown})`);
   await page.screenshot({ path: join(shots, 'details.png'), fullPage: true });
 
   await page.getByRole('button', { name: /^Reset/ }).click();

@@ -470,7 +470,6 @@ impl Session {
             loss: None,
             ..self.settings.clone()
         };
-        settings.check()?;
         let mut fresh = Session::new(settings, Some(data))?;
         fresh.data_version = self.data_version + 1;
         *self = fresh;

@@ -339,81 +339,28 @@ fn every_bad_request_gets_a_400_and_the_server_keeps_serving() {
     let server = Server::start(&[]);
     let (id, _) = server.session("{}");
     let session = |action: &str| format!("/api/sessions/{id}/{action}");
-    let cases: Vec<(&str, String, String, u16)> = vec![
-        ("POST", "/api/sessions".into(), "{not json".into(), 400),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"colour": "red"}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"hidden": [4,4,4,4,4,4,4,4,4]}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"hidden": [33]}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"hidden": [-1]}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"points": 1000000}"#.into(),
-            400,
-        ),
-        ("POST", "/api/sessions".into(), r#"{"lr": -1}"#.into(), 400),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"lr": 1e999}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"dataset": "../../etc/passwd"}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"dataset": "plane", "loss": "hinge"}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"dataset": "upload"}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"features": []}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"features": ["x3"]}"#.into(),
-            400,
-        ),
-        (
-            "POST",
-            "/api/sessions".into(),
-            r#"{"seed": -4}"#.into(),
-            400,
-        ),
+    // settings that POST /api/sessions must refuse with a 400 and a message
+    let bad_settings = [
+        "{not json",
+        r#"{"colour": "red"}"#,
+        r#"{"hidden": [4,4,4,4,4,4,4,4,4]}"#,
+        r#"{"hidden": [33]}"#,
+        r#"{"hidden": [-1]}"#,
+        r#"{"points": 1000000}"#,
+        r#"{"lr": -1}"#,
+        r#"{"lr": 1e999}"#,
+        r#"{"dataset": "../../etc/passwd"}"#,
+        r#"{"dataset": "plane", "loss": "hinge"}"#,
+        r#"{"dataset": "upload"}"#,
+        r#"{"features": []}"#,
+        r#"{"features": ["x3"]}"#,
+        r#"{"seed": -4}"#,
+    ];
+    let mut cases: Vec<(&str, String, String, u16)> = bad_settings
+        .iter()
+        .map(|body| ("POST", "/api/sessions".to_string(), body.to_string(), 400))
+        .collect();
+    cases.extend([
         ("POST", session("step?count=0"), String::new(), 400),
         ("POST", session("step?count=1001"), String::new(), 400),
         ("POST", session("step?count=abc"), String::new(), 400),
@@ -453,7 +400,7 @@ fn every_bad_request_gets_a_400_and_the_server_keeps_serving() {
             String::new(),
             404,
         ),
-    ];
+    ]);
     for (method, path, body, expected) in &cases {
         let (status, answer) = server.json(method, path, body);
         assert_eq!(status, *expected, "{method} {path} {body}: {answer}");

@@ -542,3 +542,105 @@ fn a_dense_neuron_has_the_same_gradients_through_every_path() {
         second.value()
     );
 }
+
+/// A layer of `width` neurons over two inputs, recorded in one access by `dense_layers`, its
+/// parameters, its inputs and its outputs.
+fn recorded_layer(
+    width: usize,
+    activation: engine::Activation,
+) -> (Vec<Node>, [Node; 2], Vec<Node>) {
+    let parameters: Vec<Node> = (0..3 * width)
+        .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
+        .collect();
+    let inputs = [Node::new(0.7), Node::new(-0.4)];
+    let layer = engine::DenseLayer::new(&parameters, 2, activation).expect("consecutive");
+    let outputs = engine::dense_layers(&inputs, &[layer]).expect("consecutive inputs");
+    (parameters, inputs, outputs)
+}
+
+/// d(activation)/d(sum) from the activation's output, written out for the tests below.
+fn slope_at(activation: engine::Activation, out: f64) -> f64 {
+    match activation {
+        engine::Activation::Relu => f64::from(u8::from(out > 0.0)),
+        engine::Activation::Tanh => 1.0 - out * out,
+        engine::Activation::Sigmoid => out * (1.0 - out),
+        engine::Activation::Linear => 1.0,
+    }
+}
+
+#[test]
+fn backward_through_a_recorded_layer_matches_closed_forms() {
+    // The sweep handles a layer's neurons together; the gradients must be those of each neuron
+    // on its own: d(h_k)/d(w_kj) = slope_k x_j, d/d(b_k) = slope_k, d/d(x_j) = slope_k w_kj.
+    use engine::Activation::{Linear, Relu, Sigmoid, Tanh};
+    for activation in [Relu, Tanh, Sigmoid, Linear] {
+        let width = 9;
+        let x = [0.7, -0.4];
+        // (a) backward from the sum of squares of the outputs: every neuron at once
+        let (parameters, inputs, outputs) = recorded_layer(width, activation);
+        let loss = sum(&outputs.iter().map(|h| h * h).collect::<Vec<_>>());
+        loss.backward();
+        let mut input_grads = [0.0; 2];
+        for (k, h) in outputs.iter().enumerate() {
+            let upstream = 2.0 * h.value();
+            let through = slope_at(activation, h.value()) * upstream;
+            let (w, b) = (&parameters[3 * k..3 * k + 2], &parameters[3 * k + 2]);
+            for j in 0..2 {
+                assert!(
+                    close(w[j].grad(), through * x[j]),
+                    "{activation:?} w[{k}][{j}]"
+                );
+                input_grads[j] += through * w[j].value();
+            }
+            assert!(close(b.grad(), through), "{activation:?} b[{k}]");
+        }
+        for j in 0..2 {
+            assert!(
+                close(inputs[j].grad(), input_grads[j]),
+                "{activation:?} x[{j}]"
+            );
+        }
+        drop((loss, outputs, inputs, parameters));
+
+        // (b) backward from a neuron in the middle of the layer: only it and those below it
+        // are on the tape below the output, and only its own parameters get a gradient
+        let (parameters, inputs, outputs) = recorded_layer(width, activation);
+        let middle = 4;
+        outputs[middle].backward();
+        let slope = slope_at(activation, outputs[middle].value());
+        for (i, p) in parameters.iter().enumerate() {
+            let expected = match (i / 3, i % 3) {
+                (k, j) if k == middle && j < 2 => slope * x[j],
+                (k, _) if k == middle => slope,
+                _ => 0.0,
+            };
+            assert!(close(p.grad(), expected), "{activation:?} parameter {i}");
+        }
+        for j in 0..2 {
+            let expected = slope * parameters[3 * middle + j].value();
+            assert!(close(inputs[j].grad(), expected), "{activation:?} x[{j}]");
+        }
+    }
+}
+
+#[test]
+fn a_layer_wider_than_a_run_of_neurons_gets_every_gradient() {
+    // `Op::Dense` counts the neurons below it in 16 bits: a layer of 70,000 neurons is recorded
+    // as two runs, and the gradient of x_j sums over all of them.
+    let width = 70_000;
+    let (parameters, inputs, outputs) = recorded_layer(width, engine::Activation::Linear);
+    sum(&outputs).backward();
+    for j in 0..2 {
+        let expected: f64 = (0..width).map(|k| parameters[3 * k + j].value()).sum();
+        assert!(
+            (inputs[j].grad() - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+            "x[{j}]: {} vs {expected}",
+            inputs[j].grad()
+        );
+    }
+    assert!(
+        parameters
+            .iter()
+            .all(|p| p.grad() != 0.0 || p.value() == 0.0)
+    );
+}

@@ -39,16 +39,10 @@ trait Adjoints<S: Scalar> {
     }
 
     /// The same for the parents `first + k`, k in 0..len, whose local derivatives are
-    /// `x(source + k) * factor` (see `Op::local_derivatives`).
-    fn run(
-        &mut self,
-        consumer: Idx,
-        run: (Idx, Idx, Idx),
-        factor: &S,
-        upstream: &S,
-        x: &impl Fn(Idx) -> S,
-    ) {
-        edge_by_edge(self, consumer, run, factor, upstream, x);
+    /// `x(source + k)` and whose upstream is `inner`, the gradient of the sum they feed (see
+    /// `Derivative::Run`).
+    fn run(&mut self, consumer: Idx, run: (Idx, Idx, Idx), inner: &S, x: &impl Fn(Idx) -> S) {
+        edge_by_edge(self, consumer, run, inner, x);
     }
 
     /// Sees each edge as it is applied (for explanations and anomaly detection).
@@ -72,34 +66,79 @@ fn reverse_sweep<S: Scalar>(
     x: impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
-    for index in (0..=from).rev() {
-        // the gradient first: in a network most nodes an example's loss does not reach are
-        // skipped on it alone, without reading their op
-        let Some(upstream) = adjoints.upstream(index) else {
-            continue;
-        };
-        let op = &ops[index as usize];
-        if matches!(op, Op::Leaf) {
-            continue;
+    // nodes below `end` are still to visit
+    let mut end = from as usize + 1;
+    while end > 0 {
+        let index = (end - 1) as Idx;
+        match ops[index as usize] {
+            // A layer's neurons one after another, as the node-by-node order would, but in one
+            // loop of one op kind: per neuron the sweep then reads no op and dispatches nothing
+            // (the layout is `Op::Dense`'s contract on `below`).
+            Op::Dense {
+                parameters,
+                inputs,
+                len,
+                activation,
+                below,
+            } => {
+                for k in 0..=Idx::from(below) {
+                    let neuron = Op::Dense {
+                        parameters: parameters - k * (len + 1),
+                        inputs,
+                        len,
+                        activation,
+                        below: 0,
+                    };
+                    visit(&neuron, index - k, operands, &x, adjoints);
+                }
+                end -= usize::from(below) + 1;
+            }
+            ref op => {
+                visit(op, index, operands, &x, adjoints);
+                end -= 1;
+            }
         }
-        // The callback is inlined at each place an op reports a derivative, where its kind is
-        // known: out of line, every edge paid a call (callgrind on bench/examples/chain.rs).
-        op.local_derivatives(
-            &x,
-            &x(index),
-            operands,
-            #[inline(always)]
-            |derivative| match derivative {
-                Derivative::Edge(parent, local) => adjoints.edge(index, parent, local, &upstream),
-                Derivative::Run {
-                    first,
-                    source,
-                    len,
-                    factor,
-                } => adjoints.run(index, (first, source, len), &factor, &upstream, &x),
-            },
-        );
     }
+}
+
+/// Passes node `index`'s gradient (if it has one) on to its parents, as `op` says.
+#[inline(always)] // the sweep's body, once for a layer's neurons and once for every other op
+fn visit<S: Scalar>(
+    op: &Op,
+    index: Idx,
+    operands: &[Idx],
+    x: &impl Fn(Idx) -> S,
+    adjoints: &mut impl Adjoints<S>,
+) {
+    // the gradient first: in a network most nodes an example's loss does not reach are skipped
+    // on it alone
+    let Some(upstream) = adjoints.upstream(index) else {
+        return;
+    };
+    if matches!(op, Op::Leaf) {
+        return;
+    }
+    // The callback is inlined at each place an op reports a derivative, where its kind is
+    // known: out of line, every edge paid a call (callgrind on bench/examples/chain.rs).
+    op.local_derivatives(
+        x,
+        &x(index),
+        operands,
+        #[inline(always)]
+        |derivative| match derivative {
+            Derivative::Edge(parent, local) => adjoints.edge(index, parent, local, &upstream),
+            Derivative::Run {
+                first,
+                source,
+                len,
+                through,
+            } => {
+                // the gradient of the inner sum, which its parents then share
+                let inner = chain(&through, &upstream);
+                adjoints.run(index, (first, source, len), &inner, x);
+            }
+        },
+    );
 }
 
 /// `Adjoints::run` as one `edge` per parent.
@@ -107,12 +146,11 @@ fn edge_by_edge<S: Scalar>(
     adjoints: &mut (impl Adjoints<S> + ?Sized),
     consumer: Idx,
     (first, source, len): (Idx, Idx, Idx),
-    factor: &S,
-    upstream: &S,
+    inner: &S,
     x: &impl Fn(Idx) -> S,
 ) {
     for k in 0..len {
-        adjoints.edge(consumer, first + k, x(source + k).times(factor), upstream);
+        adjoints.edge(consumer, first + k, x(source + k), inner);
     }
 }
 
@@ -135,26 +173,19 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         self.grads[parent as usize] += contribution;
     }
 
-    fn run(
-        &mut self,
-        _consumer: Idx,
-        run: (Idx, Idx, Idx),
-        factor: &f64,
-        upstream: &f64,
-        _x: &impl Fn(Idx) -> f64,
-    ) {
+    fn run(&mut self, _consumer: Idx, run: (Idx, Idx, Idx), inner: &f64, _x: &impl Fn(Idx) -> f64) {
         // the same arithmetic as `edge`, over slices: the compiler vectorises it
         let (first, source, len) = (run.0 as usize, run.1 as usize, run.2 as usize);
         let parents = &mut self.grads[first..first + len];
         let sources = &self.values[source..source + len];
         if len == 2 {
             // a two-input neuron (the first hidden layer on the plane): no loop at all
-            parents[0] += chain(&(sources[0] * factor), upstream);
-            parents[1] += chain(&(sources[1] * factor), upstream);
+            parents[0] += chain(&sources[0], inner);
+            parents[1] += chain(&sources[1], inner);
             return;
         }
         for (gradient, value) in parents.iter_mut().zip(sources) {
-            *gradient += chain(&(value * factor), upstream);
+            *gradient += chain(value, inner);
         }
     }
 }

@@ -199,6 +199,7 @@ pub fn neuron(weights: &[Node], inputs: &[Node], bias: &Node, activation: Activa
                 inputs: first_input.index(),
                 len,
                 activation,
+                below: 0,
             })
         }
         _ => activation.apply(linear(weights, inputs, bias)),
@@ -360,6 +361,8 @@ fn record_layers(
                 inputs: input as Idx,
                 len: layer.len,
                 activation: layer.activation,
+                // a new run every 65,536 neurons, so that the count fits
+                below: (k % (usize::from(u16::MAX) + 1)) as u16,
             }));
             (input, output) = (output, output + layer.count);
         }

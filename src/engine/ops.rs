@@ -35,11 +35,17 @@ pub(crate) enum Op {
     /// A whole neuron, `activation(bias + sum_k weight_k * input_k)`, whose parents lie in two
     /// runs on the tape: weights at `parameters..parameters + len` followed by the bias, inputs at
     /// `inputs..inputs + len` (see `dense.rs`).
+    ///
+    /// `below` counts the neurons of the same layer directly below this one on the tape: nodes
+    /// `index - below..index` are `Dense` nodes with the same `inputs`, `len` and `activation`,
+    /// whose parameters start `len + 1` apart (how `dense_layers` records a layer; a lone
+    /// `neuron` has 0). The backward sweep relies on it to handle a layer's neurons together.
     Dense {
         parameters: Idx,
         inputs: Idx,
         len: Idx,
         activation: Activation,
+        below: u16,
     },
     /// Softmax cross-entropy `logsumexp(z) - z_class` of the `len` consecutive nodes from
     /// `logits` (a layer's outputs), against class `class` (see `softmax.rs`).
@@ -50,14 +56,16 @@ pub(crate) enum Op {
 pub(crate) enum Derivative<S> {
     /// d(out)/d(parent) = `local`, as `Edge(parent, local)`.
     Edge(Idx, S),
-    /// d(out)/d(first + k) = x(source + k) * `factor` for k in 0..len: a run of consecutive
-    /// parents whose derivatives are consecutive values times one factor (a `Dense` node's
-    /// weights, and its inputs), which the sweep can treat as slices (vector instructions).
+    /// A run of consecutive parents that reach `out` through one inner sum (a `Dense` node's
+    /// weighted sum, before its activation): d(out)/d(sum) = `through` and
+    /// d(sum)/d(first + k) = x(source + k) for k in 0..len (a neuron's weights, and its inputs).
+    /// The sweep applies the chain rule twice, as for `linear` then the activation, and treats
+    /// the run as slices (vector instructions).
     Run {
         first: Idx,
         source: Idx,
         len: Idx,
-        factor: S,
+        through: S,
     },
 }
 
@@ -86,6 +94,7 @@ impl Op {
                 inputs,
                 len,
                 activation,
+                below: _,
             } => {
                 let (p, i, n) = (parameters as usize, inputs as usize, len as usize);
                 dense_value(
@@ -144,26 +153,27 @@ impl Op {
                 }
                 each(Edge(bias, S::constant(1.0)));
             }
-            // d/d(weight_k) = input_k * a', d/d(input_k) = weight_k * a', d/d(bias) = a', where a'
-            // is the activation's slope (none at all for a ReLU that is off)
+            // d/d(sum) = a', the activation's slope (none at all for a ReLU that is off), and
+            // d(sum)/d(weight_k) = input_k, d(sum)/d(input_k) = weight_k, d(sum)/d(bias) = 1
             Op::Dense {
                 parameters,
                 inputs,
                 len,
                 activation,
+                below: _,
             } => {
                 if let Some(slope) = activation.slope(out) {
                     each(Run {
                         first: parameters,
                         source: inputs,
                         len,
-                        factor: slope.clone(),
+                        through: slope.clone(),
                     });
                     each(Run {
                         first: inputs,
                         source: parameters,
                         len,
-                        factor: slope.clone(),
+                        through: slope.clone(),
                     });
                     each(Edge(parameters + len, slope));
                 }

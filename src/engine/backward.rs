@@ -4,6 +4,7 @@
 //! order" is simply a loop from the output's index down to 0. There is no recursion and no graph
 //! search, so a chain of millions of nodes cannot overflow the stack.
 
+use super::dense::Activation;
 use super::inspect::{Edge, Inspection};
 use super::node::Node;
 use super::ops::{Derivative, Op};
@@ -27,6 +28,10 @@ fn chain<S: Scalar>(local: &S, upstream: &S) -> S {
 trait Adjoints<S: Scalar> {
     /// d(out)/d(node `index`), or `None` if `index` is not reachable from the output.
     fn upstream(&self, index: Idx) -> Option<S>;
+    /// True if `upstream(index)` is not `None`.
+    fn reaches(&self, index: Idx) -> bool {
+        self.upstream(index).is_some()
+    }
     /// Adds `contribution` to d(out)/d(node `parent`).
     fn accumulate(&mut self, parent: Idx, contribution: S);
 
@@ -70,6 +75,12 @@ fn reverse_sweep<S: Scalar>(
     let mut end = from as usize + 1;
     while end > 0 {
         let index = (end - 1) as Idx;
+        // the gradient first: in a network most nodes an example's loss does not reach are
+        // skipped on it alone, without reading their op
+        if !adjoints.reaches(index) {
+            end -= 1;
+            continue;
+        }
         match ops[index as usize] {
             // A layer's neurons one after another, as the node-by-node order would, but in one
             // loop of one op kind: per neuron the sweep then reads no op and dispatches nothing
@@ -81,15 +92,25 @@ fn reverse_sweep<S: Scalar>(
                 activation,
                 below,
             } => {
-                for k in 0..=Idx::from(below) {
-                    let neuron = Op::Dense {
-                        parameters: parameters - k * (len + 1),
-                        inputs,
-                        len,
-                        activation,
-                        below: 0,
-                    };
-                    visit(&neuron, index - k, operands, &x, adjoints);
+                let mut layer = |activation| {
+                    for k in 0..=Idx::from(below) {
+                        let neuron = Op::Dense {
+                            parameters: parameters - k * (len + 1),
+                            inputs,
+                            len,
+                            activation,
+                            below: 0,
+                        };
+                        visit(&neuron, index - k, operands, &x, adjoints);
+                    }
+                };
+                // one loop per activation, each with its slope known (the compiler does not
+                // split the loop by itself)
+                match activation {
+                    Activation::Relu => layer(Activation::Relu),
+                    Activation::Tanh => layer(Activation::Tanh),
+                    Activation::Sigmoid => layer(Activation::Sigmoid),
+                    Activation::Linear => layer(Activation::Linear),
                 }
                 end -= usize::from(below) + 1;
             }
@@ -110,8 +131,6 @@ fn visit<S: Scalar>(
     x: &impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
-    // the gradient first: in a network most nodes an example's loss does not reach are skipped
-    // on it alone
     let Some(upstream) = adjoints.upstream(index) else {
         return;
     };
@@ -318,6 +337,10 @@ struct NodeAdjoints {
 impl Adjoints<Node> for NodeAdjoints {
     fn upstream(&self, index: Idx) -> Option<Node> {
         self.adjoints[index as usize].clone()
+    }
+
+    fn reaches(&self, index: Idx) -> bool {
+        self.adjoints[index as usize].is_some()
     }
 
     fn edge(&mut self, _consumer: Idx, parent: Idx, local: Node, upstream: &Node) {

@@ -349,9 +349,19 @@ fn record_layers(
             let first_parameter = layer.first_parameter as usize;
             let neurons =
                 below[first_parameter..first_parameter + layer.count * width].chunks_exact(width);
-            for (value, neuron) in above[..layer.count].iter_mut().zip(neurons) {
-                let (weights, bias) = neuron.split_at(len);
-                *value = dense_value(layer.activation, bias[0], weights, inputs);
+            let values = &mut above[..layer.count];
+            if let &[x0, x1] = inputs {
+                // two inputs (the first layer on the plane): the same sum, with the inputs held
+                // in registers and no loop over them
+                for (value, neuron) in values.iter_mut().zip(neurons) {
+                    let (weights, bias) = (&neuron[..2], neuron[2]);
+                    *value = dense_value(layer.activation, bias, weights, &[x0, x1]);
+                }
+            } else {
+                for (value, neuron) in values.iter_mut().zip(neurons) {
+                    let (weights, bias) = neuron.split_at(len);
+                    *value = dense_value(layer.activation, bias[0], weights, inputs);
+                }
             }
             observe(l, &above[..layer.count]);
             let handles = if l + 1 < layers.len() { 0 } else { 1 };

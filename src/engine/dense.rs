@@ -380,7 +380,7 @@ fn record_layers(
             for index in first as Idx..end as Idx {
                 let op = tape.ops[index as usize];
                 tape.inspection
-                    .created(index, location, &op, &tape.values, &tape.operands);
+                    .created(index, location, op, &tape.values, &tape.operands);
             }
         }
         input as Idx

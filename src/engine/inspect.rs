@@ -79,12 +79,14 @@ impl Inspection {
         &mut self,
         index: Idx,
         location: &'static Location<'static>,
-        op: &Op,
+        op: Op,
         values: &[f64],
         operands: &[Idx],
     ) {
+        // `op` by value: a reference would keep the new op in memory, and the push that follows
+        // then reloads it, stalling on the stores that just wrote it (perf on W showed it)
         if self.detecting {
-            self.watch_created(index, location, op, values, operands);
+            self.watch_created(index, location, &op, values, operands);
         }
     }
 

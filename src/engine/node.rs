@@ -46,7 +46,7 @@ impl Node {
         Node::from_index(with_tape(|tape| {
             let index = tape.push(Op::Leaf, value);
             tape.inspection
-                .created(index, location, &Op::Leaf, &tape.values, &tape.operands);
+                .created(index, location, Op::Leaf, &tape.values, &tape.operands);
             index
         }))
     }

@@ -284,7 +284,7 @@ pub(crate) fn apply(make: impl FnOnce() -> Op) -> Node {
         let value = op.value(&tape.values, &tape.operands);
         let index = tape.push(op, value);
         tape.inspection
-            .created(index, location, &op, &tape.values, &tape.operands);
+            .created(index, location, op, &tape.values, &tape.operands);
         index
     }))
 }
@@ -303,7 +303,7 @@ fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Id
         let index = tape.push(op, value);
         tape.operand_starts.push((index, start));
         tape.inspection
-            .created(index, location, &op, &tape.values, &tape.operands);
+            .created(index, location, op, &tape.values, &tape.operands);
         index
     }))
 }

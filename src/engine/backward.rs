@@ -92,25 +92,18 @@ fn reverse_sweep<S: Scalar>(
                 activation,
                 below,
             } => {
-                let mut layer = |activation| {
-                    for k in 0..=Idx::from(below) {
-                        let neuron = Op::Dense {
-                            parameters: parameters - k * (len + 1),
-                            inputs,
-                            len,
-                            activation,
-                            below: 0,
-                        };
-                        visit(&neuron, index - k, operands, &x, adjoints);
-                    }
-                };
+                let layer = (index, parameters, inputs, len, below);
                 // one loop per activation, each with its slope known (the compiler does not
                 // split the loop by itself)
                 match activation {
-                    Activation::Relu => layer(Activation::Relu),
-                    Activation::Tanh => layer(Activation::Tanh),
-                    Activation::Sigmoid => layer(Activation::Sigmoid),
-                    Activation::Linear => layer(Activation::Linear),
+                    Activation::Relu => neurons(layer, Activation::Relu, operands, &x, adjoints),
+                    Activation::Tanh => neurons(layer, Activation::Tanh, operands, &x, adjoints),
+                    Activation::Sigmoid => {
+                        neurons(layer, Activation::Sigmoid, operands, &x, adjoints)
+                    }
+                    Activation::Linear => {
+                        neurons(layer, Activation::Linear, operands, &x, adjoints)
+                    }
                 }
                 end -= usize::from(below) + 1;
             }
@@ -119,6 +112,29 @@ fn reverse_sweep<S: Scalar>(
                 end -= 1;
             }
         }
+    }
+}
+
+/// Visits the neurons `index - below..=index` of one layer, newest first (see `Op::Dense`'s
+/// `below`): the `Dense` node at `index` reads `inputs..inputs + len` with its parameters from
+/// `parameters`, and each neuron below it has its parameters `len + 1` lower.
+#[inline(always)] // once per activation, where the activation is a constant
+fn neurons<S: Scalar>(
+    (index, parameters, inputs, len, below): (Idx, Idx, Idx, Idx, u16),
+    activation: Activation,
+    operands: &[Idx],
+    x: &impl Fn(Idx) -> S,
+    adjoints: &mut impl Adjoints<S>,
+) {
+    for k in 0..=Idx::from(below) {
+        let neuron = Op::Dense {
+            parameters: parameters - k * (len + 1),
+            inputs,
+            len,
+            activation,
+            below: 0,
+        };
+        visit(&neuron, index - k, operands, x, adjoints);
     }
 }
 

@@ -96,13 +96,13 @@ fn reverse_sweep<S: Scalar>(
                 // one loop per activation, each with its slope known (the compiler does not
                 // split the loop by itself)
                 match activation {
-                    Activation::Relu => neurons(layer, Activation::Relu, operands, &x, adjoints),
-                    Activation::Tanh => neurons(layer, Activation::Tanh, operands, &x, adjoints),
+                    Activation::Relu => layer_of(layer, Activation::Relu, operands, &x, adjoints),
+                    Activation::Tanh => layer_of(layer, Activation::Tanh, operands, &x, adjoints),
                     Activation::Sigmoid => {
-                        neurons(layer, Activation::Sigmoid, operands, &x, adjoints)
+                        layer_of(layer, Activation::Sigmoid, operands, &x, adjoints)
                     }
                     Activation::Linear => {
-                        neurons(layer, Activation::Linear, operands, &x, adjoints)
+                        layer_of(layer, Activation::Linear, operands, &x, adjoints)
                     }
                 }
                 end -= usize::from(below) + 1;
@@ -112,6 +112,30 @@ fn reverse_sweep<S: Scalar>(
                 end -= 1;
             }
         }
+    }
+}
+
+/// `neurons`, with a copy for two-input neurons (the first layer on the plane), whose runs of
+/// two are then written out by the compiler.
+#[inline(always)] // once per activation, where the activation is a constant
+fn layer_of<S: Scalar>(
+    layer: (Idx, Idx, Idx, Idx, u16),
+    activation: Activation,
+    operands: &[Idx],
+    x: &impl Fn(Idx) -> S,
+    adjoints: &mut impl Adjoints<S>,
+) {
+    let (index, parameters, inputs, len, below) = layer;
+    if len == 2 {
+        neurons(
+            (index, parameters, inputs, 2, below),
+            activation,
+            operands,
+            x,
+            adjoints,
+        );
+    } else {
+        neurons(layer, activation, operands, x, adjoints);
     }
 }
 

@@ -543,17 +543,18 @@ fn a_dense_neuron_has_the_same_gradients_through_every_path() {
     );
 }
 
-/// A layer of `width` neurons over two inputs, recorded in one access by `dense_layers`, its
-/// parameters, its inputs and its outputs.
+/// A layer of `width` neurons over the inputs `x`, recorded in one access by `dense_layers`: its
+/// parameters (neuron after neuron, the weights then the bias), its inputs and its outputs.
 fn recorded_layer(
     width: usize,
+    x: &[f64],
     activation: engine::Activation,
-) -> (Vec<Node>, [Node; 2], Vec<Node>) {
-    let parameters: Vec<Node> = (0..3 * width)
+) -> (Vec<Node>, Vec<Node>, Vec<Node>) {
+    let parameters: Vec<Node> = (0..(x.len() + 1) * width)
         .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
         .collect();
-    let inputs = [Node::new(0.7), Node::new(-0.4)];
-    let layer = engine::DenseLayer::new(&parameters, 2, activation).expect("consecutive");
+    let inputs: Vec<Node> = x.iter().map(|&v| Node::new(v)).collect();
+    let layer = engine::DenseLayer::new(&parameters, x.len(), activation).expect("consecutive");
     let outputs = engine::dense_layers(&inputs, &[layer]).expect("consecutive inputs");
     (parameters, inputs, outputs)
 }
@@ -570,55 +571,57 @@ fn slope_at(activation: engine::Activation, out: f64) -> f64 {
 
 #[test]
 fn backward_through_a_recorded_layer_matches_closed_forms() {
-    // The sweep handles a layer's neurons together; the gradients must be those of each neuron
-    // on its own: d(h_k)/d(w_kj) = slope_k x_j, d/d(b_k) = slope_k, d/d(x_j) = slope_k w_kj.
+    // The sweep handles a layer's neurons together (with a copy for two inputs); the gradients
+    // must be those of each neuron on its own: d(h_k)/d(w_kj) = slope_k x_j,
+    // d/d(b_k) = slope_k, d/d(x_j) = slope_k w_kj.
     use engine::Activation::{Linear, Relu, Sigmoid, Tanh};
-    for activation in [Relu, Tanh, Sigmoid, Linear] {
-        let width = 9;
-        let x = [0.7, -0.4];
+    let input_sets: [&[f64]; 3] = [&[0.7, -0.4], &[0.7, -0.4, 0.25], &[0.3; 6]];
+    for (activation, x) in [Relu, Tanh, Sigmoid, Linear]
+        .into_iter()
+        .flat_map(|a| input_sets.map(|x| (a, x)))
+    {
+        let (width, n) = (9, x.len());
+        let case = format!("{activation:?} with {n} inputs");
         // (a) backward from the sum of squares of the outputs: every neuron at once
-        let (parameters, inputs, outputs) = recorded_layer(width, activation);
+        let (parameters, inputs, outputs) = recorded_layer(width, x, activation);
         let loss = sum(&outputs.iter().map(|h| h * h).collect::<Vec<_>>());
         loss.backward();
-        let mut input_grads = [0.0; 2];
+        let mut input_grads = vec![0.0; n];
         for (k, h) in outputs.iter().enumerate() {
             let upstream = 2.0 * h.value();
             let through = slope_at(activation, h.value()) * upstream;
-            let (w, b) = (&parameters[3 * k..3 * k + 2], &parameters[3 * k + 2]);
-            for j in 0..2 {
+            let neuron = &parameters[(n + 1) * k..(n + 1) * (k + 1)];
+            for j in 0..n {
                 assert!(
-                    close(w[j].grad(), through * x[j]),
-                    "{activation:?} w[{k}][{j}]"
+                    close(neuron[j].grad(), through * x[j]),
+                    "{case}: w[{k}][{j}]"
                 );
-                input_grads[j] += through * w[j].value();
+                input_grads[j] += through * neuron[j].value();
             }
-            assert!(close(b.grad(), through), "{activation:?} b[{k}]");
+            assert!(close(neuron[n].grad(), through), "{case}: b[{k}]");
         }
-        for j in 0..2 {
-            assert!(
-                close(inputs[j].grad(), input_grads[j]),
-                "{activation:?} x[{j}]"
-            );
+        for j in 0..n {
+            assert!(close(inputs[j].grad(), input_grads[j]), "{case}: x[{j}]");
         }
         drop((loss, outputs, inputs, parameters));
 
         // (b) backward from a neuron in the middle of the layer: only it and those below it
         // are on the tape below the output, and only its own parameters get a gradient
-        let (parameters, inputs, outputs) = recorded_layer(width, activation);
+        let (parameters, inputs, outputs) = recorded_layer(width, x, activation);
         let middle = 4;
         outputs[middle].backward();
         let slope = slope_at(activation, outputs[middle].value());
         for (i, p) in parameters.iter().enumerate() {
-            let expected = match (i / 3, i % 3) {
-                (k, j) if k == middle && j < 2 => slope * x[j],
+            let expected = match (i / (n + 1), i % (n + 1)) {
+                (k, j) if k == middle && j < n => slope * x[j],
                 (k, _) if k == middle => slope,
                 _ => 0.0,
             };
-            assert!(close(p.grad(), expected), "{activation:?} parameter {i}");
+            assert!(close(p.grad(), expected), "{case}: parameter {i}");
         }
-        for j in 0..2 {
-            let expected = slope * parameters[3 * middle + j].value();
-            assert!(close(inputs[j].grad(), expected), "{activation:?} x[{j}]");
+        for j in 0..n {
+            let expected = slope * parameters[(n + 1) * middle + j].value();
+            assert!(close(inputs[j].grad(), expected), "{case}: x[{j}]");
         }
     }
 }
@@ -628,7 +631,8 @@ fn a_layer_wider_than_a_run_of_neurons_gets_every_gradient() {
     // `Op::Dense` counts the neurons below it in 16 bits: a layer of 70,000 neurons is recorded
     // as two runs, and the gradient of x_j sums over all of them.
     let width = 70_000;
-    let (parameters, inputs, outputs) = recorded_layer(width, engine::Activation::Linear);
+    let (parameters, inputs, outputs) =
+        recorded_layer(width, &[0.7, -0.4], engine::Activation::Linear);
     sum(&outputs).backward();
     for j in 0..2 {
         let expected: f64 = (0..width).map(|k| parameters[3 * k + j].value()).sum();

@@ -237,12 +237,6 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         let (first, source, len) = (run.0 as usize, run.1 as usize, run.2 as usize);
         let parents = &mut self.grads[first..first + len];
         let sources = &self.values[source..source + len];
-        if len == 2 {
-            // a two-input neuron (the first hidden layer on the plane): no loop at all
-            parents[0] += chain(&sources[0], inner);
-            parents[1] += chain(&sources[1], inner);
-            return;
-        }
         for (gradient, value) in parents.iter_mut().zip(sources) {
             *gradient += chain(value, inner);
         }

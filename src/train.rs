@@ -308,14 +308,7 @@ impl Examples {
 /// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
 /// example.
 pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
-    let mut all = Vec::new();
-    let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
-    for example in inputs.chunks_exact(width) {
-        leaves.clear();
-        leaves.extend(example.iter().map(|&x| Node::new(x)));
-        all.extend(network.forward(&leaves));
-    }
-    all
+    outputs_by(inputs, width, |leaves| network.forward(leaves))
 }
 
 /// `outputs`, also marking in `nonzero` each hidden neuron that is not 0 on some example.
@@ -325,12 +318,24 @@ fn outputs_marking(
     width: usize,
     nonzero: &mut Vec<bool>,
 ) -> Vec<Node> {
+    outputs_by(inputs, width, |leaves| {
+        network.forward_marking(leaves, nonzero)
+    })
+}
+
+/// `forward`'s outputs for every example of `inputs` (`width` numbers each, each example given
+/// as input leaves), example after example.
+fn outputs_by(
+    inputs: &[f64],
+    width: usize,
+    mut forward: impl FnMut(&[Node]) -> Vec<Node>,
+) -> Vec<Node> {
     let mut all = Vec::new();
     let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
     for example in inputs.chunks_exact(width) {
         leaves.clear();
         leaves.extend(example.iter().map(|&x| Node::new(x)));
-        all.extend(network.forward_marking(&leaves, nonzero));
+        all.extend(forward(&leaves));
     }
     all
 }

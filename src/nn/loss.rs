@@ -93,7 +93,8 @@ impl Loss {
         match (self, outputs) {
             (Loss::Hinge | Loss::Logistic | Loss::Mse, [score]) => self.of_score(score, label),
             (Loss::CrossEntropy, _) if outputs.len() >= 2 => {
-                cross_entropy(outputs, class_index(label, outputs.len()))
+                // softmax cross-entropy, stable, one fused node over a layer's outputs
+                S::softmax_cross_entropy(outputs, class_index(label, outputs.len()))
             }
             (Loss::Hinge, _) if outputs.len() > 2 => {
                 multiclass_hinge(outputs, class_index(label, outputs.len()))
@@ -130,7 +131,7 @@ impl Loss {
             }
             // (score - label)^2
             Loss::Mse => score.add_constant(-label).power(2.0),
-            Loss::CrossEntropy => cross_entropy(std::slice::from_ref(score), 0),
+            Loss::CrossEntropy => S::softmax_cross_entropy(std::slice::from_ref(score), 0),
         }
     }
 
@@ -158,13 +159,6 @@ impl Loss {
             .collect();
         S::sum(&losses).mul_constant(1.0 / losses.len() as f64)
     }
-}
-
-/// Softmax cross-entropy `logsumexp(z) - z[class]`, computed stably: the exponents are of
-/// `z - max z` (a constant, so the derivative, softmax(z) - onehot, is unchanged), never above 0.
-fn cross_entropy<S: Scalar>(logits: &[S], class: usize) -> S {
-    // one fused node for a layer's outputs (d/dz = softmax - onehot)
-    S::softmax_cross_entropy(logits, class)
 }
 
 /// CS231n's multi-class SVM loss with margin 1: `sum_{j != class} relu(z_j - z_class + 1)`.

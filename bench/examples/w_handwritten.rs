@@ -3,22 +3,14 @@
 //! (`valgrind --tool=callgrind target/release/examples/w_handwritten`) and the hand-written
 //! figure beside the program's own loop (`scalargrad --data bench/data/moons100.csv
 //! --test-fraction 0 --frames 0 --steps 20000` prints its ms/step).
-use std::time::Instant;
-
-use scalargrad_bench::{HandwrittenTrainer, Workload};
+use scalargrad_bench::{HandwrittenTrainer, Workload, run_and_report, steps_argument};
 
 fn main() {
-    let steps: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100);
+    let steps = steps_argument(100);
     let workload = Workload::w();
     let mut trainer = HandwrittenTrainer::new(&workload);
-    let mut total = 0.0;
-    let started = Instant::now();
-    for k in 0..steps {
-        total += trainer.step(&workload.data, workload.lr(k % 100));
-    }
-    let per_step = started.elapsed().as_secs_f64() * 1e3 / steps as f64;
-    println!("sum of losses {total}; {per_step:.4} ms/step");
+    // the schedule of the reference run, repeated (it would turn negative past 100 steps)
+    run_and_report(steps, |k| {
+        trainer.step(&workload.data, workload.lr(k % 100))
+    });
 }

@@ -15,6 +15,23 @@ use scalargrad::nn::loss;
 use scalargrad::nn::optim::{Optimizer, Sgd};
 use scalargrad::nn::{Mlp, Module};
 
+/// The step count given as an example's first argument, or `default`.
+pub fn steps_argument(default: usize) -> usize {
+    std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs `step(k)` for k in 0..steps and prints the sum of the losses it returns and the time
+/// per step (how the examples in `bench/examples` report).
+pub fn run_and_report(steps: usize, mut step: impl FnMut(usize) -> f64) {
+    let started = std::time::Instant::now();
+    let total: f64 = (0..steps).map(&mut step).sum();
+    let per_step = started.elapsed().as_secs_f64() * 1e3 / steps as f64;
+    println!("sum of losses {total}; {per_step:.4} ms/step");
+}
+
 /// L2 strength of the reference workloads.
 pub const ALPHA: f64 = 1e-4;
 

@@ -291,19 +291,15 @@ pub fn dense_layers_marking(
     nonzero: &mut [bool],
 ) -> Option<Vec<Node>> {
     let hidden = layers.len().saturating_sub(1);
-    let offsets: Vec<usize> = layers[..hidden]
-        .iter()
-        .scan(0, |offset, layer| {
-            let at = *offset;
-            *offset += layer.count;
-            Some(at)
-        })
-        .collect();
+    // the layers are shown in order, so each one's flags start where the last one's ended
+    let mut at = 0;
     record_layers(inputs, layers, Location::caller(), |l, values| {
-        if let Some(&at) = offsets.get(l) {
-            for (flag, &value) in nonzero[at..at + values.len()].iter_mut().zip(values) {
+        if l < hidden {
+            let flags = &mut nonzero[at..at + values.len()];
+            for (flag, &value) in flags.iter_mut().zip(values) {
                 *flag |= value != 0.0;
             }
+            at += values.len();
         }
     })
 }

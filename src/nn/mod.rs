@@ -361,7 +361,15 @@ impl Mlp {
     /// # Panics
     /// As [`Mlp::forward`].
     pub fn forward_marking(&self, inputs: &[Node], nonzero: &mut Vec<bool>) -> Vec<Node> {
-        let hidden: usize = self.widths().iter().rev().skip(1).sum();
+        // every layer's neurons but the last layer's (without collecting `widths`: this runs
+        // once per example)
+        let hidden: usize = self
+            .layers
+            .iter()
+            .rev()
+            .skip(1)
+            .map(|l| l.neurons.len())
+            .sum();
         nonzero.resize(hidden, false);
         if let Some(stack) = &self.stack
             && let Some(outputs) = dense_layers_marking(inputs, stack, nonzero)

@@ -362,16 +362,26 @@ fn record_layers(
             observe(l, &above[..layer.count]);
             let handles = if l + 1 < layers.len() { 0 } else { 1 };
             tape.handles.resize(output + layer.count, handles);
-            // the fields every neuron shares, read once (inside the loop the compiler reloaded
-            // them from the layer on every store to the tape)
-            let (len, activation) = (layer.len, layer.activation);
-            tape.ops.extend((0..layer.count).map(|k| Op::Dense {
-                parameters: (first_parameter + k * width) as Idx,
+            // one op with the fields every neuron shares, copied whole and two fields set per
+            // neuron: written field by field, each op took six stores
+            let shared = Op::Dense {
+                parameters: 0,
                 inputs: input as Idx,
-                len,
-                activation,
-                // a new run every 65,536 neurons, so that the count fits
-                below: (k % (usize::from(u16::MAX) + 1)) as u16,
+                len: layer.len,
+                activation: layer.activation,
+                below: 0,
+            };
+            tape.ops.extend((0..layer.count).map(|k| {
+                let mut op = shared;
+                if let Op::Dense {
+                    parameters, below, ..
+                } = &mut op
+                {
+                    *parameters = (first_parameter + k * width) as Idx;
+                    // a new run every 65,536 neurons, so that the count fits
+                    *below = (k % (usize::from(u16::MAX) + 1)) as u16;
+                }
+                op
             }));
             (input, output) = (output, output + layer.count);
         }

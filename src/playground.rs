@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::data::{Dataset, Generator, MAX_CLASSES, Task, class_index};
-use crate::engine::{Detail, GraphNodeKind, Node, add_grads, gradients, graph, zero_gradients};
+use crate::engine::{Detail, GraphNodeKind, Node, gradients, graph, with_gradients_set_aside};
 use crate::features::Feature;
 use crate::model::Model;
 use crate::nn::loss::{Loss, predicted_class};
@@ -805,14 +805,13 @@ impl Session {
             ));
         };
         // the example's backward adds to the parameters' gradients, which hold the last
-        // step's: set them aside, start from 0 (the graph shows this example's alone), restore
+        // step's: the graph shows this example's alone, and the step's are kept
         let parameters = self.trainer.model().network.parameters_borrowed();
-        let last_step = gradients(parameters);
-        zero_gradients(parameters);
-        let loss = example_graph(self.trainer.model(), point, label);
-        let drawn = graph(&loss, Detail::Auto);
-        zero_gradients(parameters);
-        add_grads(parameters, &last_step);
+        let (loss, drawn) = with_gradients_set_aside(parameters, || {
+            let loss = example_graph(self.trainer.model(), point, label);
+            let drawn = graph(&loss, Detail::Auto);
+            (loss, drawn)
+        });
         let nodes: Vec<Value> = drawn
             .nodes
             .iter()
@@ -1028,7 +1027,11 @@ mod tests {
         session.step(3);
         let network = &session.model().network;
         let grad = network.layers()[1].neurons()[1].weights()[2].grad();
+        let before = gradients(network.parameters_borrowed());
         let why = session.explain(1, 1, Some(2)).expect("exists");
+        // the step done again to explain it left the last step's gradients as they were
+        let network = &session.model().network;
+        assert_eq!(gradients(network.parameters_borrowed()), before);
         assert_eq!(why["grad"].as_f64(), Some(grad));
         let terms = why["terms"].as_array().expect("terms");
         // one term per example of the batch (through its neuron), and two from the penalty

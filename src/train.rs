@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Dataset, Task};
 use crate::engine::{
     Anomaly, Explanation, Node, add_grads, detect_anomalies, explain, gradients,
-    record_contributions, set_values, take_anomaly, tape_length, values, zero_gradients,
+    record_contributions, set_values, take_anomaly, tape_length, values, with_gradients_set_aside,
 };
 use crate::features::{Feature, Inputs, Scaling};
 use crate::model::Model;
@@ -1146,20 +1146,20 @@ impl Trainer {
         let last = self.last_step.as_ref()?;
         let node = parameter;
         let now = values(&self.parameters);
-        let grads_now = gradients(&self.parameters);
         set_values(&self.parameters, &last.weights);
-        record_contributions(true);
-        let whole = Share {
-            examples: &last.batch,
-            weight: 1.0,
-            with_penalty: true,
-        };
-        share_gradient(config, &self.model.network, &whole);
-        let explanation = explain(node);
-        record_contributions(false);
+        let explanation = with_gradients_set_aside(&self.parameters, || {
+            record_contributions(true);
+            let whole = Share {
+                examples: &last.batch,
+                weight: 1.0,
+                with_penalty: true,
+            };
+            share_gradient(config, &self.model.network, &whole);
+            let explanation = explain(node);
+            record_contributions(false);
+            explanation
+        });
         set_values(&self.parameters, &now);
-        zero_gradients(&self.parameters);
-        add_grads(&self.parameters, &grads_now);
         Some(explanation)
     }
 }

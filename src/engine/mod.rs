@@ -137,6 +137,29 @@ pub fn zero_gradients(nodes: &[Node]) {
     })
 }
 
+/// Runs `f` with the gradients of `nodes` set to 0, then gives them back the gradients they had:
+/// how a second backward pass (one example's graph, a step done again to explain it) is made
+/// without disturbing the gradients the first one left.
+///
+/// ```
+/// use scalargrad::{Node, engine::with_gradients_set_aside};
+/// let w = Node::new(3.0);
+/// (&w * 2.0).backward();
+/// let inside = with_gradients_set_aside(std::slice::from_ref(&w), || {
+///     (&w * 5.0).backward();
+///     w.grad()
+/// });
+/// assert_eq!((inside, w.grad()), (5.0, 2.0));
+/// ```
+pub fn with_gradients_set_aside<R>(nodes: &[Node], f: impl FnOnce() -> R) -> R {
+    let saved = gradients(nodes);
+    zero_gradients(nodes);
+    let result = f();
+    zero_gradients(nodes);
+    add_grads(nodes, &saved);
+    result
+}
+
 /// Bytes of memory this thread's tape holds (including room reserved for growth).
 pub fn tape_bytes() -> usize {
     tape::with_tape(|tape| tape.bytes())

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use scalargrad_bench::{
     CrossEntropyEngine, CrossEntropyHandwritten, CrossEntropyWorkload, EngineTrainer,
-    HandwrittenTrainer, ThreadedTrainer, Workload,
+    HandwrittenTrainer, ProgramTrainer, ThreadedTrainer, Workload,
 };
 
 /// Steps of one timed round, and rounds, per workload. Many short rounds: this machine's speed
@@ -63,6 +63,35 @@ fn compare(workload: &Workload) {
         |steps| {
             let mut engine = EngineTrainer::new(workload);
             time_steps(steps, |k| engine.step(&workload.data, workload.lr(k)))
+        },
+        |steps| {
+            let mut handwritten = HandwrittenTrainer::new(workload);
+            time_steps(steps, |k| handwritten.step(&workload.data, workload.lr(k)))
+        },
+    );
+}
+
+/// W through the program's own loop (`train::Trainer`, metrics and all) against hand-written
+/// code, interleaved round by round.
+fn compare_program_loop(workload: &Workload) {
+    // the same losses to the bit as the engine loop (the library's tests check all 100 steps)
+    let mut program = ProgramTrainer::new(workload);
+    let mut engine = EngineTrainer::new(workload);
+    for k in 0..3 {
+        let (a, b) = (
+            program.step(workload.lr(k)),
+            engine.step(&workload.data, workload.lr(k)),
+        );
+        assert_eq!(a.to_bits(), b.to_bits(), "program step {k}: {a} vs {b}");
+    }
+    let (steps, rounds) = plan(workload);
+    report_interleaved(
+        "W loop",
+        steps,
+        rounds,
+        |steps| {
+            let mut program = ProgramTrainer::new(workload);
+            time_steps(steps, |k| program.step(workload.lr(k)))
         },
         |steps| {
             let mut handwritten = HandwrittenTrainer::new(workload);
@@ -177,6 +206,7 @@ fn compare_cross_entropy() {
 
 fn main() {
     compare(&Workload::w());
+    compare_program_loop(&Workload::w());
     compare_cross_entropy();
     compare(&Workload::w_big());
     compare_threads(&Workload::w_big());

@@ -177,6 +177,48 @@ impl ThreadedTrainer {
     }
 }
 
+/// The engine side through the library's `train::Trainer`, the loop the `scalargrad` program
+/// runs (`--test-fraction 0`): each step also measures its batch (accuracy), the held-out set
+/// (empty here), the gradient's norm and the dead units, as the program's metrics need.
+pub struct ProgramTrainer {
+    trainer: scalargrad::train::Trainer,
+    config: scalargrad::train::TrainConfig,
+    /// The held-out set: none, as in the program run the README times.
+    test: Dataset,
+}
+
+impl ProgramTrainer {
+    /// The program's default setup (hinge loss, L2, SGD, ReLU) for the workload, from its
+    /// initial weights.
+    pub fn new(workload: &Workload) -> ProgramTrainer {
+        let config = scalargrad::train::TrainConfig {
+            hidden: workload.hidden.clone(),
+            l2: ALPHA,
+            ..Default::default()
+        };
+        let model = scalargrad::train::build_model(&config, &workload.data);
+        scalargrad::engine::set_values(&model.network.parameters(), &workload.weights);
+        let start = scalargrad::train::Start::fresh(model);
+        ProgramTrainer {
+            trainer: scalargrad::train::Trainer::new(&config, start, &workload.data),
+            config,
+            test: workload.data.subset(&[]),
+        }
+    }
+
+    /// One step at rate `lr`; returns the step's loss (NaN if it diverged).
+    pub fn step(&mut self, lr: f64) -> f64 {
+        match self
+            .trainer
+            .step(&self.config, lr, &self.test)
+            .expect("one thread: no helper can stop")
+        {
+            scalargrad::train::Outcome::Stepped(metrics) => metrics.loss,
+            scalargrad::train::Outcome::Diverged { .. } => f64::NAN,
+        }
+    }
+}
+
 /// One fully connected layer of the hand-written network, row-major: `weights[k * inputs + j]`
 /// connects input `j` to neuron `k`.
 struct DenseLayer {
@@ -339,6 +381,7 @@ mod tests {
             let steps = if workload.name == "W" { 100 } else { 3 };
             let mut engine = EngineTrainer::new(&workload);
             let mut handwritten = HandwrittenTrainer::new(&workload);
+            let mut program = ProgramTrainer::new(&workload);
             let mut losses = Vec::new();
             for k in 0..steps {
                 let a = engine.step(&workload.data, workload.lr(k));
@@ -346,6 +389,14 @@ mod tests {
                 assert!(
                     (a - b).abs() <= 1e-9 * b.abs().max(1.0),
                     "{} step {k}: {a} vs {b}",
+                    workload.name
+                );
+                // the program's loop builds the same graph: the same loss to the bit
+                let c = program.step(workload.lr(k));
+                assert_eq!(
+                    a.to_bits(),
+                    c.to_bits(),
+                    "{} step {k}: {a} vs {c}",
                     workload.name
                 );
                 losses.push(a);

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Dataset, Task};
 use crate::engine::{
-    Anomaly, Explanation, Node, add_grads, detect_anomalies, explain, gradients,
+    Anomaly, Explanation, Node, NonzeroUnits, add_grads, detect_anomalies, explain, gradients,
     record_contributions, set_values, take_anomaly, tape_length, values, with_gradients_set_aside,
 };
 use crate::features::{Feature, Inputs, Scaling};
@@ -316,7 +316,7 @@ fn outputs_marking(
     network: &Mlp,
     inputs: &[f64],
     width: usize,
-    nonzero: &mut Vec<bool>,
+    nonzero: &mut NonzeroUnits,
 ) -> Vec<Node> {
     outputs_by(inputs, width, |leaves| {
         network.forward_marking(leaves, nonzero)
@@ -461,7 +461,7 @@ struct ShareGradient {
 fn share_gradient(config: &TrainConfig, network: &Mlp, share: &Share<'_>) -> ShareGradient {
     let before = tape_length();
     let examples = share.examples;
-    let mut nonzero = Vec::new();
+    let mut nonzero = NonzeroUnits::default();
     let outputs = outputs_marking(network, &examples.inputs, examples.width, &mut nonzero);
     let width = outputs.len() / examples.len();
     let mut part = config
@@ -482,7 +482,7 @@ fn share_gradient(config: &TrainConfig, network: &Mlp, share: &Share<'_>) -> Sha
         loss: part.value(),
         outputs: values(&outputs),
         nodes,
-        nonzero,
+        nonzero: nonzero.flags(),
     }
 }
 

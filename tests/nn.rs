@@ -551,3 +551,42 @@ fn grad_norm_is_the_norm_of_the_gradient_the_optimizer_used() {
     assert_eq!(result.metrics[0].grad_norm, norm);
     assert!((0.0..=1.0).contains(&result.metrics[0].dead_fraction));
 }
+
+#[test]
+fn dead_fraction_counts_the_hidden_relus_that_are_0_on_every_example() {
+    let data = Generator::Moons.generate(40, 0.1, &mut StdRng::seed_from_u64(3));
+    let config = TrainConfig {
+        hidden: vec![12, 12],
+        steps: 1,
+        ..TrainConfig::default()
+    };
+    let model = train::build_model(&config, &data);
+    // two units off on every point of the plane near the data: a bias far below any sum
+    let layers = model.network.layers();
+    layers[0].neurons()[3].bias().set_value(-100.0);
+    layers[1].neurons()[7].bias().set_value(-100.0);
+    // counted here layer by layer through nodes (the general path, not the fused one)
+    let examples = train::Examples::encode(&model.inputs, &data);
+    let mut alive = [false; 24];
+    for example in examples.inputs.chunks_exact(examples.width) {
+        let mut values: Vec<Node> = example.iter().map(|&x| Node::new(x)).collect();
+        for (l, layer) in layers[..2].iter().enumerate() {
+            values = layer.forward(&values);
+            for (k, node) in values.iter().enumerate() {
+                alive[12 * l + k] |= node.value() != 0.0;
+            }
+        }
+    }
+    let dead = alive.iter().filter(|&&a| !a).count();
+    assert!(dead >= 2, "the two units set off are dead");
+    let result = train::train_model(
+        &config,
+        train::Start::fresh(model),
+        &data,
+        &data,
+        |_, _| {},
+        &AtomicBool::new(false),
+    )
+    .expect("trains");
+    assert_eq!(result.metrics[0].dead_fraction, dead as f64 / 24.0);
+}

@@ -278,27 +278,90 @@ pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>>
     record_layers(inputs, layers, Location::caller(), |_, _| {})
 }
 
-/// Like [`dense_layers`], and marks in `nonzero` (one flag per neuron of every layer but the
-/// last, layer after layer) each neuron whose value is not 0: which ReLU units are alive on the
-/// examples recorded, read off the forward pass itself.
+/// Which hidden neurons (every layer's but the last, layer after layer) have been nonzero on
+/// some example recorded with [`dense_layers_marking`]: which ReLU units are alive.
+///
+/// ```
+/// use scalargrad::{Node, engine::{Activation, DenseLayer, NonzeroUnits, dense_layers_marking}};
+/// // a hidden layer of two ReLUs (w00 w01 b0 w10 w11 b1), then one linear output
+/// let hidden: Vec<Node> = [1.0, 0.0, 0.0, -1.0, 0.0, 0.0].iter().map(|&v| Node::new(v)).collect();
+/// let output: Vec<Node> = [1.0, 1.0, 0.0].iter().map(|&v| Node::new(v)).collect();
+/// let stack = [
+///     DenseLayer::new(&hidden, 2, Activation::Relu).expect("consecutive"),
+///     DenseLayer::new(&output, 2, Activation::Linear).expect("consecutive"),
+/// ];
+/// let mut nonzero = NonzeroUnits::default();
+/// for x in [2.0, 3.0] {
+///     let inputs = [Node::new(x), Node::new(0.0)];
+///     dense_layers_marking(&inputs, &stack, &mut nonzero).expect("laid out");
+/// }
+/// // relu(x) > 0 on both examples, relu(-x) = 0 on both
+/// assert_eq!(nonzero.flags(), [true, false]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NonzeroUnits {
+    /// Per neuron, the OR of the bits of every value it took: a value is nonzero (NaN too)
+    /// exactly when a bit other than the sign is set, and OR keeps every bit once set. One OR
+    /// per value, where a flag per value took a compare and a pack (7 instructions).
+    bits: Vec<u64>,
+}
+
+impl NonzeroUnits {
+    /// Neurons tracked.
+    pub fn len(&self) -> usize {
+        self.bits.len()
+    }
+
+    /// True when no neuron is tracked (no example recorded, or no hidden layer).
+    pub fn is_empty(&self) -> bool {
+        self.bits.is_empty()
+    }
+
+    /// One flag per neuron: true where it was nonzero on some example.
+    pub fn flags(&self) -> Vec<bool> {
+        self.bits
+            .iter()
+            .map(|&bits| bits & !SIGN_BIT != 0)
+            .collect()
+    }
+
+    /// Tracks `count` neurons (the ones added: never nonzero yet).
+    pub(crate) fn cover(&mut self, count: usize) {
+        if self.bits.len() < count {
+            self.bits.resize(count, 0);
+        }
+    }
+
+    /// Marks neurons `at..at + values.len()` with their values on one example.
+    pub(crate) fn mark(&mut self, at: usize, values: &[f64]) {
+        for (bits, value) in self.bits[at..at + values.len()].iter_mut().zip(values) {
+            *bits |= value.to_bits();
+        }
+    }
+}
+
+/// The sign bit of an f64: the one bit that -0.0 has and 0.0 does not.
+const SIGN_BIT: u64 = 1 << 63;
+
+/// Like [`dense_layers`], and marks in `nonzero` each neuron of every layer but the last whose
+/// value is not 0 (which ReLU units are alive on the examples recorded, read off the forward
+/// pass itself).
 ///
 /// # Panics
-/// As [`dense_layers`], and if `nonzero` has fewer flags than those layers have neurons.
+/// As [`dense_layers`].
 #[track_caller]
 pub fn dense_layers_marking(
     inputs: &[Node],
     layers: &[DenseLayer],
-    nonzero: &mut [bool],
+    nonzero: &mut NonzeroUnits,
 ) -> Option<Vec<Node>> {
     let hidden = layers.len().saturating_sub(1);
-    // the layers are shown in order, so each one's flags start where the last one's ended
+    nonzero.cover(layers[..hidden].iter().map(|layer| layer.count).sum());
+    // the layers are shown in order, so each one's neurons start where the last one's ended
     let mut at = 0;
     record_layers(inputs, layers, Location::caller(), |l, values| {
         if l < hidden {
-            let flags = &mut nonzero[at..at + values.len()];
-            for (flag, &value) in flags.iter_mut().zip(values) {
-                *flag |= value != 0.0;
-            }
+            nonzero.mark(at, values);
             at += values.len();
         }
     })
@@ -418,6 +481,31 @@ mod tests {
                 gathered.to_bits(),
                 "len {len}"
             );
+        }
+    }
+
+    #[test]
+    fn a_unit_is_nonzero_exactly_when_some_value_is_not_0() {
+        // one neuron per column: the values it took on three examples, and whether any != 0
+        let table: [([f64; 3], bool); 6] = [
+            ([0.0, 0.0, 0.0], false),
+            ([-0.0, 0.0, -0.0], false),
+            ([0.0, 5e-324, 0.0], true), // the smallest subnormal
+            ([-2.0, 0.0, 0.0], true),
+            ([0.0, 0.0, f64::NAN], true),
+            ([f64::INFINITY, -0.0, 1.0], true),
+        ];
+        let mut units = NonzeroUnits::default();
+        units.cover(table.len());
+        for example in 0..3 {
+            let values: Vec<f64> = table.iter().map(|(v, _)| v[example]).collect();
+            units.mark(0, &values);
+        }
+        let expected: Vec<bool> = table.iter().map(|&(_, any)| any).collect();
+        assert_eq!(units.flags(), expected);
+        // and what `!= 0.0` says of each value, the definition the flags follow
+        for (values, any) in table {
+            assert_eq!(values.iter().any(|&v| v != 0.0), any, "{values:?}");
         }
     }
 

@@ -30,7 +30,9 @@ mod unary;
 
 pub use backward::{backward, derivatives, zero_grad};
 pub use binary::{BinaryOp, ConstantOp};
-pub use dense::{Activation, DenseLayer, dense_layers, dense_layers_marking, dot, neuron};
+pub use dense::{
+    Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dot, neuron,
+};
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use inspect::{
     Anomaly, AnomalyKind, Contribution, Detail, Explanation, Graph, GraphNode, GraphNodeKind,

@@ -35,7 +35,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Activation;
 use crate::engine::{
-    DenseLayer, Node, dense_layers, dense_layers_marking, dot, neuron, values, zero_gradients,
+    DenseLayer, Node, NonzeroUnits, dense_layers, dense_layers_marking, dot, neuron, values,
+    zero_gradients,
 };
 
 pub use save::{LoadError, SavedModel};
@@ -354,23 +355,12 @@ impl Mlp {
         values
     }
 
-    /// Like [`Mlp::forward`], and marks in `nonzero` (one flag per hidden neuron, layer after
-    /// layer; resized to fit) each hidden neuron whose value is not 0 on this example: which
-    /// ReLU units are alive, read off the forward pass itself.
+    /// Like [`Mlp::forward`], and marks in `nonzero` each hidden neuron whose value is not 0 on
+    /// this example: which ReLU units are alive, read off the forward pass itself.
     ///
     /// # Panics
     /// As [`Mlp::forward`].
-    pub fn forward_marking(&self, inputs: &[Node], nonzero: &mut Vec<bool>) -> Vec<Node> {
-        // every layer's neurons but the last layer's (without collecting `widths`: this runs
-        // once per example)
-        let hidden: usize = self
-            .layers
-            .iter()
-            .rev()
-            .skip(1)
-            .map(|l| l.neurons.len())
-            .sum();
-        nonzero.resize(hidden, false);
+    pub fn forward_marking(&self, inputs: &[Node], nonzero: &mut NonzeroUnits) -> Vec<Node> {
         if let Some(stack) = &self.stack
             && let Some(outputs) = dense_layers_marking(inputs, stack, nonzero)
         {
@@ -379,16 +369,21 @@ impl Mlp {
         let Some((first, rest)) = self.layers.split_first() else {
             return inputs.to_vec();
         };
-        let mut values = first.forward(inputs);
+        // every layer's neurons but the last layer's
+        nonzero.cover(
+            self.layers[..self.layers.len() - 1]
+                .iter()
+                .map(|l| l.neurons.len())
+                .sum(),
+        );
+        let mut outputs = first.forward(inputs);
         let mut offset = 0;
         for layer in rest {
-            for (flag, node) in nonzero[offset..].iter_mut().zip(&values) {
-                *flag |= node.value() != 0.0;
-            }
-            offset += values.len();
-            values = layer.forward(&values);
+            nonzero.mark(offset, &values(&outputs));
+            offset += outputs.len();
+            outputs = layer.forward(&outputs);
         }
-        values
+        outputs
     }
 
     /// The outputs for plain numbers, without recording a graph (inference, like PyTorch's

@@ -74,7 +74,7 @@ fn compare(workload: &Workload) {
 /// W through the program's own loop (`train::Trainer`, metrics and all) against hand-written
 /// code, interleaved round by round.
 fn compare_program_loop(workload: &Workload) {
-    // the same losses to the bit as the engine loop (the library's tests check all 100 steps)
+    // the same losses to the bit as the engine loop (the bench crate's tests check all 100 steps)
     let mut program = ProgramTrainer::new(workload);
     let mut engine = EngineTrainer::new(workload);
     for k in 0..3 {

@@ -8,6 +8,7 @@ use super::dense::Activation;
 use super::inspect::{Edge, Inspection};
 use super::node::Node;
 use super::ops::{Derivative, Op};
+use super::record::Records;
 use super::scalar::Scalar;
 use super::tape::{Idx, with_tape};
 
@@ -65,12 +66,12 @@ trait Adjoints<S: Scalar> {
 /// Visits every node from `from` down to 0 and passes each reachable node's gradient on to its
 /// parents. `x(i)` gives node `i`'s value in `S`.
 fn reverse_sweep<S: Scalar>(
-    ops: &[Op],
-    operands: &[Idx],
+    records: &Records,
     from: Idx,
     x: impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
+    let operands = &records.operands;
     // nodes below `end` are still to visit
     let mut end = from as usize + 1;
     while end > 0 {
@@ -81,37 +82,47 @@ fn reverse_sweep<S: Scalar>(
             end -= 1;
             continue;
         }
-        match ops[index as usize] {
-            // A layer's neurons one after another, as the node-by-node order would, but in one
-            // loop of one op kind: per neuron the sweep then reads no op and dispatches nothing
-            // (the layout is `Op::Dense`'s contract on `below`).
-            Op::Dense {
-                parameters,
-                inputs,
-                len,
-                activation,
-                below,
-            } => {
-                let layer = (index, parameters, inputs, len, below);
-                // one loop per activation, each with its slope known (the compiler does not
-                // split the loop by itself)
-                match activation {
-                    Activation::Relu => layer_of(layer, Activation::Relu, operands, &x, adjoints),
-                    Activation::Tanh => layer_of(layer, Activation::Tanh, operands, &x, adjoints),
-                    Activation::Sigmoid => {
-                        layer_of(layer, Activation::Sigmoid, operands, &x, adjoints)
+        // how many nodes this visit covers
+        let visited = records.with_op(
+            index,
+            #[inline(always)]
+            |op| match op {
+                // A layer's neurons one after another, as the node-by-node order would, but in one
+                // loop of one op kind: per neuron the sweep then reads no op and dispatches nothing
+                // (the layout is `Op::Dense`'s contract on `below`).
+                Op::Dense {
+                    parameters,
+                    inputs,
+                    len,
+                    activation,
+                    below,
+                } => {
+                    let layer = (index, parameters, inputs, len, below);
+                    // one loop per activation, each with its slope known (the compiler does not
+                    // split the loop by itself)
+                    match activation {
+                        Activation::Relu => {
+                            layer_of(layer, Activation::Relu, operands, &x, adjoints)
+                        }
+                        Activation::Tanh => {
+                            layer_of(layer, Activation::Tanh, operands, &x, adjoints)
+                        }
+                        Activation::Sigmoid => {
+                            layer_of(layer, Activation::Sigmoid, operands, &x, adjoints)
+                        }
+                        Activation::Linear => {
+                            layer_of(layer, Activation::Linear, operands, &x, adjoints)
+                        }
                     }
-                    Activation::Linear => {
-                        layer_of(layer, Activation::Linear, operands, &x, adjoints)
-                    }
+                    below as usize + 1
                 }
-                end -= usize::from(below) + 1;
-            }
-            ref op => {
-                visit(op, index, operands, &x, adjoints);
-                end -= 1;
-            }
-        }
+                op => {
+                    visit(&op, index, operands, &x, adjoints);
+                    1
+                }
+            },
+        );
+        end -= visited;
     }
 }
 
@@ -119,7 +130,7 @@ fn reverse_sweep<S: Scalar>(
 /// two are then written out by the compiler.
 #[inline(always)] // once per activation, where the activation is a constant
 fn layer_of<S: Scalar>(
-    layer: (Idx, Idx, Idx, Idx, u16),
+    layer: (Idx, Idx, Idx, Idx, Idx),
     activation: Activation,
     operands: &[Idx],
     x: &impl Fn(Idx) -> S,
@@ -144,13 +155,13 @@ fn layer_of<S: Scalar>(
 /// `parameters`, and each neuron below it has its parameters `len + 1` lower.
 #[inline(always)] // once per activation, where the activation is a constant
 fn neurons<S: Scalar>(
-    (index, parameters, inputs, len, below): (Idx, Idx, Idx, Idx, u16),
+    (index, parameters, inputs, len, below): (Idx, Idx, Idx, Idx, Idx),
     activation: Activation,
     operands: &[Idx],
     x: &impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
-    for k in 0..=Idx::from(below) {
+    for k in 0..=below {
         let neuron = Op::Dense {
             parameters: parameters - k * (len + 1),
             inputs,
@@ -248,7 +259,7 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
 struct ObservedAdjoints<'a> {
     numbers: NumberAdjoints<'a>,
     inspection: &'a mut Inspection,
-    ops: &'a [Op],
+    records: &'a Records,
 }
 
 impl Adjoints<f64> for ObservedAdjoints<'_> {
@@ -275,7 +286,8 @@ impl Adjoints<f64> for ObservedAdjoints<'_> {
             upstream: *upstream,
             product: *contribution,
         };
-        self.inspection.observe(self.ops, self.numbers.values, edge);
+        self.inspection
+            .observe(self.records, self.numbers.values, edge);
     }
 }
 
@@ -303,7 +315,7 @@ pub fn backward(out: &Node) {
         let end = from as usize + 1;
         // Non-leaf gradients left by an earlier pass are reset; those made since are already 0.
         for index in 0..tape.dirty_end.min(end) {
-            if tape.ops[index] != Op::Leaf {
+            if !tape.records.is_leaf(index) {
                 tape.grads[index] = 0.0;
             }
         }
@@ -320,11 +332,11 @@ pub fn backward(out: &Node) {
             let mut observed = ObservedAdjoints {
                 numbers,
                 inspection: &mut tape.inspection,
-                ops: &tape.ops,
+                records: &tape.records,
             };
-            reverse_sweep(&tape.ops, &tape.operands, from, x, &mut observed);
+            reverse_sweep(&tape.records, from, x, &mut observed);
         } else {
-            reverse_sweep(&tape.ops, &tape.operands, from, x, &mut numbers);
+            reverse_sweep(&tape.records, from, x, &mut numbers);
         }
     })
 }
@@ -339,8 +351,9 @@ pub(crate) fn for_each_reachable(out: &Node, mut visit: impl FnMut(&mut super::t
             if !reached[index as usize] {
                 continue;
             }
-            tape.ops[index as usize]
-                .for_each_parent(&tape.operands, |p| reached[p as usize] = true);
+            tape.records
+                .op(index)
+                .for_each_parent(&tape.records.operands, |p| reached[p as usize] = true);
             visit(tape, index);
         }
     })
@@ -422,13 +435,12 @@ pub fn derivatives(of: &Node, wrt: &[Node]) -> Vec<Node> {
     let from = of.index();
     // A copy of the graph's structure, so the sweep can add derivative nodes to the tape while
     // it reads the records below `of` (which stay alive: `of` is).
-    let (ops, operands) =
-        with_tape(|tape| (tape.ops[..=from as usize].to_vec(), tape.operands.clone()));
+    let records = with_tape(|tape| tape.records.clone());
     let mut adjoints = NodeAdjoints {
         adjoints: vec![None; from as usize + 1],
     };
     adjoints.accumulate(from, Node::new(1.0));
-    reverse_sweep(&ops, &operands, from, Node::handle, &mut adjoints);
+    reverse_sweep(&records, from, Node::handle, &mut adjoints);
     wrt.iter()
         .map(|node| {
             adjoints

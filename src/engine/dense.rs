@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::node::Node;
 use super::ops::{Op, apply, linear};
+use super::record::MAX_NODES;
 use super::scalar::Scalar;
-use super::tape::{Idx, with_tape};
+use super::tape::{Idx, too_many_nodes, with_tape};
 use super::unary::UnaryOp;
 
 /// The function a neuron applies to its weighted sum: a view of the unary ops (or none).
@@ -165,7 +166,7 @@ pub(crate) fn are_consecutive(nodes: &[Node]) -> bool {
 /// per neuron), else as `linear` followed by the activation. The values are the same either way.
 ///
 /// # Panics
-/// If `weights` and `inputs` differ in length, or there are more than `u32::MAX` of them.
+/// If `weights` and `inputs` differ in length.
 ///
 /// ```
 /// use scalargrad::{Node, engine::{Activation, neuron}};
@@ -191,9 +192,8 @@ pub fn neuron(weights: &[Node], inputs: &[Node], bias: &Node, activation: Activa
         && first_parameter.index().checked_add(weights.len() as Idx) == Some(bias.index());
     match inputs.first() {
         Some(first_input) if parameters_consecutive && are_consecutive(inputs) => {
-            let len = Idx::try_from(weights.len()).unwrap_or_else(|_| {
-                panic!("scalargrad: a neuron with more than {} inputs", Idx::MAX)
-            });
+            // the weights are distinct nodes, so their count fits a node index
+            let len = weights.len() as Idx;
             apply(|| Op::Dense {
                 parameters: first_parameter.index(),
                 inputs: first_input.index(),
@@ -272,7 +272,7 @@ impl DenseLayer {
 /// a forward pass).
 ///
 /// # Panics
-/// If more than `u32::MAX` nodes would be alive on this thread.
+/// If more than 2^30 nodes would be alive on this thread.
 #[track_caller]
 pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>> {
     record_layers(inputs, layers, Location::caller(), |_, _| {})
@@ -390,11 +390,8 @@ fn record_layers(
     let first_output = with_tape(|tape| {
         let first = tape.len();
         let end = first + layers.iter().map(|layer| layer.count).sum::<usize>();
-        if end > Idx::MAX as usize {
-            panic!(
-                "scalargrad: more than {} nodes alive on one thread",
-                Idx::MAX
-            );
+        if end > MAX_NODES {
+            too_many_nodes();
         }
         // every layer reads nodes below its own, so its values can be written beside them
         tape.values.resize(end, 0.0);
@@ -425,34 +422,20 @@ fn record_layers(
             observe(l, &above[..layer.count]);
             let handles = if l + 1 < layers.len() { 0 } else { 1 };
             tape.handles.resize(output + layer.count, handles);
-            // one op with the fields every neuron shares, copied whole and two fields set per
-            // neuron: written field by field, each op took six stores
-            let shared = Op::Dense {
-                parameters: 0,
-                inputs: input as Idx,
-                len: layer.len,
-                activation: layer.activation,
-                below: 0,
-            };
-            tape.ops.extend((0..layer.count).map(|k| {
-                let mut op = shared;
-                if let Op::Dense {
-                    parameters, below, ..
-                } = &mut op
-                {
-                    *parameters = (first_parameter + k * width) as Idx;
-                    // a new run every 65,536 neurons, so that the count fits
-                    *below = (k % (usize::from(u16::MAX) + 1)) as u16;
-                }
-                op
-            }));
+            tape.records.push_layer(
+                layer.first_parameter,
+                input as Idx,
+                layer.len,
+                layer.activation,
+                layer.count,
+            );
             (input, output) = (output, output + layer.count);
         }
         if tape.inspection.detecting() {
             for index in first as Idx..end as Idx {
-                let op = tape.ops[index as usize];
+                let op = tape.records.op(index);
                 tape.inspection
-                    .created(index, location, op, &tape.values, &tape.operands);
+                    .created(index, location, op, &tape.values, &tape.records.operands);
             }
         }
         input as Idx

@@ -8,6 +8,7 @@ use std::panic::Location;
 use super::backward::for_each_reachable;
 use super::node::Node;
 use super::ops::Op;
+use super::record::Records;
 use super::tape::{Idx, Tape, with_tape};
 
 /// Per-tape inspection state.
@@ -120,9 +121,9 @@ impl Inspection {
     /// Called by backward for each edge while observing: `local * upstream` was added to
     /// `target`'s gradient on behalf of `consumer`.
     #[cold]
-    pub(crate) fn observe(&mut self, ops: &[Op], values: &[f64], edge: Edge) {
+    pub(crate) fn observe(&mut self, records: &Records, values: &[f64], edge: Edge) {
         if self.recording {
-            let consumer_op = ops[edge.consumer as usize].name();
+            let consumer_op = records.op(edge.consumer).name();
             self.contributions.push(Contribution {
                 pass: self.passes,
                 target: edge.target,
@@ -141,7 +142,7 @@ impl Inspection {
             && !edge.product.is_finite()
             && edge.upstream.is_finite()
         {
-            let op = &ops[edge.target as usize];
+            let op = records.op(edge.target);
             self.anomaly = Some(Anomaly {
                 kind: AnomalyKind::Gradient,
                 node: edge.target,
@@ -151,7 +152,7 @@ impl Inspection {
                 number: edge.product,
                 inputs: vec![values[edge.target as usize]],
                 via: Some(Via {
-                    op: ops[edge.consumer as usize].name(),
+                    op: records.op(edge.consumer).name(),
                     location: self.locations.get(&edge.consumer).copied(),
                     local: edge.local,
                     upstream: edge.upstream,
@@ -193,7 +194,7 @@ pub(crate) fn label_of(index: Idx) -> Option<String> {
 fn describe(tape: &Tape, index: Idx) -> String {
     match tape.inspection.labels.get(&index) {
         Some(label) => format!("{label:?}"),
-        None => format!("#{index} ({})", tape.ops[index as usize].name()),
+        None => format!("#{index} ({})", tape.records.op(index).name()),
     }
 }
 
@@ -267,7 +268,7 @@ pub struct Explanation {
 pub fn explain(node: &Node) -> Explanation {
     with_tape(|tape| {
         let index = node.index();
-        let is_leaf = tape.ops[index as usize] == Op::Leaf;
+        let is_leaf = tape.records.is_leaf(index as usize);
         let inspection = &tape.inspection;
         let mine = inspection
             .contributions
@@ -675,7 +676,7 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
             inputs,
             len,
             ..
-        } = tape.ops[i as usize]
+        } = tape.records.op(i)
         {
             layers.entry((inputs, len)).or_default().push(i);
             folded.extend(parameters..=parameters + len);
@@ -701,8 +702,8 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
         if folded.contains(&i) && !unit_of.contains_key(&i) {
             continue; // a weight or bias, shown inside its neuron's box
         }
-        let op = &tape.ops[i as usize];
-        if let (Op::Dense { inputs, len, .. }, true) = (*op, summarise) {
+        let op = tape.records.op(i);
+        if let (Op::Dense { inputs, len, .. }, true) = (op, summarise) {
             let members = &layers[&(inputs, len)];
             if members[0] != i {
                 continue;
@@ -747,7 +748,7 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
                 grad: tape.grads[i as usize],
             },
         });
-        if *op != Op::Leaf {
+        if op != Op::Leaf {
             nodes.push(GraphNode {
                 id: format!("op{i}"),
                 kind: GraphNodeKind::Op {
@@ -755,7 +756,7 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
                     makes: format!("n{i}"),
                 },
             });
-            op.for_each_parent(&tape.operands, |p| {
+            op.for_each_parent(&tape.records.operands, |p| {
                 edges.insert((unit(p), End::Op(i)));
             });
         }

@@ -23,6 +23,7 @@ mod gradcheck;
 mod inspect;
 mod node;
 mod ops;
+mod record;
 mod scalar;
 mod softmax;
 mod tape;
@@ -105,9 +106,9 @@ pub fn set_values(nodes: &[Node], values: &[f64]) {
         for (node, &value) in nodes.iter().zip(values) {
             let i = node.index() as usize;
             assert!(
-                tape.ops[i] == ops::Op::Leaf,
+                tape.records.is_leaf(i),
                 "scalargrad: set_values on a node made by `{}`; only leaves (Node::new) can be set",
-                tape.ops[i].name()
+                tape.records.op(node.index()).name()
             );
             tape.values[i] = value;
         }

@@ -45,8 +45,13 @@ impl Node {
         let location = std::panic::Location::caller();
         Node::from_index(with_tape(|tape| {
             let index = tape.push(Op::Leaf, value);
-            tape.inspection
-                .created(index, location, Op::Leaf, &tape.values, &tape.operands);
+            tape.inspection.created(
+                index,
+                location,
+                Op::Leaf,
+                &tape.values,
+                &tape.records.operands,
+            );
             index
         }))
     }
@@ -119,12 +124,12 @@ impl Node {
 
     /// True for a node made by `Node::new` rather than by an op.
     pub fn is_leaf(&self) -> bool {
-        with_tape(|tape| tape.ops[self.index as usize] == Op::Leaf)
+        with_tape(|tape| tape.records.is_leaf(self.index as usize))
     }
 
     /// The name of the op that made this node (`"leaf"`, `"+"`, `"exp"`, ...).
     pub fn op_name(&self) -> &'static str {
-        with_tape(|tape| tape.ops[self.index as usize].name())
+        with_tape(|tape| tape.records.op(self.index).name())
     }
 
     /// Runs the backward pass from this node; see [`crate::engine::backward`].
@@ -222,7 +227,11 @@ impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (value, grad, op) = with_tape(|tape| {
             let i = self.index as usize;
-            (tape.values[i], tape.grads[i], tape.ops[i].name())
+            (
+                tape.values[i],
+                tape.grads[i],
+                tape.records.op(i as Idx).name(),
+            )
         });
         f.debug_struct("Node")
             .field("index", &self.index)

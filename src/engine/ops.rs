@@ -11,6 +11,7 @@ use std::panic::Location;
 use super::binary::{BinaryOp, ConstantOp};
 use super::dense::{Activation, dense_value, weighted_sum};
 use super::node::Node;
+use super::record::{MAX_LOGITS, MAX_NODES};
 use super::scalar::Scalar;
 use super::softmax;
 use super::tape::{Idx, with_tape};
@@ -39,13 +40,14 @@ pub(crate) enum Op {
     /// `below` counts the neurons of the same layer directly below this one on the tape: nodes
     /// `index - below..index` are `Dense` nodes with the same `inputs`, `len` and `activation`,
     /// whose parameters start `len + 1` apart (how `dense_layers` records a layer; a lone
-    /// `neuron` has 0). The backward sweep relies on it to handle a layer's neurons together.
+    /// `neuron` has 0). The backward sweep relies on it to handle a layer's neurons together,
+    /// and the tape to store a layer's shared fields once (`record.rs`).
     Dense {
         parameters: Idx,
         inputs: Idx,
         len: Idx,
         activation: Activation,
-        below: u16,
+        below: Idx,
     },
     /// Softmax cross-entropy `logsumexp(z) - z_class` of the `len` consecutive nodes from
     /// `logits` (a layer's outputs), against class `class` (see `softmax.rs`).
@@ -281,10 +283,10 @@ pub(crate) fn apply(make: impl FnOnce() -> Op) -> Node {
     let location = Location::caller();
     Node::from_index(with_tape(|tape| {
         let op = make();
-        let value = op.value(&tape.values, &tape.operands);
+        let value = op.value(&tape.values, &tape.records.operands);
         let index = tape.push(op, value);
         tape.inspection
-            .created(index, location, op, &tape.values, &tape.operands);
+            .created(index, location, op, &tape.values, &tape.records.operands);
         index
     }))
 }
@@ -294,16 +296,17 @@ pub(crate) fn apply(make: impl FnOnce() -> Op) -> Node {
 fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Idx) -> Op) -> Node {
     let location = Location::caller();
     Node::from_index(with_tape(|tape| {
-        let too_many = |_| panic!("scalargrad: more than {} operands on one thread", Idx::MAX);
-        let start = Idx::try_from(tape.operands.len()).unwrap_or_else(too_many);
-        tape.operands.extend(parents);
-        let len = Idx::try_from(tape.operands.len()).unwrap_or_else(too_many) - start;
-        let op = make(start, len);
-        let value = op.value(&tape.values, &tape.operands);
+        let operands = &mut tape.records.operands;
+        let start = operands.len();
+        operands.extend(parents);
+        if operands.len() >= MAX_NODES {
+            panic!("scalargrad: more than {MAX_NODES} operands of sums on one thread");
+        }
+        let op = make(start as Idx, (operands.len() - start) as Idx);
+        let value = op.value(&tape.values, &tape.records.operands);
         let index = tape.push(op, value);
-        tape.operand_starts.push((index, start));
         tape.inspection
-            .created(index, location, op, &tape.values, &tape.operands);
+            .created(index, location, op, &tape.values, &tape.records.operands);
         index
     }))
 }
@@ -518,7 +521,7 @@ pub fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
 /// Softmax cross-entropy of `logits` against class `class`, `logsumexp(z) - z_class` (computed
 /// with the largest logit shifted out, so that logits of +-1000 stay finite): one node whose
 /// local derivatives are `softmax(z) - onehot(class)`, when the logits are consecutive nodes (a
-/// layer's outputs are); otherwise the same formula recorded from `exp`, `sum` and `log` nodes.
+/// layer's outputs are) and fewer than 32,768; otherwise the same formula recorded from `exp`, `sum` and `log` nodes.
 ///
 /// ```
 /// use scalargrad::{Node, engine::softmax_cross_entropy};
@@ -544,16 +547,14 @@ pub fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {
         .iter()
         .zip(first..)
         .all(|(logit, expected)| logit.index() == expected);
-    match (
-        consecutive,
-        Idx::try_from(logits.len()),
-        Idx::try_from(class),
-    ) {
-        (true, Ok(len), Ok(class)) => apply(|| Op::SoftmaxCrossEntropy {
+    // a fused node holds its length and class in 15 bits each (`record.rs`)
+    if consecutive && logits.len() < MAX_LOGITS {
+        apply(|| Op::SoftmaxCrossEntropy {
             logits: first,
-            len,
-            class,
-        }),
-        _ => softmax::cross_entropy(logits, class),
+            len: logits.len() as Idx,
+            class: class as Idx,
+        })
+    } else {
+        softmax::cross_entropy(logits, class)
     }
 }

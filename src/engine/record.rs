@@ -1,0 +1,418 @@
+//! How the tape stores each node's [`Op`]: 8 bytes per node, with side tables for what does not
+//! fit.
+//!
+//! The rest of the engine matches on `Op` (`ops.rs`); the tape keeps it packed into one `u64`, a
+//! 4-bit kind and two 30-bit fields, because a node's record is read by every backward pass and
+//! every pop, and an `Op` with a constant or a neuron's four fields takes 16 bytes. Packed, a
+//! node takes 28 bytes (value, gradient, record, handle count) instead of 36
+//! (`cargo bench -p scalargrad-bench --bench engine` prints the bytes per node of a chain).
+//!
+//! | `Op`                    | kind              | field a            | field b                  |
+//! |-------------------------|-------------------|--------------------|--------------------------|
+//! | `Leaf`                  | `LEAF`            | 0                  | 0                        |
+//! | `Unary(a, op)`          | `UNARY`           | a                  | `op`'s place in `ALL`    |
+//! | `Binary(a, b, op)`      | `BINARY` + op     | a                  | b                        |
+//! | `WithConstant(a, c, op)`| `WITH_CONSTANT`+op| a                  | `c`'s slot in constants  |
+//! | `Sum`, `Linear`         | `SUM`, `LINEAR`   | start in operands  | len                      |
+//! | `Dense`                 | `DENSE`           | its layer's slot   | neurons below it (k)     |
+//! | `SoftmaxCrossEntropy`   | `SOFTMAX_CE`      | first logit        | len + class << 15        |
+//!
+//! Every side-table entry remembers the node that owns it, so that popping nodes shrinks the
+//! tables without reading the popped records (as `operand_starts` did before).
+
+use super::binary::{BinaryOp, ConstantOp};
+use super::dense::Activation;
+use super::ops::Op;
+use super::tape::Idx;
+use super::unary::UnaryOp;
+
+/// Bits of each of a record's two index fields.
+const FIELD_BITS: u32 = 30;
+/// The mask of one field.
+const FIELD: u64 = (1 << FIELD_BITS) - 1;
+
+/// Nodes alive on one thread at most, and entries of `operands` at most: every index fits a
+/// 30-bit field (a billion nodes is 28 GiB of tape).
+pub(crate) const MAX_NODES: usize = 1 << FIELD_BITS;
+
+/// Logits of one fused softmax cross-entropy node at most: its length and class share field b.
+pub(crate) const MAX_LOGITS: usize = 1 << 15;
+
+// The kinds, in the low 4 bits. The ops of `BinaryOp` and `ConstantOp` each take a kind of their
+// own (their place in `ALL` added to the first), since both fields hold indices.
+const LEAF: u64 = 0;
+const UNARY: u64 = 1;
+const BINARY: u64 = 2;
+const WITH_CONSTANT: u64 = BINARY + BinaryOp::ALL.len() as u64;
+const SUM: u64 = WITH_CONSTANT + ConstantOp::ALL.len() as u64;
+const LINEAR: u64 = SUM + 1;
+const DENSE: u64 = LINEAR + 1;
+const SOFTMAX_CE: u64 = DENSE + 1;
+const _: () = assert!(SOFTMAX_CE < 16, "the kinds fit 4 bits");
+// Each binary op's kind by name, so that reading a record is one match whose arms each build an
+// op of a known kind (see `Records::with_op`).
+const ADD: u64 = BINARY + BinaryOp::Add as u64;
+const SUB: u64 = BINARY + BinaryOp::Sub as u64;
+const MUL: u64 = BINARY + BinaryOp::Mul as u64;
+const DIV: u64 = BINARY + BinaryOp::Div as u64;
+const POW: u64 = BINARY + BinaryOp::Pow as u64;
+const ADD_CONSTANT: u64 = WITH_CONSTANT + ConstantOp::Add as u64;
+const MUL_CONSTANT: u64 = WITH_CONSTANT + ConstantOp::Mul as u64;
+const POW_CONSTANT: u64 = WITH_CONSTANT + ConstantOp::Pow as u64;
+
+/// One node's op, packed (see the module's table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Packed(u64);
+
+impl Packed {
+    /// The record of `kind` with fields `a` and `b`, each below `MAX_NODES` (the callers'
+    /// contract: node indices, slots and lengths are checked against it where they are made).
+    #[inline(always)]
+    fn new(kind: u64, a: Idx, b: Idx) -> Packed {
+        debug_assert!(
+            (a as usize) < MAX_NODES && (b as usize) < MAX_NODES,
+            "{a} {b}"
+        );
+        Packed(kind | u64::from(a) << 4 | u64::from(b) << (4 + FIELD_BITS))
+    }
+
+    fn kind(self) -> u64 {
+        self.0 & 0xF
+    }
+
+    fn a(self) -> Idx {
+        (self.0 >> 4 & FIELD) as Idx
+    }
+
+    fn b(self) -> Idx {
+        (self.0 >> (4 + FIELD_BITS)) as Idx
+    }
+}
+
+/// What the neurons of one layer share: a `Dense` record holds its layer's slot and k, the
+/// number of the layer's neurons below it, and is then the node `first_node + k` whose
+/// parameters start at `first_parameter + k * (len + 1)`.
+#[derive(Clone, Copy, Debug)]
+struct Layer {
+    first_node: Idx,
+    first_parameter: Idx,
+    inputs: Idx,
+    len: Idx,
+    activation: Activation,
+}
+
+/// The op of every node on the tape, oldest first, and the side tables they refer to.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Records {
+    packed: Vec<Packed>,
+    /// Parent lists of n-ary ops (`sum`, `linear`); each such op owns a contiguous range.
+    pub(crate) operands: Vec<Idx>,
+    /// Where each n-ary op's range in `operands` starts, as (node index, start), oldest first.
+    operand_starts: Vec<(Idx, Idx)>,
+    /// The constants of `WithConstant` ops, and the node that owns each.
+    constants: Vec<f64>,
+    constant_nodes: Vec<Idx>,
+    /// Layers of `Dense` nodes (a lone neuron is a layer of one), oldest first.
+    layers: Vec<Layer>,
+}
+
+impl Records {
+    /// An empty list (`const`, for the thread-local tape).
+    pub(crate) const fn new() -> Records {
+        Records {
+            packed: Vec::new(),
+            operands: Vec::new(),
+            operand_starts: Vec::new(),
+            constants: Vec::new(),
+            constant_nodes: Vec::new(),
+            layers: Vec::new(),
+        }
+    }
+
+    /// Number of records (nodes).
+    pub(crate) fn len(&self) -> usize {
+        self.packed.len()
+    }
+
+    /// Appends the record of the next node, made by `op`.
+    ///
+    /// The caller checks that the node's index is below `MAX_NODES` (`Tape::push`), and a
+    /// `Dense` op keeps its contract on `below` (the neurons below it on the tape are its layer).
+    #[inline(always)]
+    pub(crate) fn push(&mut self, op: Op) {
+        let index = self.packed.len() as Idx;
+        let record = match op {
+            Op::Leaf => Packed::new(LEAF, 0, 0),
+            Op::Unary(a, op) => Packed::new(UNARY, a, op as Idx),
+            Op::Binary(a, b, op) => Packed::new(BINARY + op as u64, a, b),
+            Op::WithConstant(a, c, op) => {
+                // fewer constants than nodes, so the slot fits a field
+                let slot = self.constants.len() as Idx;
+                self.constants.push(c);
+                self.constant_nodes.push(index);
+                Packed::new(WITH_CONSTANT + op as u64, a, slot)
+            }
+            Op::Sum { start, len } => {
+                self.operand_starts.push((index, start));
+                Packed::new(SUM, start, len)
+            }
+            Op::Linear { start, len } => {
+                self.operand_starts.push((index, start));
+                Packed::new(LINEAR, start, len)
+            }
+            Op::Dense {
+                parameters,
+                inputs,
+                len,
+                activation,
+                below,
+            } => {
+                // the layer this neuron ends, found from `below`; a lone neuron starts its own
+                let slot = match self.layers.last() {
+                    Some(layer) if below > 0 && layer.first_node == index - below => {
+                        self.layers.len() - 1
+                    }
+                    Some(_) | None => {
+                        self.layers.push(Layer {
+                            first_node: index - below,
+                            first_parameter: parameters - below * (len + 1),
+                            inputs,
+                            len,
+                            activation,
+                        });
+                        self.layers.len() - 1
+                    }
+                };
+                Packed::new(DENSE, slot as Idx, below)
+            }
+            Op::SoftmaxCrossEntropy { logits, len, class } => {
+                debug_assert!((len as usize) < MAX_LOGITS && class < len);
+                Packed::new(SOFTMAX_CE, logits, len | class << 15)
+            }
+        };
+        self.packed.push(record);
+    }
+
+    /// Appends the records of `count` neurons of one layer, the next `count` nodes: neuron k
+    /// reads `inputs..inputs + len` with its parameters from `first_parameter + k * (len + 1)`
+    /// (the layout of `Op::Dense`'s contract). One 8-byte store per neuron.
+    ///
+    /// The caller checks that the nodes' indices are below `MAX_NODES` (`record_layers`).
+    pub(crate) fn push_layer(
+        &mut self,
+        first_parameter: Idx,
+        inputs: Idx,
+        len: Idx,
+        activation: Activation,
+        count: usize,
+    ) {
+        let first_node = self.packed.len() as Idx;
+        let slot = self.layers.len() as Idx;
+        self.layers.push(Layer {
+            first_node,
+            first_parameter,
+            inputs,
+            len,
+            activation,
+        });
+        self.packed
+            .extend((0..count as Idx).map(|k| Packed::new(DENSE, slot, k)));
+    }
+
+    /// The op of node `index`.
+    pub(crate) fn op(&self, index: Idx) -> Op {
+        self.with_op(index, |op| op)
+    }
+
+    /// `then(op)` for the op of node `index`.
+    ///
+    /// Each kind calls `then` in an arm of its own, so that once `then` is inlined it is compiled
+    /// once per kind, with the kind known (the backward sweep's match on the op folds away):
+    /// reading an `Op` back and matching on it cost a chain's backward pass 25 more instructions
+    /// per node (callgrind on `bench/examples/chain.rs`).
+    #[inline(always)]
+    pub(crate) fn with_op<R>(&self, index: Idx, then: impl FnOnce(Op) -> R) -> R {
+        let record = self.packed[index as usize];
+        let (a, b) = (record.a(), record.b());
+        match record.kind() {
+            LEAF => then(Op::Leaf),
+            UNARY => then(Op::Unary(a, UnaryOp::ALL[b as usize])),
+            ADD => then(Op::Binary(a, b, BinaryOp::Add)),
+            SUB => then(Op::Binary(a, b, BinaryOp::Sub)),
+            MUL => then(Op::Binary(a, b, BinaryOp::Mul)),
+            DIV => then(Op::Binary(a, b, BinaryOp::Div)),
+            POW => then(Op::Binary(a, b, BinaryOp::Pow)),
+            ADD_CONSTANT => then(Op::WithConstant(a, self.constant(b), ConstantOp::Add)),
+            MUL_CONSTANT => then(Op::WithConstant(a, self.constant(b), ConstantOp::Mul)),
+            POW_CONSTANT => then(Op::WithConstant(a, self.constant(b), ConstantOp::Pow)),
+            SUM => then(Op::Sum { start: a, len: b }),
+            LINEAR => then(Op::Linear { start: a, len: b }),
+            DENSE => {
+                let layer = self.layers[a as usize];
+                then(Op::Dense {
+                    parameters: layer.first_parameter + b * (layer.len + 1),
+                    inputs: layer.inputs,
+                    len: layer.len,
+                    activation: layer.activation,
+                    below: b,
+                })
+            }
+            SOFTMAX_CE => then(Op::SoftmaxCrossEntropy {
+                logits: a,
+                len: b & (MAX_LOGITS as Idx - 1),
+                class: b >> 15,
+            }),
+            kind => unreachable!("scalargrad: no op has kind {kind} (a record was overwritten)"),
+        }
+    }
+
+    fn constant(&self, slot: Idx) -> f64 {
+        self.constants[slot as usize]
+    }
+
+    /// True if node `index` is a leaf (a test of its record alone).
+    pub(crate) fn is_leaf(&self, index: usize) -> bool {
+        self.packed[index].kind() == LEAF
+    }
+
+    /// Keeps the first `len` records, and of the side tables what they refer to.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        let popped = |node: Idx| node as usize >= len;
+        while let Some(&(node, start)) = self.operand_starts.last() {
+            if !popped(node) {
+                break;
+            }
+            self.operands.truncate(start as usize);
+            self.operand_starts.pop();
+        }
+        let constants = self.constant_nodes.partition_point(|&node| !popped(node));
+        self.constants.truncate(constants);
+        self.constant_nodes.truncate(constants);
+        let layers = self
+            .layers
+            .partition_point(|layer| !popped(layer.first_node));
+        self.layers.truncate(layers);
+        self.packed.truncate(len);
+    }
+
+    /// Gives back the memory held beyond what the records use.
+    pub(crate) fn shrink(&mut self) {
+        self.packed.shrink_to_fit();
+        self.operands.shrink_to_fit();
+        self.operand_starts.shrink_to_fit();
+        self.constants.shrink_to_fit();
+        self.constant_nodes.shrink_to_fit();
+        self.layers.shrink_to_fit();
+    }
+
+    /// Bytes of memory held (capacity, not only what is in use).
+    pub(crate) fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.packed.capacity() * size_of::<Packed>()
+            + self.operands.capacity() * size_of::<Idx>()
+            + self.operand_starts.capacity() * size_of::<(Idx, Idx)>()
+            + self.constants.capacity() * size_of::<f64>()
+            + self.constant_nodes.capacity() * size_of::<Idx>()
+            + self.layers.capacity() * size_of::<Layer>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_takes_8_bytes() {
+        assert_eq!(std::mem::size_of::<Packed>(), 8);
+    }
+
+    /// Every kind of op, with fields at the ends of their ranges, comes back as it went in.
+    #[test]
+    fn every_op_comes_back_as_it_was_recorded() {
+        let top = (MAX_NODES - 1) as Idx;
+        let mut ops = vec![Op::Leaf, Op::Leaf, Op::Leaf];
+        ops.extend(UnaryOp::ALL.iter().map(|&op| Op::Unary(top, op)));
+        ops.extend(BinaryOp::ALL.iter().map(|&op| Op::Binary(top, 1, op)));
+        ops.extend(BinaryOp::ALL.iter().map(|&op| Op::Binary(0, top, op)));
+        for (&op, c) in ConstantOp::ALL.iter().zip([-0.0, 1e308, f64::MIN_POSITIVE]) {
+            ops.push(Op::WithConstant(top, c, op));
+        }
+        ops.push(Op::Sum { start: top, len: 0 });
+        ops.push(Op::Linear { start: 3, len: top });
+        ops.push(Op::SoftmaxCrossEntropy {
+            logits: top,
+            len: (MAX_LOGITS - 1) as Idx,
+            class: (MAX_LOGITS - 2) as Idx,
+        });
+        // a lone neuron, then a layer of three whose parameters start at node 0
+        let n = ops.len() as Idx;
+        for (below, activation) in [(0, Activation::Tanh)]
+            .into_iter()
+            .chain((0..3).map(|k| (k, Activation::Relu)))
+        {
+            ops.push(Op::Dense {
+                parameters: below * 3,
+                inputs: 1,
+                len: 2,
+                activation,
+                below,
+            });
+        }
+        let mut records = Records::new();
+        for &op in &ops {
+            records.push(op);
+        }
+        for (index, &op) in ops.iter().enumerate() {
+            assert_eq!(records.op(index as Idx), op, "node {index}");
+            assert_eq!(records.is_leaf(index), op == Op::Leaf, "node {index}");
+        }
+        assert_eq!(records.layers.len(), 2, "the three neurons share one layer");
+        assert_eq!(records.layers[1].first_node, n + 1);
+    }
+
+    /// A layer pushed whole reads back as the neurons `Op::Dense` describes, and popping part of
+    /// the tape keeps exactly the side-table entries of the records left.
+    #[test]
+    fn a_layer_and_the_side_tables_follow_the_records() {
+        let mut records = Records::new();
+        for _ in 0..7 {
+            records.push(Op::Leaf); // nodes 0..7: two neurons' parameters (3 each), an input
+        }
+        records.push_layer(0, 6, 2, Activation::Sigmoid, 2); // nodes 7, 8
+        records.push(Op::WithConstant(7, 2.5, ConstantOp::Mul)); // 9
+        records.push(Op::Sum { start: 0, len: 0 }); // 10
+        records.operands.extend([7, 8]);
+        records.push(Op::Sum { start: 0, len: 2 }); // 11
+        records.push(Op::WithConstant(11, -1.0, ConstantOp::Add)); // 12
+        assert_eq!(
+            records.op(8),
+            Op::Dense {
+                parameters: 3,
+                inputs: 6,
+                len: 2,
+                activation: Activation::Sigmoid,
+                below: 1
+            }
+        );
+        records.truncate(11);
+        assert_eq!(
+            (records.constants.clone(), records.operand_starts.len()),
+            (vec![2.5], 1)
+        );
+        assert_eq!(records.op(9), Op::WithConstant(7, 2.5, ConstantOp::Mul));
+        records.truncate(8); // the layer's first neuron stays, so its layer does
+        assert_eq!((records.constants.len(), records.layers.len()), (0, 1));
+        assert_eq!(
+            records.op(7),
+            Op::Dense {
+                parameters: 0,
+                inputs: 6,
+                len: 2,
+                activation: Activation::Sigmoid,
+                below: 0
+            }
+        );
+        records.truncate(7);
+        assert_eq!((records.layers.len(), records.operand_starts.len()), (0, 0));
+    }
+}

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use scalargrad::engine::{
     self, BinaryOp, ConstantOp, Scalar, UnaryOp, binary, derivatives, gradcheck_inputs,
-    softmax_cross_entropy, unary, with_constant,
+    softmax_cross_entropy, tape_length, unary, with_constant,
 };
 use scalargrad::{Node, backward, gradcheck};
 
@@ -579,6 +579,29 @@ fn the_fused_cross_entropy_has_the_softmax_hessian() {
                 close(dk.value(), expected, 1e-12),
                 "H[{j}][{k}] = {} vs {expected}",
                 dk.value()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_cross_entropy_of_more_logits_than_a_fused_node_holds_is_composed_with_the_same_result() {
+    // a fused node keeps its length and class in 15 bits each: 32,767 logits fit, 32,768 not
+    for (len, fused) in [(32_767, true), (32_768, false)] {
+        let z: Vec<f64> = (0..len).map(|k| (k % 7) as f64 * 0.25).collect();
+        let logits: Vec<Node> = z.iter().map(|&v| Node::new(v)).collect();
+        let class = len - 1;
+        let before = tape_length();
+        let loss = softmax_cross_entropy(&logits, class);
+        assert_eq!(tape_length() - before == 1, fused, "{len} logits");
+        let p = softmax(&z);
+        assert!(close(loss.value(), -p[class].ln(), 1e-12), "{len} logits");
+        loss.backward();
+        for j in [0, 1, class] {
+            let onehot = if j == class { 1.0 } else { 0.0 };
+            assert!(
+                close(logits[j].grad(), p[j] - onehot, 1e-12),
+                "{len}: d/dz{j}"
             );
         }
     }

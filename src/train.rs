@@ -308,7 +308,9 @@ impl Examples {
 /// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
 /// example.
 pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
-    outputs_by(inputs, width, |leaves| network.forward(leaves))
+    outputs_by(inputs, width, |leaves, all| {
+        all.extend(network.forward(leaves))
+    })
 }
 
 /// `outputs`, also marking in `nonzero` each hidden neuron that is not 0 on some example.
@@ -318,24 +320,24 @@ fn outputs_marking(
     width: usize,
     nonzero: &mut NonzeroUnits,
 ) -> Vec<Node> {
-    outputs_by(inputs, width, |leaves| {
-        network.forward_marking(leaves, nonzero)
+    outputs_by(inputs, width, |leaves, all| {
+        network.forward_marking_into(leaves, nonzero, all)
     })
 }
 
-/// `forward`'s outputs for every example of `inputs` (`width` numbers each, each example given
-/// as input leaves), example after example.
+/// The outputs for every example of `inputs` (`width` numbers each, each example given as input
+/// leaves), example after example, as `forward(leaves, all)` appends them to `all`.
 fn outputs_by(
     inputs: &[f64],
     width: usize,
-    mut forward: impl FnMut(&[Node]) -> Vec<Node>,
+    mut forward: impl FnMut(&[Node], &mut Vec<Node>),
 ) -> Vec<Node> {
     let mut all = Vec::new();
     let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
     for example in inputs.chunks_exact(width) {
         leaves.clear();
         leaves.extend(example.iter().map(|&x| Node::new(x)));
-        all.extend(forward(&leaves));
+        forward(&leaves, &mut all);
     }
     all
 }

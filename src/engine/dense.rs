@@ -275,7 +275,9 @@ impl DenseLayer {
 /// If more than 2^30 nodes would be alive on this thread.
 #[track_caller]
 pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>> {
-    record_layers(inputs, layers, Location::caller(), |_, _| {})
+    let mut outputs = Vec::new();
+    record_layers(inputs, layers, Location::caller(), &mut outputs, |_, _| {})?;
+    Some(outputs)
 }
 
 /// Which hidden neurons (every layer's but the last, layer after layer) have been nonzero on
@@ -355,11 +357,25 @@ pub fn dense_layers_marking(
     layers: &[DenseLayer],
     nonzero: &mut NonzeroUnits,
 ) -> Option<Vec<Node>> {
+    let mut outputs = Vec::new();
+    dense_layers_marking_into(inputs, layers, nonzero, &mut outputs, Location::caller())?;
+    Some(outputs)
+}
+
+/// [`dense_layers_marking`], appending the outputs to `outputs` (a training loop's list of every
+/// example's outputs: no list of its own per example, so no allocation per example).
+pub(crate) fn dense_layers_marking_into(
+    inputs: &[Node],
+    layers: &[DenseLayer],
+    nonzero: &mut NonzeroUnits,
+    outputs: &mut Vec<Node>,
+    location: &'static Location<'static>,
+) -> Option<()> {
     let hidden = layers.len().saturating_sub(1);
     nonzero.cover(layers[..hidden].iter().map(|layer| layer.count).sum());
     // the layers are shown in order, so each one's neurons start where the last one's ended
     let mut at = 0;
-    record_layers(inputs, layers, Location::caller(), |l, values| {
+    record_layers(inputs, layers, location, outputs, |l, values| {
         if l < hidden {
             nonzero.mark(at, values);
             at += values.len();
@@ -367,14 +383,17 @@ pub fn dense_layers_marking(
     })
 }
 
-/// `dense_layers`' work: records the stack, and shows each layer's values to `observe(l, values)`.
+/// `dense_layers`' work: records the stack, shows each layer's values to `observe(l, values)`,
+/// and appends handles to the last layer's nodes to `outputs`; `None` (recording nothing) when
+/// the stack does not fit the inputs.
 #[inline(always)]
 fn record_layers(
     inputs: &[Node],
     layers: &[DenseLayer],
     location: &'static Location<'static>,
+    outputs: &mut Vec<Node>,
     mut observe: impl FnMut(usize, &[f64]),
-) -> Option<Vec<Node>> {
+) -> Option<()> {
     let first_input = inputs.first()?;
     let mut width = inputs.len();
     for layer in layers {
@@ -386,7 +405,7 @@ fn record_layers(
     if layers.is_empty() || !are_consecutive(inputs) {
         return None;
     }
-    let outputs = width;
+    let last_width = width;
     let first_output = with_tape(|tape| {
         let first = tape.len();
         let end = first + layers.iter().map(|layer| layer.count).sum::<usize>();
@@ -441,12 +460,8 @@ fn record_layers(
         input as Idx
     });
     // each of the last layer's records was pushed with its one handle, owned from here on
-    Some(
-        (first_output..)
-            .take(outputs)
-            .map(Node::from_index)
-            .collect(),
-    )
+    outputs.extend((first_output..).take(last_width).map(Node::from_index));
+    Some(())
 }
 
 #[cfg(test)]

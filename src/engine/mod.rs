@@ -31,6 +31,7 @@ mod unary;
 
 pub use backward::{backward, derivatives, zero_grad};
 pub use binary::{BinaryOp, ConstantOp};
+pub(crate) use dense::dense_layers_marking_into;
 pub use dense::{
     Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dot, neuron,
 };

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Activation;
 use crate::engine::{
-    DenseLayer, Node, NonzeroUnits, dense_layers, dense_layers_marking, dot, neuron, values,
+    DenseLayer, Node, NonzeroUnits, dense_layers, dense_layers_marking_into, dot, neuron, values,
     zero_gradients,
 };
 
@@ -361,13 +361,29 @@ impl Mlp {
     /// # Panics
     /// As [`Mlp::forward`].
     pub fn forward_marking(&self, inputs: &[Node], nonzero: &mut NonzeroUnits) -> Vec<Node> {
+        let mut outputs = Vec::new();
+        self.forward_marking_into(inputs, nonzero, &mut outputs);
+        outputs
+    }
+
+    /// [`Mlp::forward_marking`], appending the outputs to `outputs` (a training loop's list of
+    /// every example's outputs, which then needs no list of its own per example).
+    pub(crate) fn forward_marking_into(
+        &self,
+        inputs: &[Node],
+        nonzero: &mut NonzeroUnits,
+        outputs: &mut Vec<Node>,
+    ) {
+        // nodes are reported as made here, as by `forward`
+        let location = std::panic::Location::caller();
         if let Some(stack) = &self.stack
-            && let Some(outputs) = dense_layers_marking(inputs, stack, nonzero)
+            && dense_layers_marking_into(inputs, stack, nonzero, outputs, location).is_some()
         {
-            return outputs;
+            return;
         }
         let Some((first, rest)) = self.layers.split_first() else {
-            return inputs.to_vec();
+            outputs.extend_from_slice(inputs);
+            return;
         };
         // every layer's neurons but the last layer's
         nonzero.cover(
@@ -376,14 +392,14 @@ impl Mlp {
                 .map(|l| l.neurons.len())
                 .sum(),
         );
-        let mut outputs = first.forward(inputs);
+        let mut nodes = first.forward(inputs);
         let mut offset = 0;
         for layer in rest {
-            nonzero.mark(offset, &values(&outputs));
-            offset += outputs.len();
-            outputs = layer.forward(&outputs);
+            nonzero.mark(offset, &values(&nodes));
+            offset += nodes.len();
+            nodes = layer.forward(&nodes);
         }
-        outputs
+        outputs.extend(nodes);
     }
 
     /// The outputs for plain numbers, without recording a graph (inference, like PyTorch's

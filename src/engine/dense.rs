@@ -383,6 +383,30 @@ pub(crate) fn dense_layers_marking_into(
     })
 }
 
+/// Writes each neuron's value into `values`, for neurons given as their weights then their bias,
+/// all reading `inputs`.
+#[inline(always)] // once per activation, where the activation is a constant
+fn neuron_values<'a>(
+    activation: Activation,
+    inputs: &[f64],
+    neurons: impl Iterator<Item = &'a [f64]>,
+    values: &mut [f64],
+) {
+    if let &[x0, x1] = inputs {
+        // two inputs (the first layer on the plane): the same sum, with the inputs held in
+        // registers and no loop over them
+        for (value, neuron) in values.iter_mut().zip(neurons) {
+            let (weights, bias) = (&neuron[..2], neuron[2]);
+            *value = dense_value(activation, bias, weights, &[x0, x1]);
+        }
+    } else {
+        for (value, neuron) in values.iter_mut().zip(neurons) {
+            let (weights, bias) = neuron.split_at(inputs.len());
+            *value = dense_value(activation, bias[0], weights, inputs);
+        }
+    }
+}
+
 /// `dense_layers`' work: records the stack, shows each layer's values to `observe(l, values)`,
 /// and appends handles to the last layer's nodes to `outputs`; `None` (recording nothing) when
 /// the stack does not fit the inputs.
@@ -425,18 +449,13 @@ fn record_layers(
             let neurons =
                 below[first_parameter..first_parameter + layer.count * width].chunks_exact(width);
             let values = &mut above[..layer.count];
-            if let &[x0, x1] = inputs {
-                // two inputs (the first layer on the plane): the same sum, with the inputs held
-                // in registers and no loop over them
-                for (value, neuron) in values.iter_mut().zip(neurons) {
-                    let (weights, bias) = (&neuron[..2], neuron[2]);
-                    *value = dense_value(layer.activation, bias, weights, &[x0, x1]);
-                }
-            } else {
-                for (value, neuron) in values.iter_mut().zip(neurons) {
-                    let (weights, bias) = neuron.split_at(len);
-                    *value = dense_value(layer.activation, bias[0], weights, inputs);
-                }
+            // one loop per activation, each with its activation known (the compiler does not
+            // split the loop by itself: in the loop, it was a match per neuron)
+            match layer.activation {
+                Activation::Relu => neuron_values(Activation::Relu, inputs, neurons, values),
+                Activation::Tanh => neuron_values(Activation::Tanh, inputs, neurons, values),
+                Activation::Sigmoid => neuron_values(Activation::Sigmoid, inputs, neurons, values),
+                Activation::Linear => neuron_values(Activation::Linear, inputs, neurons, values),
             }
             observe(l, &above[..layer.count]);
             let handles = if l + 1 < layers.len() { 0 } else { 1 };

@@ -13,7 +13,8 @@
 
 //! Layout: `node.rs` (the handle and its operators), `ops.rs` (the `Op` record by kind and the
 //! constructors), `unary.rs` and `binary.rs` (each op's value and derivative), `dense.rs` (fused
-//! neurons and layers), `scalar.rs` (the [`Scalar`] trait formulas are written in), `tape.rs`,
+//! neurons and layers), `scalar.rs` (the [`Scalar`] trait formulas are written in), `tape.rs`
+//! and `record.rs` (the storage, 28 bytes per node),
 //! `backward.rs`, `gradcheck.rs`, `inspect.rs`. See docs/ARCHITECTURE.md.
 
 mod backward;

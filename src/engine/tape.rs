@@ -8,9 +8,9 @@
 //!   dead node below it, down to the next live one) can be popped, since nothing above can use it.
 //!
 //! A `Node` is only an index into this tape plus a count of live handles per node, so creating a
-//! node is four pushes (value, gradient, op, handle count) and no allocation of its own. Each is
-//! an array of its own: the inner loops of n-ary ops run over contiguous values, the backward
-//! pass reads no handle counts, and popping scans only handle counts.
+//! node is four pushes (value, gradient, 8-byte op record, handle count) and no allocation of its
+//! own. Each is an array of its own: the inner loops of n-ary ops run over contiguous values, the
+//! backward pass reads no handle counts, and popping scans only handle counts.
 
 use std::cell::RefCell;
 

@@ -14,7 +14,7 @@ use super::node::Node;
 use super::record::{MAX_LOGITS, MAX_NODES};
 use super::scalar::Scalar;
 use super::softmax;
-use super::tape::{Idx, with_tape};
+use super::tape::{Idx, with_tape_inlined};
 use super::unary::UnaryOp;
 
 /// How a node was made: the operation and the indices of its parents on the tape.
@@ -281,7 +281,7 @@ fn linear_parts(operands: &[Idx], start: Idx, len: Idx) -> (&[Idx], &[Idx], Idx)
 #[track_caller] // anomaly reports name the line of user code that made the node
 pub(crate) fn apply(make: impl FnOnce() -> Op) -> Node {
     let location = Location::caller();
-    Node::from_index(with_tape(|tape| {
+    Node::from_index(with_tape_inlined(|tape| {
         let op = make();
         let value = op.value(&tape.values, &tape.records.operands);
         let index = tape.push(op, value);
@@ -295,7 +295,7 @@ pub(crate) fn apply(make: impl FnOnce() -> Op) -> Node {
 #[track_caller]
 fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Idx) -> Op) -> Node {
     let location = Location::caller();
-    Node::from_index(with_tape(|tape| {
+    Node::from_index(with_tape_inlined(|tape| {
         let operands = &mut tape.records.operands;
         let start = operands.len();
         operands.extend(parents);

@@ -458,8 +458,6 @@ fn record_layers(
                 Activation::Linear => neuron_values(Activation::Linear, inputs, neurons, values),
             }
             observe(l, &above[..layer.count]);
-            let handles = if l + 1 < layers.len() { 0 } else { 1 };
-            tape.handles.resize(output + layer.count, handles);
             tape.records.push_layer(
                 layer.first_parameter,
                 input as Idx,
@@ -469,6 +467,9 @@ fn record_layers(
             );
             (input, output) = (output, output + layer.count);
         }
+        // no handles on the hidden layers' nodes, one on each output (owned by the caller)
+        tape.handles.resize(input, 0);
+        tape.handles.resize(end, 1);
         if tape.inspection.detecting() {
             for index in first as Idx..end as Idx {
                 let op = tape.records.op(index);

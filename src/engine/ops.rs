@@ -521,7 +521,8 @@ pub fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
 /// Softmax cross-entropy of `logits` against class `class`, `logsumexp(z) - z_class` (computed
 /// with the largest logit shifted out, so that logits of +-1000 stay finite): one node whose
 /// local derivatives are `softmax(z) - onehot(class)`, when the logits are consecutive nodes (a
-/// layer's outputs are) and fewer than 32,768; otherwise the same formula recorded from `exp`, `sum` and `log` nodes.
+/// layer's outputs are) and fewer than 32,768; otherwise the same formula recorded from `exp`,
+/// `sum` and `log` nodes.
 ///
 /// ```
 /// use scalargrad::{Node, engine::softmax_cross_entropy};

@@ -494,6 +494,48 @@ fn linear_node_matches_its_expansion() {
     assert_eq!(fused_grads, grads);
 }
 
+/// The fused hinge node gives micrograd's `(1 + -y * score).relu()` bit for bit: its value, the
+/// score's gradient (through `backward` and as a node through `derivatives`), on both sides of
+/// the kink and at it.
+#[test]
+fn hinge_node_matches_the_three_ops_it_replaces() {
+    let cases = [
+        (0.3, 1.0),
+        (0.3, -1.0),
+        (1.0, 1.0), // the kink: margin exactly met, no gradient (as ReLU at 0)
+        (-1.0, -1.0),
+        (2.5, 1.0),
+        (-0.1, 0.5), // a label that is not +-1 still follows the formula
+        (1e308, -1.0),
+    ];
+    for (score, label) in cases {
+        let s = Node::new(score);
+        let fused = engine::with_constant(&s, label, engine::ConstantOp::Hinge);
+        let upstream = -0.37; // a downstream factor, as the mean's 1/n
+        let out = &fused * upstream;
+        out.backward();
+        let fused_grad = s.grad();
+        let second = engine::derivatives(&fused, std::slice::from_ref(&s)).remove(0);
+        zero_grad(&out);
+        let three = ((&s * -label) + 1.0).relu();
+        let out = &three * upstream;
+        out.backward();
+        let case = format!("score {score}, label {label}");
+        assert_eq!(fused.value().to_bits(), three.value().to_bits(), "{case}");
+        assert_eq!(fused_grad.to_bits(), s.grad().to_bits(), "{case}");
+        let expected = if 1.0 - label * score > 0.0 {
+            -label
+        } else {
+            0.0
+        };
+        assert_eq!(
+            second.value(),
+            expected,
+            "{case}: d hinge / d score as a node"
+        );
+    }
+}
+
 #[test]
 fn a_dense_neuron_has_the_same_gradients_through_every_path() {
     // weights then bias, and inputs, are consecutive nodes: `neuron` makes one Dense node, whose

@@ -386,9 +386,11 @@ fn evaluate_dual(inputs: &[f64], program: &[Step], direction: usize) -> Option<D
                 if near_a_kink(|t| op.value(t, *c), x.value) {
                     return None;
                 }
+                let value = op.value(x.value, *c);
+                let local = op.derivative(|| x.value, &value, *c);
                 Dual {
-                    value: op.value(x.value, *c),
-                    slope: op.derivative(|| x.value, *c) * x.slope,
+                    value,
+                    slope: local * x.slope,
                 }
             }
             Step::Sum(terms) => terms.iter().fold(

@@ -124,6 +124,9 @@ listed_ops! {
         Mul,
         /// `a ^ c` (IEEE 754: `0 ^ -1` is `inf`, a negative base with a fractional exponent NaN)
         Pow,
+        /// `max(0, 1 - c a)`: the hinge loss of score `a` against label `c`, micrograd's
+        /// `(1 + -y * score).relu()` as one node instead of three
+        Hinge,
     }
 }
 
@@ -134,6 +137,7 @@ impl ConstantOp {
             ConstantOp::Add => "+",
             ConstantOp::Mul => "*",
             ConstantOp::Pow => "pow",
+            ConstantOp::Hinge => "hinge",
         }
     }
 
@@ -144,12 +148,16 @@ impl ConstantOp {
             ConstantOp::Add => a + c,
             ConstantOp::Mul => a * c,
             ConstantOp::Pow => a.powf(c),
+            // the same bits as `(a * -c + 1.0).max(0.0)`, the three ops it replaces: negation
+            // is exact and `1 - x` is `1 + -x`
+            ConstantOp::Hinge => (1.0 - c * a).max(0.0),
         }
     }
 
-    /// d(out)/da at `a` with constant `c` (`a` read only where needed, as in `BinaryOp`).
+    /// d(out)/da at `a` with constant `c`, where `out` is the op's value there (`a` and `out`
+    /// read only where needed, as in `BinaryOp`).
     #[inline(always)]
-    pub fn derivative<S: Scalar>(self, a: impl Fn() -> S, c: f64) -> S {
+    pub fn derivative<S: Scalar>(self, a: impl Fn() -> S, out: &S, c: f64) -> S {
         match self {
             // d(a+c)/da = 1
             ConstantOp::Add => S::constant(1.0),
@@ -163,6 +171,9 @@ impl ConstantOp {
                     S::constant(c).times(&a().power(c - 1.0))
                 }
             }
+            // d max(0, 1 - ca)/da = -c where the output is > 0 (the margin is violated), else 0
+            // (also at the kink, as ReLU)
+            ConstantOp::Hinge => S::constant(if out.number() > 0.0 { -c } else { 0.0 }),
         }
     }
 }

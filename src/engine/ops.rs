@@ -139,7 +139,7 @@ impl Op {
                 each(Edge(a, da));
                 each(Edge(b, db));
             }
-            Op::WithConstant(a, c, op) => each(Edge(a, op.derivative(|| x(a), c))),
+            Op::WithConstant(a, c, op) => each(Edge(a, op.derivative(|| x(a), out, c))),
             // d(sum)/d(each term) = 1
             Op::Sum { start, len } => {
                 for &p in operands_of(operands, start, len) {
@@ -232,7 +232,11 @@ impl Op {
     /// The name with a constant operand if there is one (`+ 1`, `* -0.5`), for graph pictures.
     pub(crate) fn label(&self) -> String {
         match *self {
-            Op::WithConstant(_, c, op @ (ConstantOp::Add | ConstantOp::Mul)) => {
+            Op::WithConstant(
+                _,
+                c,
+                op @ (ConstantOp::Add | ConstantOp::Mul | ConstantOp::Hinge),
+            ) => {
                 format!("{} {c}", op.name())
             }
             Op::Leaf

@@ -59,6 +59,7 @@ const POW: u64 = BINARY + BinaryOp::Pow as u64;
 const ADD_CONSTANT: u64 = WITH_CONSTANT + ConstantOp::Add as u64;
 const MUL_CONSTANT: u64 = WITH_CONSTANT + ConstantOp::Mul as u64;
 const POW_CONSTANT: u64 = WITH_CONSTANT + ConstantOp::Pow as u64;
+const HINGE_CONSTANT: u64 = WITH_CONSTANT + ConstantOp::Hinge as u64;
 
 /// One node's op, packed (see the module's table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,6 +246,7 @@ impl Records {
             ADD_CONSTANT => then(Op::WithConstant(a, self.constant(b), ConstantOp::Add)),
             MUL_CONSTANT => then(Op::WithConstant(a, self.constant(b), ConstantOp::Mul)),
             POW_CONSTANT => then(Op::WithConstant(a, self.constant(b), ConstantOp::Pow)),
+            HINGE_CONSTANT => then(Op::WithConstant(a, self.constant(b), ConstantOp::Hinge)),
             SUM => then(Op::Sum { start: a, len: b }),
             LINEAR => then(Op::Linear { start: a, len: b }),
             DENSE => {
@@ -334,7 +336,10 @@ mod tests {
         ops.extend(UnaryOp::ALL.iter().map(|&op| Op::Unary(top, op)));
         ops.extend(BinaryOp::ALL.iter().map(|&op| Op::Binary(top, 1, op)));
         ops.extend(BinaryOp::ALL.iter().map(|&op| Op::Binary(0, top, op)));
-        for (&op, c) in ConstantOp::ALL.iter().zip([-0.0, 1e308, f64::MIN_POSITIVE]) {
+        for (&op, c) in ConstantOp::ALL
+            .iter()
+            .zip([-0.0, 1e308, f64::MIN_POSITIVE, -1.0])
+        {
             ops.push(Op::WithConstant(top, c, op));
         }
         ops.push(Op::Sum { start: top, len: 0 });

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::class_index;
-use crate::engine::{BinaryOp, Node, Scalar, UnaryOp};
+use crate::engine::{BinaryOp, ConstantOp, Node, Scalar, UnaryOp};
 
 /// Which loss to train with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,11 +106,8 @@ impl Loss {
     /// The loss of one example with a single output `score`.
     fn of_score<S: Scalar>(self, score: &S, label: f64) -> S {
         match self {
-            // micrograd's (1 + -y * score).relu()
-            Loss::Hinge => score
-                .mul_constant(-label)
-                .add_constant(1.0)
-                .unary(UnaryOp::Relu),
+            // micrograd's (1 + -y * score).relu(), as one node
+            Loss::Hinge => score.with_constant(label, ConstantOp::Hinge),
             // log(1 + e^z) for z = -y * score, computed without overflow for any score: for
             // z > 0 it is z + log(1 + e^-z), so the exponent stays <= 0
             Loss::Logistic => {

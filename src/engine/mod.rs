@@ -97,22 +97,41 @@ pub fn gradients(nodes: &[Node]) -> Vec<f64> {
     })
 }
 
-/// Sets the value of each leaf in `nodes` to the matching entry of `values` (an optimizer's
-/// update, in one go).
+/// Sets the value of each leaf in `nodes` to the matching entry of `values` (restoring saved
+/// weights, in one go).
 ///
 /// # Panics
 /// If the lengths differ, or a node is not a leaf (see [`Node::set_value`]).
 pub fn set_values(nodes: &[Node], values: &[f64]) {
     assert_eq!(nodes.len(), values.len(), "one value per node");
+    update_values(nodes, |k, _, _| values[k]);
+}
+
+/// Replaces the value of each leaf `nodes[k]` by `update(k, value, gradient)`: an optimizer's
+/// step, in one pass and one tape access (no list of values or gradients in between).
+///
+/// ```
+/// use scalargrad::{Node, engine::update_values};
+/// let p = [Node::new(1.0), Node::new(-2.0)];
+/// (&p[0] * &p[1]).backward(); // gradients -2 and 1
+/// update_values(&p, |_, value, grad| value - 0.5 * grad); // SGD at rate 0.5
+/// assert_eq!((p[0].value(), p[1].value()), (2.0, -2.5));
+/// ```
+///
+/// # Panics
+/// If a node is not a leaf (see [`Node::set_value`]), or `update` uses the engine (makes or
+/// reads a node: the tape is borrowed while it runs).
+pub fn update_values(nodes: &[Node], mut update: impl FnMut(usize, f64, f64) -> f64) {
     tape::with_tape(|tape| {
-        for (node, &value) in nodes.iter().zip(values) {
+        for (k, node) in nodes.iter().enumerate() {
             let i = node.index() as usize;
             assert!(
                 tape.records.is_leaf(i),
-                "scalargrad: set_values on a node made by `{}`; only leaves (Node::new) can be set",
+                "scalargrad: setting the value of a node made by `{}`; only leaves (Node::new) \
+                 can be set",
                 tape.records.op(node.index()).name()
             );
-            tape.values[i] = value;
+            tape.values[i] = update(k, tape.values[i], tape.grads[i]);
         }
     })
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Node, grads, set_values, values};
+use crate::engine::{Node, update_values};
 
 /// Updates parameters from their current gradients.
 pub trait Optimizer {
@@ -55,12 +55,7 @@ pub struct Sgd;
 
 impl Optimizer for Sgd {
     fn step(&mut self, parameters: &[Node], lr: f64) {
-        let grads = grads(parameters);
-        let mut values = values(parameters);
-        for (value, grad) in values.iter_mut().zip(grads) {
-            *value -= lr * grad;
-        }
-        set_values(parameters, &values);
+        update_values(parameters, |_, value, grad| value - lr * grad);
     }
 
     fn state(&self) -> OptimizerState {
@@ -94,13 +89,12 @@ impl Momentum {
 impl Optimizer for Momentum {
     fn step(&mut self, parameters: &[Node], lr: f64) {
         self.velocity.resize(parameters.len(), 0.0);
-        let grads = grads(parameters);
-        let mut values = values(parameters);
-        for ((value, v), grad) in values.iter_mut().zip(&mut self.velocity).zip(grads) {
-            *v = self.momentum * *v + grad;
-            *value -= lr * *v;
-        }
-        set_values(parameters, &values);
+        let (momentum, velocity) = (self.momentum, &mut self.velocity);
+        update_values(parameters, |k, value, grad| {
+            let v = &mut velocity[k];
+            *v = momentum * *v + grad;
+            value - lr * *v
+        });
         self.steps += 1;
     }
 
@@ -160,19 +154,14 @@ impl Optimizer for Adam {
         self.second_moment.resize(parameters.len(), 0.0);
         let correction1 = 1.0 - self.beta1.powi(self.steps);
         let correction2 = 1.0 - self.beta2.powi(self.steps);
-        let grads = grads(parameters);
-        let mut values = values(parameters);
-        for (((value, m), v), g) in values
-            .iter_mut()
-            .zip(&mut self.first_moment)
-            .zip(&mut self.second_moment)
-            .zip(grads)
-        {
-            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
-            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-            *value -= lr * (*m / correction1) / ((*v / correction2).sqrt() + self.epsilon);
-        }
-        set_values(parameters, &values);
+        let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon);
+        let (first, second) = (&mut self.first_moment, &mut self.second_moment);
+        update_values(parameters, |k, value, g| {
+            let (m, v) = (&mut first[k], &mut second[k]);
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *v = beta2 * *v + (1.0 - beta2) * g * g;
+            value - lr * (*m / correction1) / ((*v / correction2).sqrt() + epsilon)
+        });
     }
 
     fn state(&self) -> OptimizerState {

@@ -502,10 +502,12 @@ fn the_one_access_forward_matches_layer_by_layer() {
     // Mlp::forward records the whole network at once when the layout allows; going layer by
     // layer (what it falls back to) must give the same values and gradients, bit for bit.
     let model = Mlp::new(2, &[5, 4, 1], &mut StdRng::seed_from_u64(8));
-    let run = |stacked: bool| {
+    let run = |path: &str| {
         let inputs = [Node::new(0.7), Node::new(-0.4)];
-        let out = if stacked {
+        let out = if path == "forward" {
             model.forward(&inputs).remove(0)
+        } else if path == "output" {
+            model.output(&inputs)
         } else {
             let mut values = inputs.to_vec();
             for layer in model.layers() {
@@ -519,16 +521,35 @@ fn the_one_access_forward_matches_layer_by_layer() {
         let input_grads = scalargrad::engine::grads(&inputs);
         (out.value(), grads, input_grads)
     };
-    let (stacked, layered) = (run(true), run(false));
+    let (stacked, layered, single) = (run("forward"), run("layers"), run("output"));
     assert_eq!(stacked, layered);
+    assert_eq!(single, layered);
     assert!(stacked.1.iter().any(|&g| g != 0.0));
 
     // inputs that are not consecutive nodes take the general path, with the same result
     let a = Node::new(0.7);
     let _between = Node::new(99.0);
     let b = Node::new(-0.4);
-    let out = model.forward(&[a, b]).remove(0);
+    let out = model.forward(&[a.clone(), b.clone()]).remove(0);
     assert_eq!(out.value(), stacked.0);
+    assert_eq!(model.output(&[a, b]).value(), stacked.0);
+}
+
+#[test]
+fn output_refuses_a_network_with_more_than_one_output() {
+    let model = Mlp::new(2, &[3, 2], &mut StdRng::seed_from_u64(8));
+    let before = scalargrad::engine::tape_length();
+    let refused = std::panic::catch_unwind(|| model.output(&[Node::new(0.7), Node::new(-0.4)]));
+    let message = *refused
+        .expect_err("two outputs")
+        .downcast::<String>()
+        .expect("a formatted message");
+    assert!(message.contains("2 outputs"), "{message}");
+    assert_eq!(
+        scalargrad::engine::tape_length(),
+        before,
+        "nothing recorded"
+    );
 }
 
 #[test]

@@ -114,11 +114,7 @@ impl EngineTrainer {
         let scores: Vec<Node> = data
             .points
             .iter()
-            .map(|p| {
-                self.model
-                    .forward(&[Node::new(p[0]), Node::new(p[1])])
-                    .remove(0)
-            })
+            .map(|p| self.model.output(&[Node::new(p[0]), Node::new(p[1])]))
             .collect();
         let total = loss::hinge(&scores, &data.labels) + loss::l2(&self.parameters, ALPHA);
         self.model.zero_grad();

@@ -6,6 +6,7 @@
 //! contiguous memory. Everything here is an optimisation of `linear` followed by the activation,
 //! with the same values bit for bit.
 
+use std::ops::Range;
 use std::panic::Location;
 
 use serde::{Deserialize, Serialize};
@@ -275,9 +276,20 @@ impl DenseLayer {
 /// If more than 2^30 nodes would be alive on this thread.
 #[track_caller]
 pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>> {
-    let mut outputs = Vec::new();
-    record_layers(inputs, layers, Location::caller(), &mut outputs, |_, _| {})?;
-    Some(outputs)
+    let outputs = record_layers(inputs, layers, Location::caller(), |_, _| {})?;
+    Some(outputs.map(Node::from_index).collect())
+}
+
+/// [`dense_layers`] for a stack whose last layer has one neuron: its output, with no list to
+/// allocate (`Mlp::output`, a call per example in a training loop); `None` as `dense_layers`,
+/// or if the last layer has more neurons.
+#[track_caller]
+pub(crate) fn dense_layers_single(inputs: &[Node], layers: &[DenseLayer]) -> Option<Node> {
+    if layers.last()?.count != 1 {
+        return None;
+    }
+    let outputs = record_layers(inputs, layers, Location::caller(), |_, _| {})?;
+    Some(Node::from_index(outputs.start))
 }
 
 /// Which hidden neurons (every layer's but the last, layer after layer) have been nonzero on
@@ -375,12 +387,14 @@ pub(crate) fn dense_layers_marking_into(
     nonzero.cover(layers[..hidden].iter().map(|layer| layer.count).sum());
     // the layers are shown in order, so each one's neurons start where the last one's ended
     let mut at = 0;
-    record_layers(inputs, layers, location, outputs, |l, values| {
+    let recorded = record_layers(inputs, layers, location, |l, values| {
         if l < hidden {
             nonzero.mark(at, values);
             at += values.len();
         }
-    })
+    })?;
+    outputs.extend(recorded.map(Node::from_index));
+    Some(())
 }
 
 /// Writes each neuron's value into `values`, for neurons given as their weights then their bias,
@@ -408,16 +422,18 @@ fn neuron_values<'a>(
 }
 
 /// `dense_layers`' work: records the stack, shows each layer's values to `observe(l, values)`,
-/// and appends handles to the last layer's nodes to `outputs`; `None` (recording nothing) when
-/// the stack does not fit the inputs.
+/// and returns the indices of the last layer's nodes; `None` (recording nothing) when the stack
+/// does not fit the inputs.
+///
+/// Contract: each returned node holds one handle, which the caller takes over exactly once
+/// (`Node::from_index`); a node left without its `Node` would never be popped.
 #[inline(always)]
 fn record_layers(
     inputs: &[Node],
     layers: &[DenseLayer],
     location: &'static Location<'static>,
-    outputs: &mut Vec<Node>,
     mut observe: impl FnMut(usize, &[f64]),
-) -> Option<()> {
+) -> Option<Range<Idx>> {
     let first_input = inputs.first()?;
     let mut width = inputs.len();
     for layer in layers {
@@ -429,7 +445,7 @@ fn record_layers(
     if layers.is_empty() || !are_consecutive(inputs) {
         return None;
     }
-    let last_width = width;
+    let last_width = width as Idx;
     let first_output = with_tape(|tape| {
         let first = tape.len();
         let end = first + layers.iter().map(|layer| layer.count).sum::<usize>();
@@ -479,9 +495,8 @@ fn record_layers(
         }
         input as Idx
     });
-    // each of the last layer's records was pushed with its one handle, owned from here on
-    outputs.extend((first_output..).take(last_width).map(Node::from_index));
-    Some(())
+    // each of the last layer's records was pushed with its one handle, the caller's from here on
+    Some(first_output..first_output + last_width)
 }
 
 #[cfg(test)]

@@ -32,10 +32,10 @@ mod unary;
 
 pub use backward::{backward, derivatives, zero_grad};
 pub use binary::{BinaryOp, ConstantOp};
-pub(crate) use dense::dense_layers_marking_into;
 pub use dense::{
     Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dot, neuron,
 };
+pub(crate) use dense::{dense_layers_marking_into, dense_layers_single};
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use inspect::{
     Anomaly, AnomalyKind, Contribution, Detail, Explanation, Graph, GraphNode, GraphNodeKind,

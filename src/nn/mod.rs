@@ -35,8 +35,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::engine::Activation;
 use crate::engine::{
-    DenseLayer, Node, NonzeroUnits, dense_layers, dense_layers_marking_into, dot, neuron, values,
-    zero_gradients,
+    DenseLayer, Node, NonzeroUnits, dense_layers, dense_layers_marking_into, dense_layers_single,
+    dot, neuron, values, zero_gradients,
 };
 
 pub use save::{LoadError, SavedModel};
@@ -353,6 +353,39 @@ impl Mlp {
             values = layer.forward(&values);
         }
         values
+    }
+
+    /// The output node of a network with one output (a score, or a regression's prediction):
+    /// [`Mlp::forward`] without the list around it, as micrograd's `model(x)` returns a lone
+    /// output. A training loop calls it once per example, and saves an allocation each time.
+    ///
+    /// ```
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// use scalargrad::{Node, nn::Mlp};
+    /// let model = Mlp::new(2, &[4, 1], &mut StdRng::seed_from_u64(1));
+    /// let inputs = [Node::new(0.5), Node::new(-1.0)];
+    /// let score = model.output(&inputs);
+    /// assert_eq!(score.value(), model.forward(&inputs)[0].value());
+    /// ```
+    ///
+    /// # Panics
+    /// If the network has more than one output (use [`Mlp::forward`]), or `inputs` does not
+    /// have one node per input of the first layer.
+    pub fn output(&self, inputs: &[Node]) -> Node {
+        let outputs = self
+            .layers
+            .last()
+            .map_or(inputs.len(), |layer| layer.neurons().len());
+        assert_eq!(
+            outputs, 1,
+            "Mlp::output: the network has {outputs} outputs; Mlp::forward returns them all"
+        );
+        if let Some(stack) = &self.stack
+            && let Some(output) = dense_layers_single(inputs, stack)
+        {
+            return output;
+        }
+        self.forward(inputs).remove(0)
     }
 
     /// Like [`Mlp::forward`], and marks in `nonzero` each hidden neuron whose value is not 0 on

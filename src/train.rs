@@ -308,7 +308,7 @@ impl Examples {
 /// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
 /// example.
 pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
-    outputs_by(inputs, width, |leaves, all| {
+    outputs_by(inputs, width, network.outputs(), |leaves, all| {
         all.extend(network.forward(leaves))
     })
 }
@@ -320,19 +320,21 @@ fn outputs_marking(
     width: usize,
     nonzero: &mut NonzeroUnits,
 ) -> Vec<Node> {
-    outputs_by(inputs, width, |leaves, all| {
+    outputs_by(inputs, width, network.outputs(), |leaves, all| {
         network.forward_marking_into(leaves, nonzero, all)
     })
 }
 
 /// The outputs for every example of `inputs` (`width` numbers each, each example given as input
-/// leaves), example after example, as `forward(leaves, all)` appends them to `all`.
+/// leaves), example after example, as `forward(leaves, all)` appends them (`per_example` each)
+/// to `all`.
 fn outputs_by(
     inputs: &[f64],
     width: usize,
+    per_example: usize,
     mut forward: impl FnMut(&[Node], &mut Vec<Node>),
 ) -> Vec<Node> {
-    let mut all = Vec::new();
+    let mut all = Vec::with_capacity(inputs.len() / width.max(1) * per_example);
     let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
     for example in inputs.chunks_exact(width) {
         leaves.clear();

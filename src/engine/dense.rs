@@ -348,7 +348,18 @@ impl NonzeroUnits {
 
     /// Marks neurons `at..at + values.len()` with their values on one example.
     pub(crate) fn mark(&mut self, at: usize, values: &[f64]) {
-        for (bits, value) in self.bits[at..at + values.len()].iter_mut().zip(values) {
+        let bits = &mut self.bits[at..at + values.len()];
+        // four at a time, which the compiler turns into vector ORs (one at a time, it kept a
+        // scalar loop: 2.4% of a program W step under perf)
+        let mut bit_chunks = bits.chunks_exact_mut(4);
+        let mut value_chunks = values.chunks_exact(4);
+        for (bits, values) in (&mut bit_chunks).zip(&mut value_chunks) {
+            for lane in 0..4 {
+                bits[lane] |= values[lane].to_bits();
+            }
+        }
+        let rest = bit_chunks.into_remainder().iter_mut();
+        for (bits, value) in rest.zip(value_chunks.remainder()) {
             *bits |= value.to_bits();
         }
     }
@@ -502,6 +513,21 @@ fn record_layers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every neuron's flag, in the four-wide part and the rest, at an offset: -0.0 and 0.0 are
+    /// zero, anything else (the smallest subnormal, NaN) is not, and a flag once set stays.
+    #[test]
+    fn marking_flags_exactly_the_nonzero_values() {
+        let values = [0.0, -0.0, 5e-324, f64::NAN, -0.0, 0.0, -2.0, 0.0, -0.0];
+        let expected = [false, false, true, true, false, false, true, false, false];
+        let mut nonzero = NonzeroUnits::default();
+        nonzero.cover(values.len() + 1);
+        nonzero.mark(1, &values);
+        assert!(!nonzero.flags()[0], "neuron 0 was not marked");
+        assert_eq!(nonzero.flags()[1..], expected);
+        nonzero.mark(1, &[0.0; 9]);
+        assert_eq!(nonzero.flags()[1..], expected, "zeros later clear nothing");
+    }
 
     #[test]
     fn dot_and_weighted_sum_agree_bit_for_bit() {

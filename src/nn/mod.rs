@@ -372,10 +372,7 @@ impl Mlp {
     /// If the network has more than one output (use [`Mlp::forward`]), or `inputs` does not
     /// have one node per input of the first layer.
     pub fn output(&self, inputs: &[Node]) -> Node {
-        let outputs = self
-            .layers
-            .last()
-            .map_or(inputs.len(), |layer| layer.neurons().len());
+        let outputs = self.outputs();
         assert_eq!(
             outputs, 1,
             "Mlp::output: the network has {outputs} outputs; Mlp::forward returns them all"
@@ -476,6 +473,14 @@ impl Mlp {
             .first()
             .and_then(|layer| layer.neurons.first())
             .map_or(0, |neuron| neuron.weights.len())
+    }
+
+    /// Number of outputs: the last layer's neurons (for a model of no layers, which passes its
+    /// inputs through, the inputs').
+    pub fn outputs(&self) -> usize {
+        self.layers
+            .last()
+            .map_or_else(|| self.inputs(), |layer| layer.neurons.len())
     }
 
     /// Number of neurons of each layer, input side first.

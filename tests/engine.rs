@@ -592,10 +592,23 @@ fn recorded_layer(
     x: &[f64],
     activation: engine::Activation,
 ) -> (Vec<Node>, Vec<Node>, Vec<Node>) {
+    recorded_layer_laid_out(width, x, activation, false)
+}
+
+/// `recorded_layer`, with the inputs made before the parameters when `inputs_first` (the layout
+/// the sweep's per-layer path does not take: it goes node by node instead).
+fn recorded_layer_laid_out(
+    width: usize,
+    x: &[f64],
+    activation: engine::Activation,
+    inputs_first: bool,
+) -> (Vec<Node>, Vec<Node>, Vec<Node>) {
+    let make_inputs = || x.iter().map(|&v| Node::new(v)).collect::<Vec<Node>>();
+    let early_inputs = inputs_first.then(make_inputs);
     let parameters: Vec<Node> = (0..(x.len() + 1) * width)
         .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
         .collect();
-    let inputs: Vec<Node> = x.iter().map(|&v| Node::new(v)).collect();
+    let inputs = early_inputs.unwrap_or_else(make_inputs);
     let layer = engine::DenseLayer::new(&parameters, x.len(), activation).expect("consecutive");
     let outputs = engine::dense_layers(&inputs, &[layer]).expect("consecutive inputs");
     (parameters, inputs, outputs)
@@ -618,14 +631,16 @@ fn backward_through_a_recorded_layer_matches_closed_forms() {
     // d/d(b_k) = slope_k, d/d(x_j) = slope_k w_kj.
     use engine::Activation::{Linear, Relu, Sigmoid, Tanh};
     let input_sets: [&[f64]; 3] = [&[0.7, -0.4], &[0.7, -0.4, 0.25], &[0.3; 6]];
-    for (activation, x) in [Relu, Tanh, Sigmoid, Linear]
+    let cases = [Relu, Tanh, Sigmoid, Linear]
         .into_iter()
         .flat_map(|a| input_sets.map(|x| (a, x)))
-    {
+        .flat_map(|(a, x)| [false, true].map(|inputs_first| (a, x, inputs_first)));
+    for (activation, x, inputs_first) in cases {
         let (width, n) = (9, x.len());
-        let case = format!("{activation:?} with {n} inputs");
+        let case = format!("{activation:?} with {n} inputs, inputs first: {inputs_first}");
         // (a) backward from the sum of squares of the outputs: every neuron at once
-        let (parameters, inputs, outputs) = recorded_layer(width, x, activation);
+        let (parameters, inputs, outputs) =
+            recorded_layer_laid_out(width, x, activation, inputs_first);
         let loss = sum(&outputs.iter().map(|h| h * h).collect::<Vec<_>>());
         loss.backward();
         let mut input_grads = vec![0.0; n];
@@ -649,7 +664,8 @@ fn backward_through_a_recorded_layer_matches_closed_forms() {
 
         // (b) backward from a neuron in the middle of the layer: only it and those below it
         // are on the tape below the output, and only its own parameters get a gradient
-        let (parameters, inputs, outputs) = recorded_layer(width, x, activation);
+        let (parameters, inputs, outputs) =
+            recorded_layer_laid_out(width, x, activation, inputs_first);
         let middle = 4;
         outputs[middle].backward();
         let slope = slope_at(activation, outputs[middle].value());
@@ -665,6 +681,38 @@ fn backward_through_a_recorded_layer_matches_closed_forms() {
             let expected = slope * parameters[(n + 1) * middle + j].value();
             assert!(close(inputs[j].grad(), expected), "{case}: x[{j}]");
         }
+    }
+}
+
+/// The sweep's per-layer path (parameters, then inputs, then the layer, as an Mlp records them)
+/// and its node-by-node path (any other layout) add the same products in the same order: the
+/// gradients agree bit for bit, with ReLUs that are off and neurons the loss does not reach.
+#[test]
+fn a_layer_has_the_same_gradients_bit_for_bit_in_either_layout() {
+    let x = [0.7, -0.4, 0.25, 1.5, -2.0];
+    for n in [2, 5] {
+        let gradients = |inputs_first: bool| {
+            let (parameters, inputs, outputs) =
+                recorded_layer_laid_out(11, &x[..n], engine::Activation::Relu, inputs_first);
+            // every third neuron left out of the loss (its gradient stays 0), the rest weighted
+            // across magnitudes, so that adding in another order would round differently
+            let used: Vec<Node> = outputs
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| k % 3 != 2)
+                .map(|(k, h)| h * h * (k as f64 * 1.9).exp())
+                .collect();
+            sum(&used).backward();
+            let bits = |nodes: &[Node]| nodes.iter().map(|p| p.grad().to_bits()).collect();
+            (bits(&parameters), bits(&inputs))
+        };
+        let (per_layer, node_by_node): ((Vec<u64>, Vec<u64>), _) =
+            (gradients(false), gradients(true));
+        assert_eq!(per_layer, node_by_node, "{n} inputs");
+        assert!(
+            per_layer.0.iter().any(|&g| g != 0),
+            "{n} inputs: some gradient"
+        );
     }
 }
 

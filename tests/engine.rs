@@ -182,6 +182,25 @@ fn older_nodes_hold_the_latest_derivative_newer_ones_are_untouched() {
     );
 }
 
+/// Runs of nodes the output does not reach (the sweep passes them four at a time) end exactly
+/// where a reached node is: here 9 unrelated nodes between the output and its input, and 7
+/// unrelated leaves at the bottom of the tape.
+#[test]
+fn backward_passes_unreached_runs_and_stops_at_the_next_reached_node() {
+    let bottom: Vec<Node> = (0..7).map(|i| Node::new(f64::from(i))).collect();
+    let x = Node::new(3.0);
+    let unrelated: Vec<Node> = (1..=9).map(|i| &x * f64::from(i)).collect();
+    let out = &x * &x;
+    out.backward();
+    assert_eq!(x.grad(), 6.0, "d(x^2)/dx at 3");
+    assert!(unrelated.iter().chain(&bottom).all(|n| n.grad() == 0.0));
+    // a second output on top of the first: the unrelated run now lies between two reached nodes
+    let y = &out + &unrelated[4];
+    zero_grad(&y);
+    y.backward();
+    assert_eq!((x.grad(), unrelated[4].grad()), (6.0 + 5.0, 1.0));
+}
+
 #[test]
 fn a_zero_gradient_does_not_turn_an_infinite_derivative_into_nan() {
     // relu(x - 5) is off at x = 0, so log(x)'s infinite derivative at 0 is never reached

@@ -33,6 +33,13 @@ trait Adjoints<S: Scalar> {
     fn reaches(&self, index: Idx) -> bool {
         self.upstream(index).is_some()
     }
+    /// How many nodes directly below `end` the output does not reach, at least 1: the caller's
+    /// contract is that node `end - 1` is one of them. Counting one is always right; counting
+    /// more lets the sweep pass a whole graph the output does not reach in one go.
+    fn unreached_below(&self, end: usize) -> usize {
+        debug_assert!(!self.reaches((end - 1) as Idx));
+        1
+    }
     /// Adds `contribution` to d(out)/d(node `parent`).
     fn accumulate(&mut self, parent: Idx, contribution: S);
 
@@ -94,7 +101,7 @@ fn reverse_sweep<S: Scalar>(
         // the gradient first: in a network most nodes an example's loss does not reach are
         // skipped on it alone, without reading their op
         if !adjoints.reaches(index) {
-            end -= 1;
+            end -= adjoints.unreached_below(end);
             continue;
         }
         // how many nodes this visit covers
@@ -255,6 +262,22 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
 
     fn accumulate(&mut self, parent: Idx, contribution: f64) {
         self.grads[parent as usize] += contribution;
+    }
+
+    /// The zero gradients below `end`, four at a time: in a batch, every node of an example
+    /// whose loss is flat there (a hinge whose margin is met) has gradient 0, and one at a time
+    /// they cost W's sweep about 10 instructions each. Out of line: inlined, it took registers
+    /// from the layer loop (CE +2.4% instructions, which never has a zero gradient to skip).
+    #[inline(never)]
+    fn unreached_below(&self, end: usize) -> usize {
+        let grads = &self.grads[..end];
+        let zero = |gradient: &f64| *gradient == 0.0; // as `upstream`: -0.0 too, not NaN
+        let quads = grads
+            .rchunks_exact(4)
+            .take_while(|quad| zero(&quad[0]) & zero(&quad[1]) & zero(&quad[2]) & zero(&quad[3]))
+            .count();
+        let rest = &grads[..end - 4 * quads];
+        4 * quads + rest.iter().rev().take_while(|&g| zero(g)).count()
     }
 
     /// The same arithmetic as `neurons` in the same order, over slices cut once per layer: per

@@ -122,7 +122,7 @@ fn report_interleaved(
     }
     let (e, h) = (median(&mut engine_ms), median(&mut handwritten_ms));
     println!(
-        "{:<6} engine {:>9.4} ms/step   hand-written {:>9.4} ms/step   ratio {:>5.2}x   ({rounds} rounds of {steps} steps, medians)",
+        "{:<7} engine {:>9.4} ms/step   hand-written {:>9.4} ms/step   ratio {:>5.2}x   ({rounds} rounds of {steps} steps, medians)",
         name,
         e,
         h,
@@ -165,7 +165,7 @@ fn compare_threads(workload: &Workload) {
     }
     let (a, b) = (median(&mut one_ms), median(&mut two_ms));
     println!(
-        "{:<6} 1 thread {:>9.4} ms/step   2 threads {:>9.4} ms/step   speed-up {:>5.2}x",
+        "{:<7} 1 thread {:>9.4} ms/step   2 threads {:>9.4} ms/step   speed-up {:>5.2}x",
         workload.name,
         a,
         b,
@@ -204,10 +204,37 @@ fn compare_cross_entropy() {
     );
 }
 
+/// CE through the program's own loop (`train::Trainer`) against hand-written code, interleaved
+/// round by round.
+fn compare_cross_entropy_program_loop() {
+    let workload = CrossEntropyWorkload::new();
+    // the engine loop's losses to the bit (the bench crate's tests check more steps)
+    let mut program = ProgramTrainer::cross_entropy(&workload);
+    let mut engine = CrossEntropyEngine::new(&workload);
+    for k in 0..3 {
+        let (a, b) = (program.step(1.0), engine.step(&workload.data, 1.0));
+        assert_eq!(a.to_bits(), b.to_bits(), "CE program step {k}: {a} vs {b}");
+    }
+    report_interleaved(
+        "CE loop",
+        5,
+        41,
+        |steps| {
+            let mut program = ProgramTrainer::cross_entropy(&workload);
+            time_steps(steps, |_| program.step(1.0))
+        },
+        |steps| {
+            let mut handwritten = CrossEntropyHandwritten::new(&workload);
+            time_steps(steps, |_| handwritten.step(&workload.data, 1.0))
+        },
+    );
+}
+
 fn main() {
     compare(&Workload::w());
     compare_program_loop(&Workload::w());
     compare_cross_entropy();
+    compare_cross_entropy_program_loop();
     compare(&Workload::w_big());
     compare_threads(&Workload::w_big());
     divan::main();

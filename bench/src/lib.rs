@@ -192,13 +192,34 @@ impl ProgramTrainer {
             l2: ALPHA,
             ..Default::default()
         };
-        let model = scalargrad::train::build_model(&config, &workload.data);
-        scalargrad::engine::set_values(&model.network.parameters(), &workload.weights);
+        ProgramTrainer::with(config, &workload.data, &workload.weights)
+    }
+
+    /// The program's setup for CE (`--dataset spiral --classes 3 --hidden 100 --l2 5e-4`:
+    /// cross-entropy, SGD, ReLU), from the workload's initial weights.
+    pub fn cross_entropy(workload: &CrossEntropyWorkload) -> ProgramTrainer {
+        let config = scalargrad::train::TrainConfig {
+            hidden: vec![100],
+            loss: scalargrad::nn::loss::Loss::CrossEntropy,
+            l2: CE_ALPHA,
+            ..Default::default()
+        };
+        ProgramTrainer::with(config, &workload.data, &workload.weights)
+    }
+
+    /// A trainer of `config` on `data`, the model's parameters set to `weights`.
+    fn with(
+        config: scalargrad::train::TrainConfig,
+        data: &Dataset,
+        weights: &[f64],
+    ) -> ProgramTrainer {
+        let model = scalargrad::train::build_model(&config, data);
+        scalargrad::engine::set_values(model.network.parameters_borrowed(), weights);
         let start = scalargrad::train::Start::fresh(model);
         ProgramTrainer {
-            trainer: scalargrad::train::Trainer::new(&config, start, &workload.data),
+            trainer: scalargrad::train::Trainer::new(&config, start, data),
             config,
-            test: workload.data.subset(&[]),
+            test: data.subset(&[]),
         }
     }
 
@@ -615,5 +636,17 @@ mod cross_entropy_tests {
             losses.push(a);
         }
         assert!(losses[19] < losses[0], "{losses:?}");
+    }
+
+    /// CE through the program's loop gives the engine loop's losses bit for bit.
+    #[test]
+    fn ce_through_the_program_loop_is_the_engine_loop() {
+        let workload = CrossEntropyWorkload::new();
+        let mut engine = CrossEntropyEngine::new(&workload);
+        let mut program = ProgramTrainer::cross_entropy(&workload);
+        for k in 0..5 {
+            let (a, b) = (program.step(1.0), engine.step(&workload.data, 1.0));
+            assert_eq!(a.to_bits(), b.to_bits(), "step {k}: {a} vs {b}");
+        }
     }
 }

@@ -475,12 +475,10 @@ impl Mlp {
             .map_or(0, |neuron| neuron.weights.len())
     }
 
-    /// Number of outputs: the last layer's neurons (for a model of no layers, which passes its
-    /// inputs through, the inputs').
+    /// Number of outputs: the last layer's neurons (0 for a model of no layers, which passes
+    /// whatever inputs it is given through).
     pub fn outputs(&self) -> usize {
-        self.layers
-            .last()
-            .map_or_else(|| self.inputs(), |layer| layer.neurons.len())
+        self.layers.last().map_or(0, |layer| layer.neurons.len())
     }
 
     /// Number of neurons of each layer, input side first.

@@ -757,3 +757,124 @@ fn a_layer_wider_than_a_run_of_neurons_gets_every_gradient() {
             .all(|p| p.grad() != 0.0 || p.value() == 0.0)
     );
 }
+
+/// One way to write an operator's two operands, named, as a closure of them.
+type OperandForm = (&'static str, fn(Node, Node) -> Node);
+
+/// An operator: its value and (d/da, d/db) in closed form, and its four operand forms.
+type OperatorCase = (
+    fn(f64, f64) -> f64,
+    fn(f64, f64) -> (f64, f64),
+    [OperandForm; 4],
+);
+
+#[test]
+fn operators_consume_operands_given_by_value_and_keep_borrowed_ones() {
+    // every mix of `&Node` and `Node` (the latter a clone, a second handle, or a temporary)
+    let operators: [OperatorCase; 4] = [
+        (
+            |a, b| a + b,
+            |_, _| (1.0, 1.0),
+            [
+                ("&a + &b", |a, b| &a + &b),
+                ("a + &b", |a, b| a + &b),
+                ("&a + b", |a, b| &a + b),
+                ("a + b", |a, b| a + b),
+            ],
+        ),
+        (
+            |a, b| a - b,
+            |_, _| (1.0, -1.0),
+            [
+                ("&a - &b", |a, b| &a - &b),
+                ("a - &b", |a, b| a - &b),
+                ("&a - b", |a, b| &a - b),
+                ("a - b", |a, b| a - b),
+            ],
+        ),
+        (
+            |a, b| a * b,
+            |a, b| (b, a),
+            [
+                ("&a * &b", |a, b| &a * &b),
+                ("a * &b", |a, b| a * &b),
+                ("&a * b", |a, b| &a * b),
+                ("a * b", |a, b| a * b),
+            ],
+        ),
+        (
+            |a, b| a / b,
+            |a, b| (1.0 / b, -a / (b * b)),
+            [
+                ("&a / &b", |a, b| &a / &b),
+                ("a / &b", |a, b| a / &b),
+                ("&a / b", |a, b| &a / b),
+                ("a / b", |a, b| a / b),
+            ],
+        ),
+    ];
+    let (a, b) = (3.0, -2.5);
+    for (value, derivatives, forms) in operators {
+        for (form, apply) in forms {
+            for temporaries in [false, true] {
+                let before = nodes_alive();
+                let x = Node::new(a);
+                let y = Node::new(b);
+                // a clone is a second handle to x itself; `&x * 1.0` is a node of its own
+                let operands = if temporaries {
+                    (&x * 1.0, &y * 1.0)
+                } else {
+                    (x.clone(), y.clone())
+                };
+                let out = apply(operands.0, operands.1);
+                assert_eq!(out.value().to_bits(), value(a, b).to_bits(), "{form}");
+                out.backward();
+                let (da, db) = derivatives(a, b);
+                assert_eq!((x.grad(), y.grad()), (da, db), "{form}");
+                drop(out);
+                // every consumed handle was given up exactly once: the graph above x and y pops
+                assert_eq!(
+                    nodes_alive(),
+                    before + 2,
+                    "{form}, temporaries {temporaries}"
+                );
+                assert_eq!((x.value(), y.value()), (a, b), "{form}");
+                drop((x, y));
+                assert_eq!(nodes_alive(), before, "{form}");
+            }
+        }
+    }
+}
+
+/// An operator with a number on one side: the expression, as a closure of its node, and its
+/// value and d/da in closed form.
+type NumberCase = (&'static str, fn(Node) -> Node, f64, f64);
+
+#[test]
+fn operators_with_a_number_consume_a_node_given_by_value() {
+    let cases: [NumberCase; 8] = [
+        ("a + 2", |a| a + 2.0, 3.0 + 2.0, 1.0),
+        ("2 + a", |a| 2.0 + a, 2.0 + 3.0, 1.0),
+        ("a - 2", |a| a - 2.0, 3.0 - 2.0, 1.0),
+        ("2 - a", |a| 2.0 - a, 2.0 - 3.0, -1.0),
+        ("a * 2", |a| a * 2.0, 3.0 * 2.0, 2.0),
+        ("2 * a", |a| 2.0 * a, 2.0 * 3.0, 2.0),
+        ("a / 2", |a| a / 2.0, 3.0 / 2.0, 1.0 / 2.0),
+        ("2 / a", |a| 2.0 / a, 2.0 / 3.0, -2.0 / 9.0),
+    ];
+    for (form, apply, value, derivative) in cases {
+        for temporary in [false, true] {
+            let before = nodes_alive();
+            let x = Node::new(3.0);
+            let operand = if temporary { &x * 1.0 } else { x.clone() };
+            let out = apply(operand);
+            assert_eq!(out.value().to_bits(), value.to_bits(), "{form}");
+            out.backward();
+            assert_eq!(x.grad(), derivative, "{form}");
+            drop(out);
+            assert_eq!(nodes_alive(), before + 1, "{form}, temporary {temporary}");
+            drop(x);
+            assert_eq!(nodes_alive(), before, "{form}");
+        }
+    }
+}

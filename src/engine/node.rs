@@ -4,6 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+use super::binary::{BinaryOp, ConstantOp};
 use super::ops::{self, Op};
 use super::tape::{Idx, with_tape, with_tape_if_alive};
 
@@ -256,67 +257,73 @@ impl<'a> std::iter::Sum<&'a Node> for Node {
     }
 }
 
-/// Implements a binary operator for every mix of `Node`, `&Node` and `f64`: `$op` for two nodes,
-/// `$right(node, number)` and `$left(number, node)` when one side is a number.
+/// Implements a binary operator for every mix of `Node`, `&Node` and `f64`: the op `$op` for
+/// two nodes, `$right(node, number, ...)` and `$left(number, node, ...)` when one side is a
+/// number. An operand given by value is consumed by the op (`ops::apply_consuming`): its handle is
+/// given up where the new node is made, not in a `Drop` of its own.
 macro_rules! binary_operator {
     (
         $trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident,
-        $op:path, $right:path, $left:path
+        $op:expr, $right:path, $left:path
     ) => {
         impl $trait<&Node> for &Node {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: &Node) -> Node {
-                $op(self, other)
+                let (a, b) = (self.index, other.index);
+                ops::apply_consuming(|| Op::Binary(a, b, $op), [None, None])
             }
         }
         impl $trait<Node> for &Node {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: Node) -> Node {
-                $op(self, &other)
+                let (a, b) = (self.index, other.index);
+                ops::apply_consuming(|| Op::Binary(a, b, $op), [None, Some(other)])
             }
         }
         impl $trait<&Node> for Node {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: &Node) -> Node {
-                $op(&self, other)
+                let (a, b) = (self.index, other.index);
+                ops::apply_consuming(|| Op::Binary(a, b, $op), [Some(self), None])
             }
         }
         impl $trait<Node> for Node {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: Node) -> Node {
-                $op(&self, &other)
+                let (a, b) = (self.index, other.index);
+                ops::apply_consuming(|| Op::Binary(a, b, $op), [Some(self), Some(other)])
             }
         }
         impl $trait<f64> for &Node {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: f64) -> Node {
-                $right(self, other)
+                $right(self.index, other, None)
             }
         }
         impl $trait<f64> for Node {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: f64) -> Node {
-                $right(&self, other)
+                $right(self.index, other, Some(self))
             }
         }
         impl $trait<&Node> for f64 {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: &Node) -> Node {
-                $left(self, other)
+                $left(self, other.index, None)
             }
         }
         impl $trait<Node> for f64 {
             type Output = Node;
             #[track_caller]
             fn $method(self, other: Node) -> Node {
-                $left(self, &other)
+                $left(self, other.index, Some(other))
             }
         }
         impl<T> $assign_trait<T> for Node
@@ -334,14 +341,14 @@ macro_rules! binary_operator {
 // A number beside a node: `x + c`, `c + x`, `x - c`, `x * c` and `c * x` put the constant in the
 // op (one node; `c + x` is `x + c` and `x - c` is `x + (-c)` bit for bit in IEEE 754). `c - x`,
 // `x / c` and `c / x` lift the number to a leaf, as micrograd does (`x / c` is not `x * (1 / c)`
-// bit for bit).
+// bit for bit). Each takes the node's index and, if the operator was given it by value, the node.
 binary_operator!(
     Add,
     add,
     AddAssign,
     add_assign,
-    ops::add,
-    ops::add_constant,
+    BinaryOp::Add,
+    plus_constant,
     constant_plus
 );
 binary_operator!(
@@ -349,7 +356,7 @@ binary_operator!(
     sub,
     SubAssign,
     sub_assign,
-    ops::sub,
+    BinaryOp::Sub,
     minus_constant,
     constant_minus
 );
@@ -358,8 +365,8 @@ binary_operator!(
     mul,
     MulAssign,
     mul_assign,
-    ops::mul,
-    ops::mul_constant,
+    BinaryOp::Mul,
+    times_constant,
     constant_times
 );
 binary_operator!(
@@ -367,39 +374,55 @@ binary_operator!(
     div,
     DivAssign,
     div_assign,
-    ops::div,
+    BinaryOp::Div,
     over_constant,
     constant_over
 );
 
 #[track_caller]
-fn constant_plus(c: f64, x: &Node) -> Node {
-    ops::add_constant(x, c)
+fn plus_constant(x: Idx, c: f64, owned: Option<Node>) -> Node {
+    ops::apply_consuming(|| Op::WithConstant(x, c, ConstantOp::Add), [owned, None])
 }
 
 #[track_caller]
-fn minus_constant(x: &Node, c: f64) -> Node {
-    ops::add_constant(x, -c)
+fn constant_plus(c: f64, x: Idx, owned: Option<Node>) -> Node {
+    ops::apply_consuming(|| Op::WithConstant(x, c, ConstantOp::Add), [owned, None])
 }
 
 #[track_caller]
-fn constant_minus(c: f64, x: &Node) -> Node {
-    ops::sub(&Node::new(c), x)
+fn minus_constant(x: Idx, c: f64, owned: Option<Node>) -> Node {
+    ops::apply_consuming(|| Op::WithConstant(x, -c, ConstantOp::Add), [owned, None])
 }
 
 #[track_caller]
-fn constant_times(c: f64, x: &Node) -> Node {
-    ops::mul_constant(x, c)
+fn constant_minus(c: f64, x: Idx, owned: Option<Node>) -> Node {
+    let c = Node::new(c);
+    let (a, b) = (c.index, x);
+    ops::apply_consuming(|| Op::Binary(a, b, BinaryOp::Sub), [Some(c), owned])
 }
 
 #[track_caller]
-fn over_constant(x: &Node, c: f64) -> Node {
-    ops::div(x, &Node::new(c))
+fn times_constant(x: Idx, c: f64, owned: Option<Node>) -> Node {
+    ops::apply_consuming(|| Op::WithConstant(x, c, ConstantOp::Mul), [owned, None])
 }
 
 #[track_caller]
-fn constant_over(c: f64, x: &Node) -> Node {
-    ops::div(&Node::new(c), x)
+fn constant_times(c: f64, x: Idx, owned: Option<Node>) -> Node {
+    ops::apply_consuming(|| Op::WithConstant(x, c, ConstantOp::Mul), [owned, None])
+}
+
+#[track_caller]
+fn over_constant(x: Idx, c: f64, owned: Option<Node>) -> Node {
+    let c = Node::new(c);
+    let (a, b) = (x, c.index);
+    ops::apply_consuming(|| Op::Binary(a, b, BinaryOp::Div), [owned, Some(c)])
+}
+
+#[track_caller]
+fn constant_over(c: f64, x: Idx, owned: Option<Node>) -> Node {
+    let c = Node::new(c);
+    let (a, b) = (c.index, x);
+    ops::apply_consuming(|| Op::Binary(a, b, BinaryOp::Div), [Some(c), owned])
 }
 
 impl Neg for &Node {

@@ -138,6 +138,17 @@ impl Tape {
         }
     }
 
+    /// Drops one handle of record `index`, which is not the newest record (an operand of the
+    /// node just made above it): the count goes down and nothing can be popped.
+    #[inline(always)] // once per operand given by value, inside the op's tape access
+    pub(crate) fn give_up(&mut self, index: Idx) {
+        debug_assert!(
+            (index as usize) + 1 < self.len(),
+            "{index} is the newest record"
+        );
+        self.handles[index as usize] -= 1;
+    }
+
     /// The newest record (`newest`) died: pops down to the newest record that still has a
     /// handle. Records below a live one stay, since it may use them as parents.
     #[cold]

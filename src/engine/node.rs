@@ -386,7 +386,7 @@ fn plus_constant(x: Idx, c: f64, owned: Option<Node>) -> Node {
 
 #[track_caller]
 fn constant_plus(c: f64, x: Idx, owned: Option<Node>) -> Node {
-    ops::apply_consuming(|| Op::WithConstant(x, c, ConstantOp::Add), [owned, None])
+    plus_constant(x, c, owned)
 }
 
 #[track_caller]
@@ -408,7 +408,7 @@ fn times_constant(x: Idx, c: f64, owned: Option<Node>) -> Node {
 
 #[track_caller]
 fn constant_times(c: f64, x: Idx, owned: Option<Node>) -> Node {
-    ops::apply_consuming(|| Op::WithConstant(x, c, ConstantOp::Mul), [owned, None])
+    times_constant(x, c, owned)
 }
 
 #[track_caller]

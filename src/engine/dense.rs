@@ -501,7 +501,7 @@ fn record_layers(
             for index in first as Idx..end as Idx {
                 let op = tape.records.op(index);
                 tape.inspection
-                    .created(index, location, op, &tape.values, &tape.records.operands);
+                    .created(index, location, || op, &tape.values, &tape.records.operands);
             }
         }
         input as Idx

@@ -80,14 +80,16 @@ impl Inspection {
         &mut self,
         index: Idx,
         location: &'static Location<'static>,
-        op: Op,
+        op: impl FnOnce() -> Op,
         values: &[f64],
         operands: &[Idx],
     ) {
-        // `op` by value: a reference would keep the new op in memory, and the push that follows
-        // then reloads it, stalling on the stores that just wrote it (perf on W showed it)
+        // `op` made here, only when needed: a reference to the new op would keep it in memory,
+        // and the push that follows then reloads it, stalling on the stores that just wrote it
+        // (perf on W showed it); an op by value was still written to the stack before the test
+        // (four instructions per node in bench/examples/chain.rs)
         if self.detecting {
-            self.watch_created(index, location, &op, values, operands);
+            self.watch_created(index, location, &op(), values, operands);
         }
     }
 

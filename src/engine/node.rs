@@ -49,7 +49,7 @@ impl Node {
             tape.inspection.created(
                 index,
                 location,
-                Op::Leaf,
+                || Op::Leaf,
                 &tape.values,
                 &tape.records.operands,
             );

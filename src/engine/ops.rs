@@ -302,7 +302,7 @@ pub(crate) fn apply_consuming(make: impl FnOnce() -> Op, consumed: [Option<Node>
         let value = op.value(&tape.values, &tape.records.operands);
         let index = tape.push(op, value);
         tape.inspection
-            .created(index, location, op, &tape.values, &tape.records.operands);
+            .created(index, location, || op, &tape.values, &tape.records.operands);
         for operand in consumed.iter().flatten() {
             tape.give_up(operand.index());
         }
@@ -328,7 +328,7 @@ fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Id
         let value = op.value(&tape.values, &tape.records.operands);
         let index = tape.push(op, value);
         tape.inspection
-            .created(index, location, op, &tape.values, &tape.records.operands);
+            .created(index, location, || op, &tape.values, &tape.records.operands);
         index
     }))
 }

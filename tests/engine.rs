@@ -715,12 +715,17 @@ fn a_layer_has_the_same_gradients_bit_for_bit_in_either_layout() {
                 recorded_layer_laid_out(11, &x[..n], engine::Activation::Relu, inputs_first);
             // every third neuron left out of the loss (its gradient stays 0), the rest weighted
             // across magnitudes, so that adding in another order would round differently
-            let used: Vec<Node> = outputs
+            let mut used: Vec<Node> = outputs
                 .iter()
                 .enumerate()
                 .filter(|(k, _)| k % 3 != 2)
                 .map(|(k, h)| h * h * (k as f64 * 1.9).exp())
                 .collect();
+            // the inputs used again after the layer, so that their gradients are not 0 when the
+            // layer adds to them (from 0, the first addition is exact in any order), and of the
+            // size of the layer's contributions: adding the layer's sum to it at the end instead
+            // of each neuron's in turn rounds differently (and fails here)
+            used.extend(inputs.iter().map(|input| input * 1e6 * std::f64::consts::PI));
             sum(&used).backward();
             let bits = |nodes: &[Node]| nodes.iter().map(|p| p.grad().to_bits()).collect();
             (bits(&parameters), bits(&inputs))

@@ -725,7 +725,11 @@ fn a_layer_has_the_same_gradients_bit_for_bit_in_either_layout() {
             // layer adds to them (from 0, the first addition is exact in any order), and of the
             // size of the layer's contributions: adding the layer's sum to it at the end instead
             // of each neuron's in turn rounds differently (and fails here)
-            used.extend(inputs.iter().map(|input| input * 1e6 * std::f64::consts::PI));
+            used.extend(
+                inputs
+                    .iter()
+                    .map(|input| input * 1e6 * std::f64::consts::PI),
+            );
             sum(&used).backward();
             let bits = |nodes: &[Node]| nodes.iter().map(|p| p.grad().to_bits()).collect();
             (bits(&parameters), bits(&inputs))

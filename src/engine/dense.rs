@@ -500,8 +500,13 @@ fn record_layers(
         if tape.inspection.detecting() {
             for index in first as Idx..end as Idx {
                 let op = tape.records.op(index);
-                tape.inspection
-                    .created(index, location, || op, &tape.values, &tape.records.operands);
+                tape.inspection.created(
+                    index,
+                    location,
+                    || op,
+                    &tape.values,
+                    &tape.records.operands,
+                );
             }
         }
         input as Idx

@@ -351,7 +351,8 @@ pub fn with_constant(a: &Node, c: f64, op: ConstantOp) -> Node {
     apply(|| Op::WithConstant(a.index(), c, op))
 }
 
-/// `a + b`: one new node.
+/// `a + b`: one new node. These functions are the operators by name (`&Node + &Node` and the
+/// rest, in `node.rs`, are where the nodes are made).
 ///
 /// ```
 /// use scalargrad::{Node, engine::add};
@@ -359,25 +360,25 @@ pub fn with_constant(a: &Node, c: f64, op: ConstantOp) -> Node {
 /// ```
 #[track_caller]
 pub fn add(a: &Node, b: &Node) -> Node {
-    apply(|| Op::Binary(a.index(), b.index(), BinaryOp::Add))
+    a + b
 }
 
 /// `a - b`: one new node (not `a + (-b)`, which would take two).
 #[track_caller]
 pub fn sub(a: &Node, b: &Node) -> Node {
-    apply(|| Op::Binary(a.index(), b.index(), BinaryOp::Sub))
+    a - b
 }
 
 /// `a * b`: one new node.
 #[track_caller]
 pub fn mul(a: &Node, b: &Node) -> Node {
-    apply(|| Op::Binary(a.index(), b.index(), BinaryOp::Mul))
+    a * b
 }
 
 /// `a / b`: one new node. Division by zero follows IEEE 754 (`±inf` or NaN).
 #[track_caller]
 pub fn div(a: &Node, b: &Node) -> Node {
-    apply(|| Op::Binary(a.index(), b.index(), BinaryOp::Div))
+    a / b
 }
 
 /// `a ^ b` where the exponent is a node too, so it gets a gradient (`a^b ln a`).
@@ -399,7 +400,7 @@ pub fn pow_node(a: &Node, b: &Node) -> Node {
 /// ```
 #[track_caller]
 pub fn add_constant(a: &Node, c: f64) -> Node {
-    apply(|| Op::WithConstant(a.index(), c, ConstantOp::Add))
+    a + c
 }
 
 /// `a * c` for a constant `c`: one new node (what `x * 3.0` and `3.0 * x` make).
@@ -413,7 +414,7 @@ pub fn add_constant(a: &Node, c: f64) -> Node {
 /// ```
 #[track_caller]
 pub fn mul_constant(a: &Node, c: f64) -> Node {
-    apply(|| Op::WithConstant(a.index(), c, ConstantOp::Mul))
+    a * c
 }
 
 /// `a ^ n` for a constant exponent. Follows IEEE 754: `0.0 ^ -1.0` is `inf`, a negative base

@@ -14,7 +14,7 @@ use super::node::Node;
 use super::record::{MAX_LOGITS, MAX_NODES};
 use super::scalar::Scalar;
 use super::softmax;
-use super::tape::{Idx, with_tape_inlined};
+use super::tape::{Idx, Tape, with_tape_inlined};
 use super::unary::UnaryOp;
 
 /// How a node was made: the operation and the indices of its parents on the tape.
@@ -298,11 +298,7 @@ pub(crate) fn apply(make: impl FnOnce() -> Op) -> Node {
 pub(crate) fn apply_consuming(make: impl FnOnce() -> Op, consumed: [Option<Node>; 2]) -> Node {
     let location = Location::caller();
     let node = Node::from_index(with_tape_inlined(|tape| {
-        let op = make();
-        let value = op.value(&tape.values, &tape.records.operands);
-        let index = tape.push(op, value);
-        tape.inspection
-            .created(index, location, || op, &tape.values, &tape.records.operands);
+        let index = record(tape, make(), location);
         for operand in consumed.iter().flatten() {
             tape.give_up(operand.index());
         }
@@ -325,12 +321,19 @@ fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Id
             panic!("scalargrad: more than {MAX_NODES} operands of sums on one thread");
         }
         let op = make(start as Idx, (operands.len() - start) as Idx);
-        let value = op.value(&tape.values, &tape.records.operands);
-        let index = tape.push(op, value);
-        tape.inspection
-            .created(index, location, || op, &tape.values, &tape.records.operands);
-        index
+        record(tape, op, location)
     }))
+}
+
+/// Pushes `op` with its forward value and shows it to the inspection hook; returns its index.
+/// Inlined into each caller, where the op's kind is known and `Op::value` folds to its one arm.
+#[inline(always)]
+fn record(tape: &mut Tape, op: Op, location: &'static Location<'static>) -> Idx {
+    let value = op.value(&tape.values, &tape.records.operands);
+    let index = tape.push(op, value);
+    tape.inspection
+        .created(index, location, || op, &tape.values, &tape.records.operands);
+    index
 }
 
 /// `op(a)`: one new node (what `exp`, `relu`, ... make).

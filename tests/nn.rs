@@ -480,6 +480,40 @@ fn two_threads_train_like_one_up_to_summation_order() {
 }
 
 #[test]
+fn shared_batches_count_the_penalty_once_whatever_their_size() {
+    // the penalty rides with exactly one share; with fewer examples than threads some threads
+    // get no share at all, and a batch of one example is this thread's alone
+    let data = Generator::Moons.generate(7, 0.1, &mut StdRng::seed_from_u64(6));
+    let encoded = train::Examples::encode(&scalargrad::features::Inputs::default(), &data);
+    let model = Mlp::new(2, &[6, 1], &mut StdRng::seed_from_u64(7));
+    // strong enough that counting the penalty twice, or not at all, moves every gradient
+    let config = TrainConfig {
+        hidden: vec![6],
+        l2: 0.5,
+        l1: 0.25,
+        ..TrainConfig::default()
+    };
+    let workers = train::Workers::new(3);
+    for size in [1, 2, 3, 7] {
+        let batch = encoded.subset(&(0..size).collect::<Vec<_>>());
+        let one = train::batch_gradient(&config, &model, &batch, None).expect("one thread");
+        let single = scalargrad::engine::grads(&model.parameters());
+        let three =
+            train::batch_gradient(&config, &model, &batch, Some(&workers)).expect("workers run");
+        let shared = scalargrad::engine::grads(&model.parameters());
+        assert!(
+            close(one.loss, three.loss, 1e-12),
+            "{size} examples: {} vs {}",
+            one.loss,
+            three.loss
+        );
+        for (a, b) in single.iter().zip(&shared) {
+            assert!(close(*a, *b, 1e-12), "{size} examples: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
 fn a_bad_parameter_file_names_the_line() {
     let path = std::env::temp_dir().join(format!("scalargrad-params-{}.csv", std::process::id()));
     std::fs::write(

@@ -1035,9 +1035,12 @@ mod tests {
         assert_eq!(why["grad"].as_f64(), Some(grad));
         let terms = why["terms"].as_array().expect("terms");
         // one term per example of the batch (through its neuron), and two from the penalty
-        // alpha * sum p * p (p is both operands of its product)
+        // alpha * sum p * p (p is both factors of its square)
         let through = |op: &str| terms.iter().filter(|t| t["op"] == op).count();
-        assert_eq!((through("tanh(linear)"), through("linear")), (10, 2));
+        assert_eq!(
+            (through("tanh(linear)"), through("sum of squares")),
+            (10, 2)
+        );
         assert_eq!(terms.len(), 12);
         let sum: f64 = terms
             .iter()

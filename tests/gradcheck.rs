@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use scalargrad::engine::{
     self, BinaryOp, ConstantOp, Scalar, UnaryOp, binary, derivatives, gradcheck_inputs,
-    softmax_cross_entropy, tape_length, unary, with_constant,
+    softmax_cross_entropy, sum_of_squares, tape_length, unary, with_constant,
 };
 use scalargrad::{Node, backward, gradcheck};
 
@@ -149,6 +149,12 @@ fn op_table() -> Vec<OpRow> {
             name: "linear",
             op: |a, b| engine::linear(&[a.clone(), Node::new(2.0)], &[b.clone(), a.clone()], b),
             exact: |a, b| (a * b + 2.0 * a + b, b + 2.0, a + 1.0),
+            points: POINTS,
+        },
+        OpRow {
+            name: "sum of squares",
+            op: |a, b| sum_of_squares(&[a.clone(), b.clone()]),
+            exact: |a, b| (a * a + b * b, 2.0 * a, 2.0 * b),
             points: POINTS,
         },
     ]
@@ -582,6 +588,70 @@ fn the_fused_cross_entropy_has_the_softmax_hessian() {
                 "H[{j}][{k}] = {} vs {expected}",
                 dk.value()
             );
+        }
+    }
+}
+
+#[test]
+fn a_sum_of_squares_is_linear_of_the_terms_with_themselves_to_the_bit() {
+    // fused (consecutive terms) and not (every other node), against `linear(x, x, 0)` and the
+    // f64 formula, through later ops so that the upstream gradient is not 1
+    for len in [1, 2, 3, 4, 5, 8, 13, 100] {
+        let values: Vec<f64> = (0..len).map(|k| (k as f64 * 0.917).sin() * 2.5).collect();
+        let run = |make: &dyn Fn(&[Node]) -> Node, spaced: bool| {
+            let all: Vec<Node> = values
+                .iter()
+                .flat_map(|&v| [Node::new(v), Node::new(-1.0)])
+                .collect();
+            let terms: Vec<Node> = if spaced {
+                all.iter().step_by(2).cloned().collect()
+            } else {
+                values.iter().map(|&v| Node::new(v)).collect()
+            };
+            let before = tape_length();
+            let total = make(&terms);
+            let nodes = tape_length() - before;
+            // the terms also feed another node, so their gradients are not 0 when the sum of
+            // squares adds to them (where x + x and 2x would round alike)
+            let others: Vec<Node> = terms.iter().map(|t| t.mul_constant(0.37).sin()).collect();
+            let out = (total.mul_constant(1e-4) + engine::sum(&others)).tanh();
+            out.backward();
+            let grads: Vec<u64> = terms.iter().map(|t| t.grad().to_bits()).collect();
+            (total.value().to_bits(), grads, nodes)
+        };
+        let linear = |t: &[Node]| engine::linear(t, t, &Node::new(0.0));
+        let reference = run(&linear, false);
+        let fused = run(&|t: &[Node]| sum_of_squares(t), false);
+        let spaced = run(&|t: &[Node]| sum_of_squares(t), true);
+        assert_eq!(fused.2, 1, "{len} consecutive terms make one node");
+        assert_eq!(
+            spaced.2,
+            if len == 1 { 1 } else { 2 },
+            "{len} spaced terms make linear and its zero bias (one term is consecutive)"
+        );
+        for (name, other) in [("fused", &fused), ("spaced", &spaced)] {
+            assert_eq!(other.0, reference.0, "{name}, {len} terms: value");
+            assert_eq!(other.1, reference.1, "{name}, {len} terms: gradients");
+        }
+        assert_eq!(f64::sum_of_squares(&values).to_bits(), reference.0, "{len}");
+        let exact: f64 = values.iter().map(|v| v * v).sum();
+        assert!(close(f64::from_bits(reference.0), exact, 1e-14), "{len}");
+    }
+}
+
+#[test]
+fn a_sum_of_squares_has_the_hessian_two_times_the_identity() {
+    let terms: Vec<Node> = [0.5, -1.5, 2.0, 3.0, -0.25]
+        .into_iter()
+        .map(Node::new)
+        .collect();
+    let total = sum_of_squares(&terms);
+    let first = derivatives(&total, &terms);
+    for (j, dj) in first.iter().enumerate() {
+        assert_eq!(dj.value(), 2.0 * terms[j].value(), "d/dx{j}");
+        for (k, dk) in derivatives(dj, &terms).iter().enumerate() {
+            let expected = if j == k { 2.0 } else { 0.0 };
+            assert_eq!(dk.value(), expected, "H[{j}][{k}]");
         }
     }
 }

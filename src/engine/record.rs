@@ -16,6 +16,7 @@
 //! | `Sum`, `Linear`         | `SUM`, `LINEAR`   | start in operands  | len                      |
 //! | `Dense`                 | `DENSE`           | its layer's slot   | neurons below it (k)     |
 //! | `SoftmaxCrossEntropy`   | `SOFTMAX_CE`      | first logit        | len + class << 15        |
+//! | `SumOfSquares`          | `SQUARES`         | first term         | len                      |
 //!
 //! Every side-table entry remembers the node that owns it, so that popping nodes shrinks the
 //! tables without reading the popped records (as `operand_starts` did before).
@@ -48,7 +49,8 @@ const SUM: u64 = WITH_CONSTANT + ConstantOp::ALL.len() as u64;
 const LINEAR: u64 = SUM + 1;
 const DENSE: u64 = LINEAR + 1;
 const SOFTMAX_CE: u64 = DENSE + 1;
-const _: () = assert!(SOFTMAX_CE < 16, "the kinds fit 4 bits");
+const SQUARES: u64 = SOFTMAX_CE + 1;
+const _: () = assert!(SQUARES < 16, "the kinds fit 4 bits");
 // Each binary op's kind by name, so that reading a record is one match whose arms each build an
 // op of a known kind (see `Records::with_op`).
 const ADD: u64 = BINARY + BinaryOp::Add as u64;
@@ -190,6 +192,7 @@ impl Records {
                 debug_assert!((len as usize) < MAX_LOGITS && class < len);
                 Packed::new(SOFTMAX_CE, logits, len | class << 15)
             }
+            Op::SumOfSquares { first, len } => Packed::new(SQUARES, first, len),
         };
         self.packed.push(record);
     }
@@ -275,6 +278,7 @@ impl Records {
                 len: b & (MAX_LOGITS as Idx - 1),
                 class: b >> 15,
             }),
+            SQUARES => then(Op::SumOfSquares { first: a, len: b }),
             kind => unreachable!("scalargrad: no op has kind {kind} (a record was overwritten)"),
         }
     }
@@ -371,6 +375,10 @@ mod tests {
             logits: top,
             len: (MAX_LOGITS - 1) as Idx,
             class: (MAX_LOGITS - 2) as Idx,
+        });
+        ops.push(Op::SumOfSquares {
+            first: top,
+            len: top,
         });
         // a lone neuron, then a layer of three whose parameters start at node 0
         let n = ops.len() as Idx;

@@ -39,6 +39,9 @@ pub trait Scalar: Clone {
     /// # Panics
     /// If `weights` and `inputs` differ in length.
     fn linear(weights: &[Self], inputs: &[Self], bias: &Self) -> Self;
+    /// `sum_k terms[k]^2`, as `linear(terms, terms, 0)` to the bit (see
+    /// [`sum_of_squares`](super::sum_of_squares)).
+    fn sum_of_squares(terms: &[Self]) -> Self;
     /// Softmax cross-entropy `logsumexp(logits) - logits[class]` (see
     /// [`softmax_cross_entropy`](super::softmax_cross_entropy)).
     ///
@@ -100,6 +103,9 @@ impl Scalar for f64 {
         assert_eq!(weights.len(), inputs.len(), "one input per weight");
         super::dot(*bias, weights, inputs)
     }
+    fn sum_of_squares(terms: &[f64]) -> f64 {
+        super::dot(0.0, terms, terms)
+    }
     fn softmax_cross_entropy(logits: &[f64], class: usize) -> f64 {
         // the fused node's value is this very function on its logits' values
         super::softmax::cross_entropy_value(logits, class)
@@ -132,6 +138,10 @@ impl Scalar for Node {
     #[track_caller]
     fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
         ops::linear(weights, inputs, bias)
+    }
+    #[track_caller]
+    fn sum_of_squares(terms: &[Node]) -> Node {
+        ops::sum_of_squares(terms)
     }
     #[track_caller]
     fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {

@@ -240,8 +240,7 @@ impl Penalty {
     /// assert_eq!(penalty.term(&[-2.0, 1.0]), Some(term.value()));
     /// ```
     pub fn term<S: Scalar>(&self, parameters: &[S]) -> Option<S> {
-        let squares = (self.l2 != 0.0)
-            .then(|| S::linear(parameters, parameters, &S::constant(0.0)).mul_constant(self.l2));
+        let squares = (self.l2 != 0.0).then(|| S::sum_of_squares(parameters).mul_constant(self.l2));
         let absolutes = (self.l1 != 0.0).then(|| {
             let magnitudes: Vec<S> = parameters.iter().map(|p| p.unary(UnaryOp::Abs)).collect();
             S::sum(&magnitudes).mul_constant(self.l1)

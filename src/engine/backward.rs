@@ -138,6 +138,10 @@ fn reverse_sweep<S: Scalar>(
                     }
                     below as usize + 1
                 }
+                // leaves have no parents to pass a gradient on to: the leaves directly below
+                // (a network's parameters, an example's inputs) are passed in one go, without a
+                // visit each
+                Op::Leaf => records.leaves_below(end),
                 op => {
                     visit(&op, index, operands, &x, adjoints);
                     1

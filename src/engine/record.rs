@@ -304,6 +304,19 @@ impl Records {
         self.packed[index].kind() == LEAF
     }
 
+    /// How many records directly below `end` are leaves, counting down from `end - 1` (0 if that
+    /// one is not a leaf). Four at a time, as the backward sweep's scan for zero gradients.
+    pub(crate) fn leaves_below(&self, end: usize) -> usize {
+        let leaf = |record: &Packed| record.kind() == LEAF;
+        let records = &self.packed[..end];
+        let quads = records
+            .rchunks_exact(4)
+            .take_while(|quad| leaf(&quad[0]) & leaf(&quad[1]) & leaf(&quad[2]) & leaf(&quad[3]))
+            .count();
+        let rest = &records[..end - 4 * quads];
+        4 * quads + rest.iter().rev().take_while(|&record| leaf(record)).count()
+    }
+
     /// Keeps the first `len` records, and of the side tables what they refer to.
     pub(crate) fn truncate(&mut self, len: usize) {
         let popped = |node: Idx| node as usize >= len;
@@ -404,6 +417,31 @@ mod tests {
         }
         assert_eq!(records.layers.len(), 2, "the three neurons share one layer");
         assert_eq!(records.layers[1].first_node, n + 1);
+    }
+
+    #[test]
+    fn leaves_below_counts_the_leaves_down_to_the_first_other_record() {
+        // nodes 0-1 leaves, 2 an op, 3-8 leaves (more than a quad), 9 an op, 10 a leaf
+        let mut records = Records::new();
+        let ops = [0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0];
+        for (index, &kind) in ops.iter().enumerate() {
+            records.push(match kind {
+                0 => Op::Leaf,
+                _ => Op::Unary(index as Idx - 1, UnaryOp::Exp),
+            });
+        }
+        for (end, leaves) in [
+            (11, 1),
+            (10, 0),
+            (9, 6),
+            (8, 5),
+            (5, 2),
+            (4, 1),
+            (3, 0),
+            (2, 2),
+        ] {
+            assert_eq!(records.leaves_below(end), leaves, "below {end}");
+        }
     }
 
     /// A layer pushed whole reads back as the neurons `Op::Dense` describes, and popping part of

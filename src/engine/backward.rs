@@ -8,7 +8,7 @@ use super::dense::Activation;
 use super::inspect::{Edge, Inspection};
 use super::node::Node;
 use super::ops::{Derivative, Op};
-use super::record::Records;
+use super::record::{Records, trailing};
 use super::scalar::Scalar;
 use super::tape::{Idx, with_tape};
 
@@ -274,14 +274,8 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
     /// and keeps its scan out of the sweep's loop.
     #[inline(never)]
     fn unreached_below(&self, end: usize) -> usize {
-        let grads = &self.grads[..end];
-        let zero = |gradient: &f64| *gradient == 0.0; // as `upstream`: -0.0 too, not NaN
-        let quads = grads
-            .rchunks_exact(4)
-            .take_while(|quad| zero(&quad[0]) & zero(&quad[1]) & zero(&quad[2]) & zero(&quad[3]))
-            .count();
-        let rest = &grads[..end - 4 * quads];
-        4 * quads + rest.iter().rev().take_while(|&g| zero(g)).count()
+        // as `upstream`: -0.0 too, not NaN
+        trailing(&self.grads[..end], |gradient| *gradient == 0.0)
     }
 
     /// The same arithmetic as `neurons` in the same order, over slices cut once per layer: per

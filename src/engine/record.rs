@@ -27,6 +27,20 @@ use super::ops::Op;
 use super::tape::Idx;
 use super::unary::UnaryOp;
 
+/// How many items at the end of `items` match, counted four at a time (the four tests joined
+/// with `&`, not `&&`, so the compiler tests them together), then one at a time.
+#[inline(always)]
+pub(crate) fn trailing<T>(items: &[T], matches: impl Fn(&T) -> bool) -> usize {
+    let quads = items
+        .rchunks_exact(4)
+        .take_while(|quad| {
+            matches(&quad[0]) & matches(&quad[1]) & matches(&quad[2]) & matches(&quad[3])
+        })
+        .count();
+    let rest = &items[..items.len() - 4 * quads];
+    4 * quads + rest.iter().rev().take_while(|&item| matches(item)).count()
+}
+
 /// Bits of each of a record's two index fields.
 const FIELD_BITS: u32 = 30;
 /// The mask of one field.
@@ -307,14 +321,7 @@ impl Records {
     /// How many records directly below `end` are leaves, counting down from `end - 1` (0 if that
     /// one is not a leaf). Four at a time, as the backward sweep's scan for zero gradients.
     pub(crate) fn leaves_below(&self, end: usize) -> usize {
-        let leaf = |record: &Packed| record.kind() == LEAF;
-        let records = &self.packed[..end];
-        let quads = records
-            .rchunks_exact(4)
-            .take_while(|quad| leaf(&quad[0]) & leaf(&quad[1]) & leaf(&quad[2]) & leaf(&quad[3]))
-            .count();
-        let rest = &records[..end - 4 * quads];
-        4 * quads + rest.iter().rev().take_while(|&record| leaf(record)).count()
+        trailing(&self.packed[..end], |record| record.kind() == LEAF)
     }
 
     /// Keeps the first `len` records, and of the side tables what they refer to.

@@ -198,7 +198,8 @@ fn neurons<S: Scalar>(
     }
 }
 
-/// Passes node `index`'s gradient (if it has one) on to its parents, as `op` says.
+/// Passes node `index`'s gradient (if it has one) on to its parents, as `op` says. Leaves never
+/// get here: the sweep passes them without a visit (`Records::leaves_below`).
 #[inline(always)] // the sweep's body, once for a layer's neurons and once for every other op
 fn visit<S: Scalar>(
     op: &Op,
@@ -210,9 +211,6 @@ fn visit<S: Scalar>(
     let Some(upstream) = adjoints.upstream(index) else {
         return;
     };
-    if matches!(op, Op::Leaf) {
-        return;
-    }
     // The callback is inlined at each place an op reports a derivative, where its kind is
     // known: out of line, every edge paid a call (callgrind on bench/examples/chain.rs).
     op.local_derivatives(

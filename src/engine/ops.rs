@@ -9,7 +9,7 @@
 use std::panic::Location;
 
 use super::binary::{BinaryOp, ConstantOp};
-use super::dense::{Activation, are_consecutive, dense_value, dot, weighted_sum};
+use super::dense::{Activation, are_consecutive, dense_value, weighted_sum};
 use super::node::Node;
 use super::record::{MAX_LOGITS, MAX_NODES};
 use super::scalar::Scalar;
@@ -113,9 +113,9 @@ impl Op {
                 let (z, n) = (logits as usize, len as usize);
                 softmax::cross_entropy_value(&values[z..z + n], class as usize)
             }
+            // the fused node's value is this very function on its terms' values
             Op::SumOfSquares { first, len } => {
-                let terms = &values[first as usize..(first + len) as usize];
-                dot(0.0, terms, terms)
+                f64::sum_of_squares(&values[first as usize..(first + len) as usize])
             }
         }
     }

@@ -319,7 +319,7 @@ impl Records {
     }
 
     /// How many records directly below `end` are leaves, counting down from `end - 1` (0 if that
-    /// one is not a leaf). Four at a time, as the backward sweep's scan for zero gradients.
+    /// one is not a leaf), with `trailing`, as the backward sweep's scan for zero gradients.
     pub(crate) fn leaves_below(&self, end: usize) -> usize {
         trailing(&self.packed[..end], |record| record.kind() == LEAF)
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use scalargrad::model::Model;
-use scalargrad::nn::SavedModel;
+use scalargrad::model::SavedModel;
 
 use common::{run, text};
 
@@ -213,7 +213,7 @@ fn export_f32_is_the_weights_rounded_to_f32() {
             dtype,
         ]);
         assert!(exported.status.success(), "{}", text(&exported.stderr));
-        let tensors = scalargrad::nn::safetensors::parse(&std::fs::read(&file).expect("file"))
+        let tensors = scalargrad::model::safetensors::parse(&std::fs::read(&file).expect("file"))
             .expect("safetensors");
         let saved = SavedModel::load(&out.join("model.json")).expect("model.json");
         let weights = tensors
@@ -292,9 +292,9 @@ fn bad_model_and_data_files_are_named_errors() {
     );
     std::fs::write(
         &partial,
-        scalargrad::nn::safetensors::to_bytes(
+        scalargrad::model::safetensors::to_bytes(
             &network,
-            scalargrad::nn::safetensors::Dtype::F64,
+            scalargrad::model::safetensors::Dtype::F64,
             &Default::default(),
         ),
     )
@@ -376,8 +376,8 @@ fn bad_model_and_data_files_are_named_errors() {
 }
 
 /// Tensors of a 2-4-1 network whose first bias has 3 entries.
-fn tensors_with_wrong_bias() -> scalargrad::nn::safetensors::Tensors {
-    let mut tensors = scalargrad::nn::safetensors::Tensors::default();
+fn tensors_with_wrong_bias() -> scalargrad::model::safetensors::Tensors {
+    let mut tensors = scalargrad::model::safetensors::Tensors::default();
     tensors
         .tensors
         .insert("0.weight".into(), (vec![4, 2], vec![0.1; 8]));
@@ -408,7 +408,7 @@ fn valid_files() -> (Vec<u8>, Vec<u8>) {
     let json = serde_json::to_vec(&SavedModel::of(&model, serde_json::Value::Null)).expect("json");
     (
         json,
-        model.to_safetensors(scalargrad::nn::safetensors::Dtype::F64),
+        model.to_safetensors(scalargrad::model::safetensors::Dtype::F64),
     )
 }
 

@@ -74,7 +74,7 @@ fn default_run_writes_every_file() {
     assert_eq!(run_json["scalargrad_version"], env!("CARGO_PKG_VERSION"));
     assert!(run_json["nodes_per_step"].as_u64().expect("a count") > 1000);
 
-    let model = scalargrad::nn::SavedModel::load(&out.join("model.json")).expect("model.json");
+    let model = scalargrad::model::SavedModel::load(&out.join("model.json")).expect("model.json");
     assert_eq!(model.widths, vec![16, 16, 1]);
 
     let stdout = text(&output.stdout);
@@ -599,7 +599,7 @@ fn micrograds_demo_from_safetensors_weights_reproduces_its_losses() {
     );
     // the model written back is the same network: model.safetensors holds its F64 weights
     let written = std::fs::read(out.join("model.safetensors")).expect("model.safetensors");
-    let tensors = scalargrad::nn::safetensors::parse(&written).expect("safetensors");
+    let tensors = scalargrad::model::safetensors::parse(&written).expect("safetensors");
     assert_eq!(tensors.shape(), Some((2, vec![16, 16, 1])));
     assert_eq!(tensors.metadata["activation"], "\"relu\"");
     assert_eq!(tensors.metadata["features"], "x1,x2");

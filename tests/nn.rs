@@ -8,9 +8,11 @@ use rand::{SeedableRng, rngs::StdRng};
 use scalargrad::Node;
 use scalargrad::data::{Dataset, Generator};
 use scalargrad::engine::gradcheck_inputs;
+use scalargrad::model::SavedModel;
 use scalargrad::nn::loss::{self, Loss};
+use scalargrad::nn::metrics;
 use scalargrad::nn::optim::{Adam, Momentum, Optimizer, Schedule, Sgd};
-use scalargrad::nn::{Activation, Init, Layer, Mlp, MlpOptions, Module, SavedModel};
+use scalargrad::nn::{Activation, Init, Layer, Mlp, MlpOptions, Module};
 use scalargrad::train::{self, Stop, TrainConfig};
 
 fn workload(name: &str) -> PathBuf {
@@ -264,7 +266,7 @@ fn training_reproduces_micrograd_and_pytorch_losses() {
         losses[99]
     );
     let scores: Vec<f64> = data.points.iter().map(|p| model.predict(p)[0]).collect();
-    assert_eq!(loss::accuracy(&scores, &data.labels), 1.0);
+    assert_eq!(metrics::accuracy(&scores, &data.labels), 1.0);
 }
 
 #[test]

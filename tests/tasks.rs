@@ -10,7 +10,8 @@ use scalargrad::Node;
 use scalargrad::data::{Dataset, Generator, class_index};
 use scalargrad::engine::values;
 use scalargrad::features::{Feature, Inputs};
-use scalargrad::nn::loss::{self, Loss};
+use scalargrad::nn::loss::Loss;
+use scalargrad::nn::metrics;
 use scalargrad::nn::optim::Schedule;
 use scalargrad::nn::{Activation, Init};
 use scalargrad::train::{self, TrainConfig};
@@ -391,7 +392,7 @@ fn standardisation_is_learned_from_the_training_set_and_kept_with_the_model() {
     }
     assert_eq!(Inputs::default().of([2.0, 3.0]), vec![2.0, 3.0]);
     assert_ne!(scaling.apply([2.0, 3.0]), [2.0, 3.0]);
-    assert_eq!(loss::predicted_class(&[0.1, 0.9, 0.3]), 1);
+    assert_eq!(metrics::predicted_class(&[0.1, 0.9, 0.3]), 1);
 }
 
 #[test]

@@ -7,9 +7,9 @@ use clap::Parser;
 
 use scalargrad::data::{DataError, Dataset, Generator, MAX_CLASSES, Task};
 use scalargrad::features::Feature;
+use scalargrad::model::safetensors::Dtype;
 use scalargrad::nn::loss::Loss;
 use scalargrad::nn::optim::{OptimizerKind, Schedule};
-use scalargrad::nn::safetensors::Dtype;
 use scalargrad::nn::{Activation, Init};
 use scalargrad::train::{TrainConfig, purpose, rng_for};
 

@@ -15,7 +15,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use scalargrad::data::{Dataset, class_index};
 use scalargrad::model::Model;
-use scalargrad::nn::loss;
+use scalargrad::nn::metrics;
 use scalargrad::train::StepMetrics;
 
 /// Width of every picture, in pixels.
@@ -425,7 +425,7 @@ const CELLS: usize = 150;
 /// one output, its sign and |tanh(score)|; with one per class, the largest softmax probability
 /// rescaled from [1/K, 1] to [0, 1].
 pub(crate) fn class_and_confidence(outputs: &[f64]) -> (usize, f64) {
-    let class = loss::predicted_class(outputs);
+    let class = metrics::predicted_class(outputs);
     let confidence = match outputs {
         [score] => score.tanh().abs(),
         _ => {

@@ -8,8 +8,8 @@ use scalargrad::data::{Dataset, Generator, Task};
 use scalargrad::engine::to_dot;
 use scalargrad::files::write_atomic;
 use scalargrad::model::Model;
-use scalargrad::nn::SavedModel;
-use scalargrad::nn::safetensors::Dtype;
+use scalargrad::model::SavedModel;
+use scalargrad::model::safetensors::Dtype;
 use scalargrad::train::{self, Measures, StepMetrics, Stop, TrainConfig, TrainResult};
 
 use super::animation::Animation;

@@ -8,9 +8,9 @@ use scalargrad::data::{Dataset, Task, class_label, read_rows};
 use scalargrad::features::Inputs;
 use scalargrad::files::write_atomic;
 use scalargrad::model::Model;
-use scalargrad::nn::SavedModel;
+use scalargrad::model::SavedModel;
+use scalargrad::model::safetensors;
 use scalargrad::nn::loss::Loss;
-use scalargrad::nn::safetensors;
 use scalargrad::train::{self, TrainConfig};
 
 use super::cli::{EvaluateArgs, ExportArgs, ModelArgs, PredictArgs};
@@ -129,7 +129,7 @@ pub(crate) fn predict(args: &PredictArgs) -> Result<(), AppError> {
         record.push(match model.task() {
             Task::Regression => z[0].to_string(),
             Task::Classification => {
-                let class = scalargrad::nn::loss::predicted_class(&z);
+                let class = scalargrad::nn::metrics::predicted_class(&z);
                 classes
                     .get(class)
                     .cloned()

@@ -4,9 +4,9 @@ use std::path::Path;
 
 use scalargrad::engine::set_values;
 use scalargrad::model::Model;
-use scalargrad::nn::SavedModel;
+use scalargrad::model::SavedModel;
+use scalargrad::model::safetensors;
 use scalargrad::nn::optim::OptimizerState;
-use scalargrad::nn::safetensors;
 
 use super::error::AppError;
 use super::report::shape_of;

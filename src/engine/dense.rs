@@ -273,7 +273,7 @@ impl DenseLayer {
 /// a forward pass).
 ///
 /// # Panics
-/// If more than 2^30 nodes would be alive on this thread.
+/// If more than 2^29 nodes would be alive on this thread.
 #[track_caller]
 pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>> {
     let outputs = record_layers(inputs, layers, Location::caller(), |_, _| {})?;

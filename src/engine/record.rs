@@ -2,7 +2,7 @@
 //! fit.
 //!
 //! The rest of the engine matches on `Op` (`ops.rs`); the tape keeps it packed into one `u64`, a
-//! 4-bit kind and two 30-bit fields, because a node's record is read by every backward pass and
+//! 5-bit kind and two 29-bit fields, because a node's record is read by every backward pass and
 //! every pop, and an `Op` with a constant or a neuron's four fields takes 16 bytes. Packed, a
 //! node takes 28 bytes (value, gradient, record, handle count) instead of 36
 //! (`cargo bench -p scalargrad-bench --bench engine` prints the bytes per node of a chain).
@@ -15,11 +15,11 @@
 //! | `WithConstant(a, c, op)`| `WITH_CONSTANT`+op| a                  | `c`'s slot in constants  |
 //! | `Sum`, `Linear`         | `SUM`, `LINEAR`   | start in operands  | len                      |
 //! | `Dense`                 | `DENSE`           | its layer's slot   | neurons below it (k)     |
-//! | `SoftmaxCrossEntropy`   | `SOFTMAX_CE`      | first logit        | len + class << 15        |
+//! | `SoftmaxCrossEntropy`   | `SOFTMAX_CE`      | first logit        | len + class << 14        |
 //! | `SumOfSquares`          | `SQUARES`         | first term         | len                      |
 //!
 //! Every side-table entry remembers the node that owns it, so that popping nodes shrinks the
-//! tables without reading the popped records (as `operand_starts` did before).
+//! tables without reading the popped records.
 
 use super::binary::{BinaryOp, ConstantOp};
 use super::dense::Activation;
@@ -41,19 +41,21 @@ pub(crate) fn trailing<T>(items: &[T], matches: impl Fn(&T) -> bool) -> usize {
     4 * quads + rest.iter().rev().take_while(|&item| matches(item)).count()
 }
 
-/// Bits of each of a record's two index fields.
-const FIELD_BITS: u32 = 30;
+/// Bits of a record's kind: 32 kinds, of which the table above uses 16.
+const KIND_BITS: u32 = 5;
+/// Bits of each of a record's two index fields (5 + 2 * 29 of the 64 bits; one is spare).
+const FIELD_BITS: u32 = 29;
 /// The mask of one field.
 const FIELD: u64 = (1 << FIELD_BITS) - 1;
 
 /// Nodes alive on one thread at most, and entries of `operands` at most: every index fits a
-/// 30-bit field (a billion nodes is 28 GiB of tape).
+/// 29-bit field (half a billion nodes is 14 GiB of tape).
 pub(crate) const MAX_NODES: usize = 1 << FIELD_BITS;
 
 /// Logits of one fused softmax cross-entropy node at most: its length and class share field b.
-pub(crate) const MAX_LOGITS: usize = 1 << 15;
+pub(crate) const MAX_LOGITS: usize = 1 << 14;
 
-// The kinds, in the low 4 bits. The ops of `BinaryOp` and `ConstantOp` each take a kind of their
+// The kinds, in the low `KIND_BITS` bits. The ops of `BinaryOp` and `ConstantOp` each take a kind of their
 // own (their place in `ALL` added to the first), since both fields hold indices.
 const LEAF: u64 = 0;
 const UNARY: u64 = 1;
@@ -64,7 +66,8 @@ const LINEAR: u64 = SUM + 1;
 const DENSE: u64 = LINEAR + 1;
 const SOFTMAX_CE: u64 = DENSE + 1;
 const SQUARES: u64 = SOFTMAX_CE + 1;
-const _: () = assert!(SQUARES < 16, "the kinds fit 4 bits");
+const _: () = assert!(SQUARES < 1 << KIND_BITS, "the kinds fit KIND_BITS bits");
+const _: () = assert!(KIND_BITS + 2 * FIELD_BITS <= 64, "a record fits 8 bytes");
 // Each binary op's kind by name, so that reading a record is one match whose arms each build an
 // op of a known kind (see `Records::with_op`).
 const ADD: u64 = BINARY + BinaryOp::Add as u64;
@@ -90,19 +93,19 @@ impl Packed {
             (a as usize) < MAX_NODES && (b as usize) < MAX_NODES,
             "{a} {b}"
         );
-        Packed(kind | u64::from(a) << 4 | u64::from(b) << (4 + FIELD_BITS))
+        Packed(kind | u64::from(a) << KIND_BITS | u64::from(b) << (KIND_BITS + FIELD_BITS))
     }
 
     fn kind(self) -> u64 {
-        self.0 & 0xF
+        self.0 & ((1 << KIND_BITS) - 1)
     }
 
     fn a(self) -> Idx {
-        (self.0 >> 4 & FIELD) as Idx
+        (self.0 >> KIND_BITS & FIELD) as Idx
     }
 
     fn b(self) -> Idx {
-        (self.0 >> (4 + FIELD_BITS)) as Idx
+        (self.0 >> (KIND_BITS + FIELD_BITS) & FIELD) as Idx
     }
 }
 
@@ -204,7 +207,11 @@ impl Records {
             }
             Op::SoftmaxCrossEntropy { logits, len, class } => {
                 debug_assert!((len as usize) < MAX_LOGITS && class < len);
-                Packed::new(SOFTMAX_CE, logits, len | class << 15)
+                Packed::new(
+                    SOFTMAX_CE,
+                    logits,
+                    len | class << MAX_LOGITS.trailing_zeros(),
+                )
             }
             Op::SumOfSquares { first, len } => Packed::new(SQUARES, first, len),
         };
@@ -290,7 +297,7 @@ impl Records {
             SOFTMAX_CE => then(Op::SoftmaxCrossEntropy {
                 logits: a,
                 len: b & (MAX_LOGITS as Idx - 1),
-                class: b >> 15,
+                class: b >> MAX_LOGITS.trailing_zeros(),
             }),
             SQUARES => then(Op::SumOfSquares { first: a, len: b }),
             kind => unreachable!("scalargrad: no op has kind {kind} (a record was overwritten)"),

@@ -19,7 +19,7 @@ use super::ops::Op;
 use super::record::{MAX_NODES, Records};
 
 /// Index of a record in the tape. `u32` keeps the records small; indices stay below
-/// `record::MAX_NODES` (2^30), so that a record can hold two of them in 8 bytes.
+/// `record::MAX_NODES` (2^29), so that a record can hold two of them in 8 bytes.
 pub(crate) type Idx = u32;
 
 /// When the tape empties it keeps up to this many bytes of capacity for the next graph, and gives
@@ -109,7 +109,7 @@ impl Tape {
     /// Appends a record with one live handle and returns its index.
     ///
     /// # Panics
-    /// If more than `record::MAX_NODES` (2^30) nodes would be alive at once.
+    /// If more than `record::MAX_NODES` (2^29) nodes would be alive at once.
     #[inline(always)] // once per node: a call here shows in callgrind on bench/examples/chain.rs
     pub(crate) fn push(&mut self, op: Op, value: f64) -> Idx {
         let index = self.records.len();

@@ -1,6 +1,5 @@
 //! Losses (binary with labels -1 / +1 and one score, K classes with one output per class,
-//! regression), the regularisation penalty, and the measures of a model (accuracy, confusion,
-//! RMSE, R^2). Each formula is written once, over [`Scalar`]: computed in `Node`s it
+//! regression) and the regularisation penalty. Each formula is written once, over [`Scalar`]: computed in `Node`s it
 //! is part of the graph (`backward` differentiates it like anything else), computed in `f64` it
 //! evaluates a model without a graph, with the same value bit for bit.
 
@@ -278,92 +277,6 @@ pub fn l2(parameters: &[Node], alpha: f64) -> Node {
     Penalty { l2: alpha, l1: 0.0 }
         .term(parameters)
         .unwrap_or_else(|| Node::new(0.0))
-}
-
-/// The class a model predicts from its outputs: with one output, class 1 where it is > 0 (a
-/// score of exactly 0 counts as class 0, label -1); with one output per class, the largest (the
-/// first of equals).
-pub fn predicted_class(outputs: &[f64]) -> usize {
-    match outputs {
-        [score] => usize::from(*score > 0.0),
-        _ => {
-            outputs
-                .iter()
-                .enumerate()
-                .fold((0, f64::NEG_INFINITY), |(best, top), (k, &z)| {
-                    if z > top { (k, z) } else { (best, top) }
-                })
-                .0
-        }
-    }
-}
-
-/// Fraction of examples (`width` outputs each) whose predicted class is their label's.
-pub fn accuracy_of_outputs(outputs: &[f64], width: usize, labels: &[f64], classes: usize) -> f64 {
-    if labels.is_empty() {
-        return f64::NAN;
-    }
-    let correct = outputs
-        .chunks_exact(width)
-        .zip(labels)
-        .filter(|&(example, &label)| predicted_class(example) == class_index(label, classes))
-        .count();
-    correct as f64 / labels.len() as f64
-}
-
-/// The confusion matrix: `counts[true class][predicted class]`, for examples of `width` outputs.
-pub fn confusion(outputs: &[f64], width: usize, labels: &[f64], classes: usize) -> Vec<Vec<usize>> {
-    let mut counts = vec![vec![0; classes]; classes];
-    for (example, &label) in outputs.chunks_exact(width).zip(labels) {
-        let predicted = predicted_class(example).min(classes.saturating_sub(1));
-        counts[class_index(label, classes)][predicted] += 1;
-    }
-    counts
-}
-
-/// Root mean squared error of `predictions` against `targets` (NaN for none).
-pub fn rmse(predictions: &[f64], targets: &[f64]) -> f64 {
-    let n = targets.len() as f64;
-    let squares = predictions
-        .iter()
-        .zip(targets)
-        .map(|(p, t)| (p - t).powi(2));
-    (squares.sum::<f64>() / n).sqrt()
-}
-
-/// The coefficient of determination R^2 = 1 - SS_res / SS_tot (NaN for none; 1 for a perfect fit
-/// of constant targets, -inf for an imperfect one).
-pub fn r_squared(predictions: &[f64], targets: &[f64]) -> f64 {
-    let n = targets.len() as f64;
-    let mean = targets.iter().sum::<f64>() / n;
-    let residual: f64 = predictions
-        .iter()
-        .zip(targets)
-        .map(|(p, t)| (t - p).powi(2))
-        .sum();
-    let total: f64 = targets.iter().map(|t| (t - mean).powi(2)).sum();
-    if total == 0.0 {
-        if residual == 0.0 {
-            1.0
-        } else {
-            f64::NEG_INFINITY
-        }
-    } else {
-        1.0 - residual / total
-    }
-}
-
-/// Fraction of `scores` whose sign matches the label (a score of exactly 0 counts as -1).
-pub fn accuracy(scores: &[f64], labels: &[f64]) -> f64 {
-    if scores.is_empty() {
-        return 0.0;
-    }
-    let correct = scores
-        .iter()
-        .zip(labels)
-        .filter(|&(&score, &label)| (score > 0.0) == (label > 0.0))
-        .count();
-    correct as f64 / scores.len() as f64
 }
 
 /// The mean loss of plain-number scores, without a graph: `loss.mean` in `f64`.

@@ -4,13 +4,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::loss::Loss;
-use super::optim::OptimizerState;
-use super::{Activation, Mlp, Module};
+use super::Model;
 use crate::engine::Node;
 use crate::features::{Feature, Inputs, Scaling};
 use crate::files::write_atomic;
-use crate::model::Model;
+use crate::nn::loss::Loss;
+use crate::nn::optim::OptimizerState;
+use crate::nn::{Activation, Mlp, Module};
 
 const FORMAT: &str = "scalargrad-mlp";
 /// Version 2 adds the features, scaling, classes and loss (a version 1 file has x1, x2, two

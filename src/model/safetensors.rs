@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Mlp;
 use crate::engine::values;
+use crate::nn::Mlp;
 
 /// The number type of the tensors written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,14 +1,20 @@
 //! A model as a user has it: the network, how a point becomes its inputs, and what its outputs
 //! mean (the classes, or a regression target).
 
+mod json;
+pub mod safetensors;
+
 use std::collections::BTreeMap;
 
 use crate::data::Task;
 use crate::engine::set_values;
 use crate::features::{Feature, Inputs, Scaling};
-use crate::nn::loss::{self, Loss};
-use crate::nn::safetensors::{self, Dtype, SafetensorsError, Tensors};
+use crate::nn::loss::Loss;
+use crate::nn::metrics;
 use crate::nn::{Activation, Mlp, Predictor};
+use safetensors::{Dtype, SafetensorsError, Tensors};
+
+pub use json::{LoadError, SavedModel};
 
 /// A network with its input features and scaling, its loss and its classes.
 #[derive(Clone, Debug)]
@@ -73,7 +79,7 @@ impl ModelPredictor {
 
     /// The predicted class at `p` (see `loss::predicted_class`).
     pub fn class(&self, p: [f64; 2]) -> usize {
-        loss::predicted_class(&self.outputs(p))
+        metrics::predicted_class(&self.outputs(p))
     }
 }
 

@@ -1,0 +1,141 @@
+//! Explaining a gradient: every contribution backward passes added to it, by pass and edge.
+
+use std::fmt;
+
+use super::super::node::Node;
+use super::super::tape::{Idx, with_tape};
+use super::describe;
+
+/// Starts (or stops) recording every contribution that backward passes add to gradients, so
+/// that [`explain`] can itemise them. Recording costs time and memory; it is off by default.
+pub fn record_contributions(on: bool) {
+    with_tape(|tape| {
+        tape.inspection.recording = on;
+        if !on {
+            tape.inspection.contributions.clear();
+        }
+    })
+}
+
+/// One term of a gradient: `local * upstream` added through one edge in one backward pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contribution {
+    /// Which recorded backward pass (1 for the first).
+    pub pass: u32,
+    pub(super) target: Idx,
+    /// The node that used this one (the edge's other end): its label, or its number.
+    pub consumer: String,
+    /// That node's op.
+    pub consumer_op: &'static str,
+    /// d(consumer)/d(this node).
+    pub local: f64,
+    /// d(output)/d(consumer) in that pass.
+    pub upstream: f64,
+    /// `local * upstream`, what was added.
+    pub product: f64,
+}
+
+/// Why a node's gradient is what it is: every recorded contribution to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    /// How the node is called (its label, or its number and op).
+    pub node: String,
+    /// Its gradient now.
+    pub grad: f64,
+    /// True if the node was the output of the latest pass (seeded with d(out)/d(out) = 1).
+    pub seeded: bool,
+    /// Each recorded contribution, by pass: the terms that sum to the gradient.
+    pub contributions: Vec<Contribution>,
+    /// The part of the gradient not accounted for by recorded contributions (added while
+    /// recording was off); 0 when everything was recorded.
+    pub unexplained: f64,
+}
+
+/// Explains `node`'s gradient: every contribution recorded since it was last reset, by
+/// backward pass and edge, summing to the gradient shown.
+///
+/// Contributions are recorded only while [`record_contributions`] is on.
+///
+/// ```
+/// use scalargrad::{Node, backward, engine::{add, explain, mul, record_contributions}};
+/// record_contributions(true);
+/// let x = Node::new(5.0).with_label("x");
+/// let y = Node::new(4.0).with_label("y");
+/// backward(&add(&x, &x));                             // pass 1 adds 1 + 1
+/// backward(&mul(&add(&x, &y), &add(&x, &y)));       // pass 2 adds 9 + 9
+/// let why = explain(&x);
+/// assert_eq!(why.grad, 20.0); // the notebook's puzzle: no zero_grad in between
+/// let per_pass: Vec<(u32, f64)> = why.contributions.iter().map(|c| (c.pass, c.product)).collect();
+/// assert_eq!(per_pass, [(1, 1.0), (1, 1.0), (2, 9.0), (2, 9.0)]);
+/// println!("{why}");
+/// record_contributions(false);
+/// ```
+pub fn explain(node: &Node) -> Explanation {
+    with_tape(|tape| {
+        let index = node.index();
+        let is_leaf = tape.records.is_leaf(index as usize);
+        let inspection = &tape.inspection;
+        let mine = inspection
+            .contributions
+            .iter()
+            .filter(|c| c.target == index);
+        // a non-leaf gradient holds its latest pass only
+        let latest = mine.clone().map(|c| c.pass).max();
+        let contributions: Vec<Contribution> = mine
+            .filter(|c| is_leaf || Some(c.pass) == latest)
+            .cloned()
+            .collect();
+        let grad = tape.grads[index as usize];
+        let total: f64 = contributions.iter().map(|c| c.product).sum();
+        let seeded = !is_leaf && contributions.is_empty() && grad == 1.0;
+        let seed = if seeded { 1.0 } else { 0.0 };
+        Explanation {
+            node: describe(tape, index),
+            grad,
+            seeded,
+            contributions,
+            unexplained: grad - total - seed,
+        }
+    })
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}.grad = {}", self.node, self.grad)?;
+        if self.seeded {
+            writeln!(
+                f,
+                "  seed: it is the output of the latest pass, d(out)/d(out) = 1"
+            )?;
+        }
+        let mut pass = None;
+        for c in &self.contributions {
+            if pass != Some(c.pass) {
+                let subtotal: f64 = self
+                    .contributions
+                    .iter()
+                    .filter(|d| d.pass == c.pass)
+                    .map(|d| d.product)
+                    .sum();
+                writeln!(f, "  backward pass {}: +{subtotal}", c.pass)?;
+                pass = Some(c.pass);
+            }
+            writeln!(
+                f,
+                "    via {} (`{}`): local {} x upstream {} = {}",
+                c.consumer, c.consumer_op, c.local, c.upstream, c.product
+            )?;
+        }
+        if self.unexplained != 0.0 {
+            writeln!(
+                f,
+                "  {} not recorded (added while record_contributions was off)",
+                self.unexplained
+            )?;
+        }
+        let total: f64 = self.contributions.iter().map(|c| c.product).sum::<f64>()
+            + if self.seeded { 1.0 } else { 0.0 }
+            + self.unexplained;
+        write!(f, "  sum = {total}")
+    }
+}

@@ -1,0 +1,181 @@
+//! How well a model does: the measures of a step and of a dataset, and metrics.csv.
+
+use serde::{Deserialize, Serialize};
+
+use super::TrainConfig;
+use crate::data::{Dataset, Task};
+use crate::engine::values;
+use crate::model::Model;
+use crate::nn::loss::Loss;
+use crate::nn::metrics;
+
+/// What one step measured. Measures that do not apply to the task are NaN.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepMetrics {
+    /// 0-based step number.
+    pub step: usize,
+    /// The training objective on this step's batch before its update: mean loss + penalty
+    /// (what `backward` ran on).
+    pub loss: f64,
+    /// Fraction of this step's batch classified correctly (classification).
+    pub accuracy: f64,
+    /// The same objective on the held-out set, NaN if there is none.
+    pub test_loss: f64,
+    /// Fraction of the held-out set classified correctly (classification).
+    pub test_accuracy: f64,
+    /// Learning rate used by this step's update.
+    pub lr: f64,
+    /// Root mean squared error on this step's batch (regression).
+    pub rmse: f64,
+    /// R^2 on this step's batch (regression).
+    pub r2: f64,
+    /// Root mean squared error on the held-out set (regression).
+    pub test_rmse: f64,
+    /// R^2 on the held-out set (regression).
+    pub test_r2: f64,
+    /// The L2 norm of the parameter gradient the optimizer used on this step.
+    pub grad_norm: f64,
+    /// For a ReLU network, the fraction of hidden units that are 0 on every example of this
+    /// step's batch (dead units learn nothing); NaN for other activations.
+    pub dead_fraction: f64,
+}
+
+/// metrics.csv: a header, then one row per step (the columns of the task). Written by the
+/// program's runs and the playground's download alike.
+pub fn metrics_csv(task: Task, metrics: &[StepMetrics]) -> String {
+    let mut csv = String::from(match task {
+        Task::Classification => {
+            "step,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction\n"
+        }
+        Task::Regression => {
+            "step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction\n"
+        }
+    });
+    for m in metrics {
+        let row = match task {
+            Task::Classification => format!(
+                "{},{},{},{},{},{},{},{}\n",
+                m.step,
+                m.loss,
+                m.accuracy,
+                m.test_loss,
+                m.test_accuracy,
+                m.lr,
+                m.grad_norm,
+                m.dead_fraction
+            ),
+            Task::Regression => format!(
+                "{},{},{},{},{},{},{},{},{},{}\n",
+                m.step,
+                m.loss,
+                m.rmse,
+                m.r2,
+                m.test_loss,
+                m.test_rmse,
+                m.test_r2,
+                m.lr,
+                m.grad_norm,
+                m.dead_fraction
+            ),
+        };
+        csv.push_str(&row);
+    }
+    csv
+}
+
+/// How well a model does on a dataset. Measures that do not apply to the task are NaN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measures {
+    /// The training objective: the mean loss plus the penalty.
+    pub loss: f64,
+    /// The mean loss alone (no penalty).
+    pub data_loss: f64,
+    /// Fraction classified correctly (classification).
+    pub accuracy: f64,
+    /// Root mean squared error (regression).
+    pub rmse: f64,
+    /// R^2 (regression).
+    pub r2: f64,
+    /// `confusion[true class][predicted class]` counts (classification; empty for regression).
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// Accuracy (classification), RMSE and R^2 (regression) of `outputs` (`width` per example)
+/// against `labels`; the measures that do not apply are NaN. What a step reports of its batch,
+/// whose loss it already has.
+///
+/// # Panics
+/// If `labels` is empty.
+pub(super) fn scores_of(outputs: &[f64], labels: &[f64], classes: usize) -> (f64, f64, f64) {
+    let width = outputs.len() / labels.len();
+    if classes == 0 {
+        (
+            f64::NAN,
+            metrics::rmse(outputs, labels),
+            metrics::r_squared(outputs, labels),
+        )
+    } else {
+        (
+            metrics::accuracy_of_outputs(outputs, width, labels, classes),
+            f64::NAN,
+            f64::NAN,
+        )
+    }
+}
+
+/// The measures of `outputs` (`width` per example) against `labels`, with `penalty` added to the
+/// mean loss for the objective.
+fn measures_of(
+    loss: Loss,
+    outputs: &[f64],
+    labels: &[f64],
+    classes: usize,
+    penalty: f64,
+) -> Measures {
+    if labels.is_empty() {
+        return Measures {
+            loss: f64::NAN,
+            data_loss: f64::NAN,
+            accuracy: f64::NAN,
+            rmse: f64::NAN,
+            r2: f64::NAN,
+            confusion: vec![vec![0; classes]; classes],
+        };
+    }
+    let width = outputs.len() / labels.len();
+    let data_loss = loss.mean_of_outputs(outputs, width, labels);
+    let (accuracy, rmse, r2) = scores_of(outputs, labels, classes);
+    let confusion = if classes == 0 {
+        Vec::new()
+    } else {
+        metrics::confusion(outputs, width, labels, classes)
+    };
+    Measures {
+        loss: data_loss + penalty,
+        data_loss,
+        accuracy,
+        rmse,
+        r2,
+        confusion,
+    }
+}
+
+/// The measures of `model` on `data`, evaluated without a graph (the formulas training uses);
+/// NaN for no data.
+pub fn measure(config: &TrainConfig, model: &Model, data: &Dataset) -> Measures {
+    if data.is_empty() {
+        // no held-out set (`--test-fraction 0`): nothing to evaluate, no predictor to build
+        return measures_of(model.loss, &[], &[], model.classes(), 0.0);
+    }
+    let outputs = model.predictor().outputs_of(&data.points);
+    let parameters = values(model.network.parameters_borrowed());
+    let penalty = config.penalty().term(&parameters).unwrap_or(0.0);
+    measures_of(model.loss, &outputs, &data.labels, model.classes(), penalty)
+}
+
+/// The objective (mean loss plus the penalty) and accuracy of `model` on `data` (see
+/// [`measure`]).
+pub fn evaluate(config: &TrainConfig, model: &Model, data: &Dataset) -> (f64, f64) {
+    let measures = measure(config, model, data);
+    (measures.loss, measures.accuracy)
+}

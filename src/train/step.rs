@@ -1,0 +1,274 @@
+//! One training step's gradient: examples as the network sees them, the objective of a batch
+//! (or of one thread's share of it), zero_grad and backward.
+
+use super::{TrainConfig, Workers};
+use crate::data::Dataset;
+use crate::engine::{
+    Anomaly, Node, NonzeroUnits, detect_anomalies, take_anomaly, tape_length, values,
+};
+use crate::features::Inputs;
+use crate::nn::loss;
+use crate::nn::{Activation, Mlp, Module};
+
+/// Examples as the network sees them: each point's inputs (`width` numbers, example after
+/// example) and its label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Examples {
+    /// The inputs, `width` per example.
+    pub inputs: Vec<f64>,
+    /// Inputs per example.
+    pub width: usize,
+    /// One label per example.
+    pub labels: Vec<f64>,
+}
+
+impl Examples {
+    /// The examples of `data` through `inputs`.
+    pub fn encode(inputs: &Inputs, data: &Dataset) -> Examples {
+        let mut encoded = Vec::with_capacity(data.len() * inputs.len());
+        for &p in &data.points {
+            inputs.extend(p, &mut encoded);
+        }
+        Examples {
+            inputs: encoded,
+            width: inputs.len(),
+            labels: data.labels.clone(),
+        }
+    }
+
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The examples at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Examples {
+        let width = self.width;
+        Examples {
+            inputs: indices
+                .iter()
+                .flat_map(|&i| &self.inputs[i * width..(i + 1) * width])
+                .copied()
+                .collect(),
+            width,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
+    /// Every `count`-th example from `first` (a thread's share of a batch).
+    pub(super) fn every(&self, first: usize, count: usize) -> Examples {
+        let indices: Vec<usize> = (first..self.len()).step_by(count).collect();
+        self.subset(&indices)
+    }
+}
+
+/// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
+/// example.
+pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
+    outputs_by(inputs, width, network.outputs(), |leaves, all| {
+        all.extend(network.forward(leaves))
+    })
+}
+
+/// `outputs`, also marking in `nonzero` each hidden neuron that is not 0 on some example.
+fn outputs_marking(
+    network: &Mlp,
+    inputs: &[f64],
+    width: usize,
+    nonzero: &mut NonzeroUnits,
+) -> Vec<Node> {
+    outputs_by(inputs, width, network.outputs(), |leaves, all| {
+        network.forward_marking_into(leaves, nonzero, all)
+    })
+}
+
+/// The outputs for every example of `inputs` (`width` numbers each, each example given as input
+/// leaves), example after example, as `forward(leaves, all)` appends them (`per_example` each)
+/// to `all`.
+fn outputs_by(
+    inputs: &[f64],
+    width: usize,
+    per_example: usize,
+    mut forward: impl FnMut(&[Node], &mut Vec<Node>),
+) -> Vec<Node> {
+    let mut all = Vec::with_capacity(inputs.len() / width.max(1) * per_example);
+    let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
+    for example in inputs.chunks_exact(width) {
+        leaves.clear();
+        leaves.extend(example.iter().map(|&x| Node::new(x)));
+        forward(&leaves, &mut all);
+    }
+    all
+}
+
+/// The fraction of hidden units that are 0 on every example: of a ReLU network, from the flags
+/// `outputs_marking` set (NaN for other activations or no hidden layer).
+pub(super) fn dead_fraction(network: &Mlp, nonzero: &[bool]) -> f64 {
+    if network.hidden_activation() != Activation::Relu || nonzero.is_empty() {
+        return f64::NAN;
+    }
+    nonzero.iter().filter(|&&alive| !alive).count() as f64 / nonzero.len() as f64
+}
+
+/// The score (single output) of every point, as nodes: `outputs` for the raw inputs x1, x2.
+pub fn scores(model: &Mlp, points: &[[f64; 2]]) -> Vec<Node> {
+    let inputs: Vec<f64> = points.iter().flatten().copied().collect();
+    outputs(model, &inputs, 2)
+}
+
+/// The training objective of a one-output network: mean loss of `scores` plus the penalty of
+/// its parameters.
+pub fn objective(config: &TrainConfig, model: &Mlp, scores: &[Node], labels: &[f64]) -> Node {
+    loss::objective(
+        config.loss,
+        scores,
+        1,
+        labels,
+        config.penalty(),
+        model.parameters_borrowed(),
+    )
+}
+
+/// What `batch_gradient` measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchGradient {
+    /// The training objective: mean loss over the batch plus the penalty.
+    pub loss: f64,
+    /// The model's outputs for each example of the batch, example after example.
+    pub outputs: Vec<f64>,
+    /// Nodes recorded for this batch, on all threads together.
+    pub nodes: usize,
+    /// Per hidden neuron (layer after layer): whether it was not 0 on some example.
+    pub nonzero: Vec<bool>,
+}
+
+/// Why training could not go on.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TrainError {
+    /// A helper thread of `Workers` stopped (it panicked), so its share of a batch is missing.
+    #[error("a training worker thread stopped unexpectedly; run again with --threads 1")]
+    WorkerStopped,
+}
+
+/// One share of a batch, and the part of the batch's mean it makes up.
+pub(super) struct Share<'a> {
+    pub(super) examples: &'a Examples,
+    /// This share's examples over the batch's: the share's mean loss times this is its part of
+    /// the batch's mean loss (1 for a whole batch).
+    pub(super) weight: f64,
+    /// Whether the penalty is added here (on exactly one share of a batch).
+    pub(super) with_penalty: bool,
+}
+
+/// A share's part of the objective and its gradient: what one thread computed.
+#[derive(Clone)]
+pub(super) struct ShareGradient {
+    pub(super) loss: f64,
+    pub(super) outputs: Vec<f64>,
+    pub(super) nodes: usize,
+    /// Per hidden neuron: not 0 on some example of the share.
+    pub(super) nonzero: Vec<bool>,
+}
+
+/// The training step's gradient, written once for every path (one thread, each worker thread,
+/// the anomaly re-run): builds the share's part of the objective, then zero_grad and backward,
+/// leaving d(part)/d(p) in each of `network`'s parameters.
+///
+/// # Panics
+/// If the share has no examples.
+pub(super) fn share_gradient(
+    config: &TrainConfig,
+    network: &Mlp,
+    share: &Share<'_>,
+) -> ShareGradient {
+    let before = tape_length();
+    let examples = share.examples;
+    let mut nonzero = NonzeroUnits::default();
+    let outputs = outputs_marking(network, &examples.inputs, examples.width, &mut nonzero);
+    let width = outputs.len() / examples.len();
+    let mut part = config
+        .loss
+        .mean_of_outputs(&outputs, width, &examples.labels);
+    if share.weight != 1.0 {
+        part *= share.weight;
+    }
+    if share.with_penalty
+        && let Some(term) = config.penalty().term(network.parameters_borrowed())
+    {
+        part += term;
+    }
+    let nodes = tape_length() - before;
+    network.zero_grad();
+    part.backward();
+    ShareGradient {
+        loss: part.value(),
+        outputs: values(&outputs),
+        nodes,
+        nonzero: nonzero.flags(),
+    }
+}
+
+/// Computes the training objective on `batch` and its gradient, leaving d(objective)/d(p) in
+/// each parameter's `.grad` (reset first), ready for an optimizer step.
+///
+/// With `workers`, the examples are split into shares: one for this thread, one for each helper
+/// thread, which builds the graph of its share on its own copy of the network; the gradients are
+/// added up here. The result is the same as on one thread up to the order of the additions (the
+/// last bits).
+///
+/// # Errors
+/// `TrainError::WorkerStopped` if a helper thread has stopped.
+///
+/// # Panics
+/// If `batch` is empty.
+pub fn batch_gradient(
+    config: &TrainConfig,
+    network: &Mlp,
+    batch: &Examples,
+    workers: Option<&Workers>,
+) -> Result<BatchGradient, TrainError> {
+    assert!(
+        !batch.is_empty(),
+        "batch_gradient needs at least one example"
+    );
+    let Some(workers) = workers else {
+        let whole = Share {
+            examples: batch,
+            weight: 1.0,
+            with_penalty: true,
+        };
+        let gradient = share_gradient(config, network, &whole);
+        return Ok(BatchGradient {
+            loss: gradient.loss,
+            outputs: gradient.outputs,
+            nodes: gradient.nodes,
+            nonzero: gradient.nonzero,
+        });
+    };
+    workers.batch_gradient(config, network, batch)
+}
+
+/// Runs the training step of `batch` again with anomaly detection on, and returns the first node
+/// whose value (or gradient) became NaN or infinite.
+pub(super) fn first_anomaly(
+    config: &TrainConfig,
+    network: &Mlp,
+    batch: &Examples,
+) -> Option<Anomaly> {
+    detect_anomalies(true);
+    let _ = take_anomaly();
+    let whole = Share {
+        examples: batch,
+        weight: 1.0,
+        with_penalty: true,
+    };
+    share_gradient(config, network, &whole);
+    let found = take_anomaly();
+    detect_anomalies(false);
+    found
+}

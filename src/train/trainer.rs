@@ -1,0 +1,251 @@
+//! A run in progress, one step at a time.
+
+use rand::rngs::StdRng;
+use rand::seq::index::sample;
+
+use super::measures::scores_of;
+use super::seed::{purpose, rng_for};
+use super::step::{Share, batch_gradient, dead_fraction, first_anomaly, share_gradient};
+use super::{Examples, StepMetrics, TrainConfig, TrainError, Workers, measure};
+use crate::data::Dataset;
+use crate::engine::{
+    Anomaly, Explanation, Node, explain, gradients, record_contributions, set_values, values,
+    with_gradients_set_aside,
+};
+use crate::model::Model;
+use crate::nn::Module;
+use crate::nn::optim::{Optimizer, OptimizerState};
+
+/// Where a run starts: a model, and (to continue an earlier run exactly) the optimizer's state
+/// and the number of steps already taken.
+#[derive(Clone, Debug)]
+pub struct Start {
+    /// The model, with the weights training starts from.
+    pub model: Model,
+    /// The optimizer's state to continue from (ignored if it is another optimizer's); `None`
+    /// starts it fresh.
+    pub optimizer: Option<OptimizerState>,
+    /// Steps already taken: the first step of this run is numbered so in its metrics.
+    pub steps_done: usize,
+}
+
+impl Start {
+    /// A fresh start from `model`'s weights.
+    pub fn fresh(model: Model) -> Start {
+        Start {
+            model,
+            optimizer: None,
+            steps_done: 0,
+        }
+    }
+}
+
+/// What one [`Trainer::step`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The step ran and updated the model; its metrics.
+    Stepped(StepMetrics),
+    /// The objective was NaN or infinite, so the update was not applied.
+    Diverged {
+        /// The step's number.
+        step: usize,
+        /// The first node whose value or gradient became NaN or infinite (found by running the
+        /// step again with anomaly detection on).
+        anomaly: Option<Anomaly>,
+    },
+}
+
+/// The last step's batch and the weights it started from, kept to explain its gradients.
+struct LastStep {
+    batch: Examples,
+    weights: Vec<f64>,
+}
+
+/// A run in progress, one step at a time: the model, the optimizer with its state, the training
+/// examples and the batch sampler. [`train_model`] drives one for a fixed number of steps; the
+/// playground drives one for as long as the page plays, changing the learning rate and the
+/// regularisation between steps.
+///
+/// ```
+/// use rand::{SeedableRng, rngs::StdRng};
+/// use scalargrad::{data::Generator, train::{Outcome, Start, TrainConfig, Trainer, build_model}};
+///
+/// let data = Generator::Moons.generate(30, 0.1, &mut StdRng::seed_from_u64(0));
+/// let config = TrainConfig { hidden: vec![4], ..TrainConfig::default() };
+/// let mut trainer = Trainer::new(&config, Start::fresh(build_model(&config, &data)), &data);
+/// let Outcome::Stepped(first) = trainer.step(&config, 0.5, &data).expect("one thread") else {
+///     panic!("diverged")
+/// };
+/// assert_eq!((first.step, trainer.steps_done()), (0, 1));
+/// ```
+pub struct Trainer {
+    model: Model,
+    parameters: Vec<Node>,
+    optimizer: Box<dyn Optimizer>,
+    examples: Examples,
+    workers: Option<Workers>,
+    batch_rng: StdRng,
+    steps_done: usize,
+    nodes_per_step: usize,
+    keep_last_step: bool,
+    last_step: Option<LastStep>,
+}
+
+impl Trainer {
+    /// Prepares to train `start`'s model on `train` with `config`'s optimizer (continuing from
+    /// `start`'s optimizer state when given), batch sampler seed and threads.
+    pub fn new(config: &TrainConfig, start: Start, train: &Dataset) -> Trainer {
+        let Start {
+            model,
+            optimizer: saved,
+            steps_done,
+        } = start;
+        let examples = Examples::encode(&model.inputs, train);
+        let parameters = model.network.parameters();
+        let mut optimizer = config.optimizer.build();
+        if let Some(state) = &saved {
+            optimizer.restore(state);
+        }
+        Trainer {
+            model,
+            parameters,
+            optimizer,
+            examples,
+            workers: (config.threads > 1).then(|| Workers::new(config.threads)),
+            batch_rng: rng_for(config.seed, purpose::BATCHES),
+            steps_done,
+            nodes_per_step: 0,
+            keep_last_step: false,
+            last_step: None,
+        }
+    }
+
+    /// The model as the latest step left it.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Steps taken in all (an earlier run's included).
+    pub fn steps_done(&self) -> usize {
+        self.steps_done
+    }
+
+    /// Nodes in one step's graph, measured on this trainer's first step (0 before it).
+    pub fn nodes_per_step(&self) -> usize {
+        self.nodes_per_step
+    }
+
+    /// The optimizer's state now (to save with the model and resume exactly).
+    pub fn optimizer_state(&self) -> OptimizerState {
+        self.optimizer.state()
+    }
+
+    /// The model, the optimizer's state and the steps taken: what a finished run keeps.
+    pub fn finish(self) -> (Model, OptimizerState, usize) {
+        let state = self.optimizer.state();
+        (self.model, state, self.steps_done)
+    }
+
+    /// Keeps (or stops keeping) each step's batch and starting weights, so that
+    /// [`Trainer::explain_last_step`] can itemise its gradients. Costs a copy of both per step.
+    pub fn keep_last_step(&mut self, on: bool) {
+        self.keep_last_step = on;
+        if !on {
+            self.last_step = None;
+        }
+    }
+
+    /// One training step: a batch (`config.batch_size` examples drawn at random, or all),
+    /// zero_grad, forward, the objective, backward, the optimizer's update at rate `lr`, and the
+    /// step's measures (on the batch, and on `test`). `config`'s loss terms, batch size and
+    /// regularisation may change from step to step; its optimizer, seed and threads are the
+    /// ones given to [`Trainer::new`].
+    ///
+    /// # Errors
+    /// `TrainError::WorkerStopped` if a helper thread (`config.threads > 1`) stopped.
+    pub fn step(
+        &mut self,
+        config: &TrainConfig,
+        lr: f64,
+        test: &Dataset,
+    ) -> Result<Outcome, TrainError> {
+        let step = self.steps_done;
+        let sampled;
+        let batch = match config.batch_size {
+            Some(size) if size < self.examples.len() => {
+                let count = self.examples.len();
+                sampled = self
+                    .examples
+                    .subset(&sample(&mut self.batch_rng, count, size).into_vec());
+                &sampled
+            }
+            _ => &self.examples,
+        };
+        let model = &self.model;
+        if self.keep_last_step {
+            self.last_step = Some(LastStep {
+                batch: batch.clone(),
+                weights: values(&self.parameters),
+            });
+        }
+        let gradient = batch_gradient(config, &model.network, batch, self.workers.as_ref())?;
+        if self.nodes_per_step == 0 {
+            self.nodes_per_step = gradient.nodes;
+        }
+        if !gradient.loss.is_finite() {
+            let anomaly = first_anomaly(config, &model.network, batch);
+            return Ok(Outcome::Diverged { step, anomaly });
+        }
+        // the batch's loss is the step's own; of its outputs only the scores are still needed
+        let (accuracy, rmse, r2) = scores_of(&gradient.outputs, &batch.labels, model.classes());
+        let on_test = measure(config, model, test);
+        let grad_norm = gradients(&self.parameters)
+            .iter()
+            .map(|g| g * g)
+            .sum::<f64>()
+            .sqrt();
+        let dead = dead_fraction(&model.network, &gradient.nonzero);
+        self.optimizer.step(&self.parameters, lr);
+        self.steps_done += 1;
+        Ok(Outcome::Stepped(StepMetrics {
+            step,
+            loss: gradient.loss,
+            accuracy,
+            test_loss: on_test.loss,
+            test_accuracy: on_test.accuracy,
+            lr,
+            rmse,
+            r2,
+            test_rmse: on_test.rmse,
+            test_r2: on_test.r2,
+            grad_norm,
+            dead_fraction: dead,
+        }))
+    }
+
+    /// Explains the gradient that `parameter` (a weight or bias of the model) had on the last
+    /// step, edge by edge: the step is computed again from the weights and batch it started
+    /// from with contributions recorded (the same numbers in the same order), then the weights
+    /// and gradients are put back. `None` before the first kept step (see
+    /// [`Trainer::keep_last_step`]).
+    pub fn explain_last_step(&self, config: &TrainConfig, parameter: &Node) -> Option<Explanation> {
+        let last = self.last_step.as_ref()?;
+        let node = parameter;
+        let now = values(&self.parameters);
+        set_values(&self.parameters, &last.weights);
+        let explanation = with_gradients_set_aside(&self.parameters, || {
+            record_contributions(true);
+            let whole = Share {
+                examples: &last.batch,
+                weight: 1.0,
+                with_penalty: true,
+            };
+            share_gradient(config, &self.model.network, &whole);
+            let explanation = explain(node);
+            record_contributions(false);
+            explanation
+        });
+        set_values(&self.parameters, &now);
+        Some(explanation)
+    }
+}

@@ -1,7 +1,7 @@
 //! scalargrad: a scalar-valued reverse-mode automatic differentiation engine, a small neural
 //! network library built from its scalars, and the training application built on both.
 //!
-//! - [`engine`]: [`Node`], the ops, [`backward`], [`zero_grad`], [`engine::grad`], [`gradcheck`].
+//! - [`engine`]: [`Node`], the ops, [`backward`], [`zero_grad`], [`engine::derivatives`], [`gradcheck`].
 //! - [`nn`]: neurons, layers, [`nn::Mlp`], losses, optimizers, saving and loading.
 //! - [`data`]: built-in datasets and CSV files; [`train`]: the training loop.
 //!
@@ -22,12 +22,14 @@
 
 pub mod data;
 pub mod engine;
-pub mod features;
 pub mod files;
+pub mod inputs;
 pub mod model;
 pub mod nn;
 pub mod playground;
+pub mod settings;
 pub mod train;
+pub mod view;
 
 pub use engine::{Node, backward, gradcheck, zero_grad};
 

@@ -322,12 +322,13 @@ fn bad_model_and_data_files_are_named_errors() {
                 s(&moons),
             ],
             2,
-            "not a safetensors file".into(),
+            "not a model file: neither a scalargrad model.json (JSON) nor a safetensors file"
+                .into(),
         ),
         (
             vec!["predict", "--model", s(&partial), "--data", s(&moons)],
             2,
-            "no scalargrad metadata; give the network's --activation and --features".into(),
+            "no scalargrad metadata; give the network's --activation".into(),
         ),
         (
             vec!["predict", "--model", s(&missing), "--data", s(&moons)],
@@ -337,7 +338,7 @@ fn bad_model_and_data_files_are_named_errors() {
         (
             vec!["predict", "--model", &model, "--data", s(&bad_csv)],
             2,
-            "bad.csv line 3: column x2 is not a number: \"nope\"".into(),
+            "bad.csv line 3: column \"x2\" is not a number: \"nope\"".into(),
         ),
         (
             vec!["evaluate", "--model", &model, "--data", s(&unknown_label)],
@@ -361,9 +362,10 @@ fn bad_model_and_data_files_are_named_errors() {
     let error = Model::from_tensors(
         &tensors_with_wrong_bias(),
         scalargrad::nn::Activation::Relu,
-        scalargrad::features::Inputs::default(),
+        scalargrad::inputs::Inputs::plain(vec!["x1".into(), "x2".into()]),
         vec!["-1".into(), "+1".into()],
         scalargrad::nn::loss::Loss::Hinge,
+        "label".into(),
     )
     .expect_err("wrong shape")
     .to_string();
@@ -404,7 +406,7 @@ fn valid_files() -> (Vec<u8>, Vec<u8>) {
         hidden: vec![3],
         ..Default::default()
     };
-    let model = scalargrad::train::build_model(&config, &data);
+    let model = scalargrad::train::build_model(&config, &data).expect("blobs take hinge");
     let json = serde_json::to_vec(&SavedModel::of(&model, serde_json::Value::Null)).expect("json");
     (
         json,
@@ -417,7 +419,7 @@ fn load_both(bytes: &[u8]) {
     if let Ok(saved) = serde_json::from_slice::<SavedModel>(bytes) {
         let _ = saved.model();
     }
-    let _ = Model::from_safetensors(bytes);
+    let _ = Model::from_bytes(bytes, None);
 }
 
 proptest! {
@@ -445,7 +447,7 @@ proptest! {
             load_both(&flipped);
         }
         // the valid files themselves load
-        prop_assert!(Model::from_safetensors(&safetensors).is_ok());
+        prop_assert!(Model::from_bytes(&safetensors, None).is_ok());
         let saved: SavedModel = serde_json::from_slice(&json).expect("valid json");
         prop_assert!(saved.model().is_ok());
     }

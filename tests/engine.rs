@@ -6,7 +6,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use scalargrad::engine::{self, add, grad, mul, nodes_alive, sum};
+use scalargrad::engine::{self, add, derivatives, mul, sum, tape_length};
 use scalargrad::{Node, backward, zero_grad};
 
 /// Counts the bytes each thread has allocated and not freed, so memory tests see real heap use
@@ -208,18 +208,18 @@ fn a_zero_gradient_does_not_turn_an_infinite_derivative_into_nan() {
     let y = (&x - 5.0).relu() * x.log().relu();
     y.backward();
     assert_eq!(x.grad(), 0.0);
-    // `derivatives` (`grad`) agrees: the same graph, and log(x) * 0 (a zero upstream gradient
+    // `derivatives` agrees: the same graph, and log(x) * 0 (a zero upstream gradient
     // in front of an infinite local derivative) give 0, not NaN
-    assert_eq!(grad(&y, std::slice::from_ref(&x))[0].value(), 0.0);
+    assert_eq!(derivatives(&y, std::slice::from_ref(&x))[0].value(), 0.0);
     let z = x.log() * 0.0;
     z.backward();
     assert_eq!(x.grad(), 0.0);
-    assert_eq!(grad(&z, std::slice::from_ref(&x))[0].value(), 0.0);
+    assert_eq!(derivatives(&z, std::slice::from_ref(&x))[0].value(), 0.0);
     // ... while a zero-valued derivative keeps its own derivative: (x - 1)^2 at its minimum
     let x = Node::new(1.0);
     let y = (&x - 1.0).pow(2.0) * (&x - 1.0).pow(0.0);
-    let dy = grad(&y, std::slice::from_ref(&x)).remove(0);
-    let d2y = grad(&dy, std::slice::from_ref(&x)).remove(0);
+    let dy = derivatives(&y, std::slice::from_ref(&x)).remove(0);
+    let d2y = derivatives(&dy, std::slice::from_ref(&x)).remove(0);
     assert_eq!((dy.value(), d2y.value()), (0.0, 2.0));
 }
 
@@ -247,19 +247,19 @@ fn zero_grad_resets_everything_reachable_and_nothing_else() {
 
 #[test]
 fn deep_chain_of_two_million_nodes_runs_without_recursion() {
-    let before = nodes_alive();
+    let before = tape_length();
     let x = Node::new(0.5);
     let mut y = x.clone();
     for _ in 0..2_000_000 {
         y = -&y; // one node per step
     }
-    assert_eq!(nodes_alive(), before + 2_000_001);
+    assert_eq!(tape_length(), before + 2_000_001);
     y.backward();
     assert_eq!(y.value(), 0.5); // an even number of negations
     assert_eq!(x.grad(), 1.0);
     drop(y);
     drop(x);
-    assert_eq!(nodes_alive(), before);
+    assert_eq!(tape_length(), before);
 }
 
 #[test]
@@ -300,7 +300,7 @@ fn memory_of_a_dropped_graph_is_reused_then_released() {
         "the graph is on the heap: {in_use} bytes"
     );
     drop(graph);
-    assert_eq!(nodes_alive(), 0);
+    assert_eq!(tape_length(), 0);
     // The second graph reuses the first one's memory: no new allocation.
     let graph = build();
     assert_eq!(live_bytes() - baseline, in_use);
@@ -328,11 +328,11 @@ fn a_training_loop_keeps_flat_memory() {
         }
     };
     step(&parameters);
-    let after_first_step = (live_bytes(), nodes_alive());
+    let after_first_step = (live_bytes(), tape_length());
     for _ in 0..5_000 {
         step(&parameters);
     }
-    assert_eq!((live_bytes(), nodes_alive()), after_first_step);
+    assert_eq!((live_bytes(), tape_length()), after_first_step);
 }
 
 #[test]
@@ -392,8 +392,8 @@ fn second_derivatives_match_closed_forms() {
         let x = Node::new(x0);
         // f = sin(x) * x^3
         let f = x.sin() * x.pow(3.0);
-        let df = grad(&f, std::slice::from_ref(&x)).remove(0);
-        let d2f = grad(&df, std::slice::from_ref(&x)).remove(0);
+        let df = derivatives(&f, std::slice::from_ref(&x)).remove(0);
+        let d2f = derivatives(&df, std::slice::from_ref(&x)).remove(0);
         let (s, c) = (x0.sin(), x0.cos());
         let df_exact = c * x0.powi(3) + 3.0 * s * x0 * x0;
         let d2f_exact = -s * x0.powi(3) + 6.0 * c * x0 * x0 + 6.0 * s * x0;
@@ -417,8 +417,8 @@ fn second_derivatives_match_closed_forms() {
             t.exp() * ((1.0 - t * t) / q - 2.0 * x / (q * q))
         };
         let gx = g(&x);
-        let dg = grad(&gx, std::slice::from_ref(&x)).remove(0);
-        let d2g = grad(&dg, std::slice::from_ref(&x)).remove(0);
+        let dg = derivatives(&gx, std::slice::from_ref(&x)).remove(0);
+        let d2g = derivatives(&dg, std::slice::from_ref(&x)).remove(0);
         let eps = 1e-5;
         let d2g_numeric = (dg_exact(x0 + eps) - dg_exact(x0 - eps)) / (2.0 * eps);
         assert!(close(dg.value(), dg_exact(x0)));
@@ -432,10 +432,10 @@ fn hessian_vector_product_and_newtons_method() {
     let a = Node::new(1.5);
     let b = Node::new(-0.5);
     let f = a.pow(2.0) * &b + b.pow(3.0);
-    let gradient = grad(&f, &[a.clone(), b.clone()]);
+    let gradient = derivatives(&f, &[a.clone(), b.clone()]);
     let v = [0.3, -1.2];
     let directional = &gradient[0] * v[0] + &gradient[1] * v[1];
-    let hv = grad(&directional, &[a.clone(), b.clone()]);
+    let hv = derivatives(&directional, &[a.clone(), b.clone()]);
     let expected = [
         2.0 * -0.5 * v[0] + 2.0 * 1.5 * v[1],
         2.0 * 1.5 * v[0] + 6.0 * -0.5 * v[1],
@@ -447,7 +447,7 @@ fn hessian_vector_product_and_newtons_method() {
     for _ in 0..8 {
         let x = Node::new(x0);
         let g = x.pow(3.0) - 2.0;
-        let dg = grad(&g, std::slice::from_ref(&x)).remove(0);
+        let dg = derivatives(&g, std::slice::from_ref(&x)).remove(0);
         x0 -= g.value() / dg.value();
     }
     assert!(close(x0, 2f64.cbrt()));
@@ -458,9 +458,9 @@ fn grad_of_an_unrelated_node_is_zero() {
     let x = Node::new(1.0);
     let unrelated = Node::new(2.0);
     let y = x.exp();
-    let derivatives = grad(&y, &[unrelated.clone(), x.clone()]);
-    assert_eq!(derivatives[0].value(), 0.0);
-    assert!(close(derivatives[1].value(), 1f64.exp()));
+    let found = derivatives(&y, &[unrelated.clone(), x.clone()]);
+    assert_eq!(found[0].value(), 0.0);
+    assert!(close(found[1].value(), 1f64.exp()));
 }
 
 #[test]
@@ -585,7 +585,7 @@ fn a_dense_neuron_has_the_same_gradients_through_every_path() {
     backward(&y);
     engine::record_contributions(false);
     let observed: Vec<f64> = all.iter().map(Node::grad).collect();
-    let as_nodes: Vec<f64> = grad(&y, &all).iter().map(Node::value).collect();
+    let as_nodes: Vec<f64> = derivatives(&y, &all).iter().map(Node::value).collect();
     for (k, &e) in expected.iter().enumerate() {
         assert!(close(plain[k], e), "parent {k}: {} vs {e}", plain[k]);
         assert_eq!(observed[k].to_bits(), plain[k].to_bits(), "parent {k}");
@@ -593,8 +593,8 @@ fn a_dense_neuron_has_the_same_gradients_through_every_path() {
     }
 
     // and the derivative nodes differentiate again: d/dx0 (dy/dw0) = s + x0 * (-2 t s) * w0
-    let dy_dw0 = grad(&y, &weights[..1]).remove(0);
-    let second = grad(&dy_dw0, &inputs[..1]).remove(0);
+    let dy_dw0 = derivatives(&y, &weights[..1]).remove(0);
+    let second = derivatives(&dy_dw0, &inputs[..1]).remove(0);
     let t = z.tanh();
     let exact = slope + 1.5 * (-2.0 * t * slope) * 0.5;
     assert!(
@@ -826,7 +826,7 @@ fn operators_consume_operands_given_by_value_and_keep_borrowed_ones() {
     for (value, derivatives, forms) in operators {
         for (form, apply) in forms {
             for temporaries in [false, true] {
-                let before = nodes_alive();
+                let before = tape_length();
                 let x = Node::new(a);
                 let y = Node::new(b);
                 // a clone is a second handle to x itself; `&x * 1.0` is a node of its own
@@ -843,13 +843,13 @@ fn operators_consume_operands_given_by_value_and_keep_borrowed_ones() {
                 drop(out);
                 // every consumed handle was given up exactly once: the graph above x and y pops
                 assert_eq!(
-                    nodes_alive(),
+                    tape_length(),
                     before + 2,
                     "{form}, temporaries {temporaries}"
                 );
                 assert_eq!((x.value(), y.value()), (a, b), "{form}");
                 drop((x, y));
-                assert_eq!(nodes_alive(), before, "{form}");
+                assert_eq!(tape_length(), before, "{form}");
             }
         }
     }
@@ -873,7 +873,7 @@ fn operators_with_a_number_consume_a_node_given_by_value() {
     ];
     for (form, apply, value, derivative) in cases {
         for temporary in [false, true] {
-            let before = nodes_alive();
+            let before = tape_length();
             let x = Node::new(3.0);
             let operand = if temporary { &x * 1.0 } else { x.clone() };
             let out = apply(operand);
@@ -881,9 +881,9 @@ fn operators_with_a_number_consume_a_node_given_by_value() {
             out.backward();
             assert_eq!(x.grad(), derivative, "{form}");
             drop(out);
-            assert_eq!(nodes_alive(), before + 1, "{form}, temporary {temporary}");
+            assert_eq!(tape_length(), before + 1, "{form}, temporary {temporary}");
             drop(x);
-            assert_eq!(nodes_alive(), before, "{form}");
+            assert_eq!(tape_length(), before, "{form}");
         }
     }
 }

@@ -107,8 +107,8 @@ fn dot_of_micrograds_neuron_has_every_value_and_op() {
 #[test]
 fn a_large_graph_is_summarised_one_box_per_layer() {
     let data = Generator::Moons.generate(10, 0.1, &mut StdRng::seed_from_u64(0));
-    let model = train::build_model(&TrainConfig::default(), &data);
-    let loss = train::example_graph(&model, [0.5, -0.2], 1.0);
+    let model = train::build_model(&TrainConfig::default(), &data).expect("moons take hinge");
+    let loss = train::example_graph(&model, &[0.5, -0.2], 1.0);
     let full = to_dot_with(&loss, Detail::Full);
     let (full_nodes, _) = parse_dot(&full);
     assert!(

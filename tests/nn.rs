@@ -6,8 +6,10 @@ use std::sync::atomic::AtomicBool;
 
 use rand::{SeedableRng, rngs::StdRng};
 use scalargrad::Node;
+use scalargrad::data::csv::{TableOptions, read_table};
 use scalargrad::data::{Dataset, Generator};
 use scalargrad::engine::gradcheck_inputs;
+use scalargrad::inputs::Inputs;
 use scalargrad::model::SavedModel;
 use scalargrad::nn::loss::{self, Loss};
 use scalargrad::nn::metrics;
@@ -23,7 +25,7 @@ fn workload(name: &str) -> PathBuf {
 
 /// The initial weights of a reference workload, in parameter order.
 fn reference_weights(name: &str) -> Vec<f64> {
-    scalargrad::data::parameters_from_csv(&workload(name)).expect("weights file")
+    scalargrad::model::weights_from_csv(&workload(name)).expect("weights file")
 }
 
 fn close(a: f64, b: f64, tolerance: f64) -> bool {
@@ -238,11 +240,12 @@ fn train_reference(data: &Dataset, weights: &[f64], steps: usize) -> (Vec<f64>, 
     let model = Mlp::new(2, &[16, 16, 1], &mut StdRng::seed_from_u64(0));
     let parameters = model.parameters();
     scalargrad::engine::set_values(&parameters, weights);
-    let config = TrainConfig::default();
+    let labels = loss::labels_for_loss(&data.labels, 2); // -1 and +1, micrograd's
+    let penalty = loss::Penalty { l2: 1e-4, l1: 0.0 };
     let mut losses = Vec::new();
     for k in 0..steps {
-        let scores = train::scores(&model, &data.points);
-        let total = train::objective(&config, &model, &scores, &data.labels);
+        let scores = train::outputs(&model, &data.inputs, 2);
+        let total = loss::objective(Loss::Hinge, &scores, 1, &labels, penalty, &parameters);
         model.zero_grad();
         total.backward();
         Sgd.step(&parameters, Schedule::Linear.rate(1.0, k, 100));
@@ -253,7 +256,7 @@ fn train_reference(data: &Dataset, weights: &[f64], steps: usize) -> (Vec<f64>, 
 
 #[test]
 fn training_reproduces_micrograd_and_pytorch_losses() {
-    let data = Dataset::from_csv(&workload("moons100.csv")).expect("moons100.csv");
+    let data = read_table(&workload("moons100.csv"), &TableOptions::CLASSES).expect("moons100.csv");
     let (losses, model) = train_reference(&data, &reference_weights("weights_init.csv"), 100);
     assert!(
         close(losses[0], 0.906_719_585_949_445_2, 1e-13),
@@ -265,8 +268,9 @@ fn training_reproduces_micrograd_and_pytorch_losses() {
         "step 99: {}",
         losses[99]
     );
-    let scores: Vec<f64> = data.points.iter().map(|p| model.predict(p)[0]).collect();
-    assert_eq!(metrics::accuracy(&scores, &data.labels), 1.0);
+    let scores: Vec<f64> = data.rows().map(|row| model.predict(row)[0]).collect();
+    let labels = loss::labels_for_loss(&data.labels, 2);
+    assert_eq!(metrics::accuracy(&scores, &labels), 1.0);
 }
 
 #[test]
@@ -341,7 +345,8 @@ fn every_optimizer_and_loss_trains() {
             };
             let result = train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false))
                 .expect("trains");
-            let (loss_after, accuracy) = train::evaluate(&config, &result.model, &data);
+            let measured = train::measure(&result.model, config.penalty(), &data);
+            let (loss_after, accuracy) = (measured.loss, measured.accuracy);
             assert!(loss_after < result.metrics[0].loss, "{optimizer} {loss:?}");
             assert!(accuracy >= 0.9, "{optimizer} {loss:?}: {accuracy}");
         }
@@ -469,12 +474,16 @@ fn two_threads_train_like_one_up_to_summation_order() {
         hidden: vec![8],
         ..TrainConfig::default()
     };
-    let examples = train::Examples::encode(&scalargrad::features::Inputs::default(), &data);
-    train::batch_gradient(&config, &model, &examples, None).expect("one thread");
-    let single = scalargrad::engine::grads(&model.parameters());
+    let examples = train::Examples::encode(&Inputs::plain(data.columns.clone()), &data);
+    let objective = train::Objective {
+        loss: config.loss,
+        penalty: config.penalty(),
+    };
+    train::batch_gradient(objective, &model, &examples, None).expect("one thread");
+    let single = scalargrad::engine::gradients(&model.parameters());
     let workers = train::Workers::new(2);
-    train::batch_gradient(&config, &model, &examples, Some(&workers)).expect("workers run");
-    let parallel = scalargrad::engine::grads(&model.parameters());
+    train::batch_gradient(objective, &model, &examples, Some(&workers)).expect("workers run");
+    let parallel = scalargrad::engine::gradients(&model.parameters());
     assert!(single.iter().any(|&g| g.abs() > 1e-3));
     for (a, b) in single.iter().zip(&parallel) {
         assert!(close(*a, *b, 1e-12), "{a} vs {b}");
@@ -486,7 +495,7 @@ fn shared_batches_count_the_penalty_once_whatever_their_size() {
     // the penalty rides with exactly one share; with fewer examples than threads some threads
     // get no share at all, and a batch of one example is this thread's alone
     let data = Generator::Moons.generate(7, 0.1, &mut StdRng::seed_from_u64(6));
-    let encoded = train::Examples::encode(&scalargrad::features::Inputs::default(), &data);
+    let encoded = train::Examples::encode(&Inputs::plain(data.columns.clone()), &data);
     let model = Mlp::new(2, &[6, 1], &mut StdRng::seed_from_u64(7));
     // strong enough that counting the penalty twice, or not at all, moves every gradient
     let config = TrainConfig {
@@ -495,14 +504,18 @@ fn shared_batches_count_the_penalty_once_whatever_their_size() {
         l1: 0.25,
         ..TrainConfig::default()
     };
+    let objective = train::Objective {
+        loss: config.loss,
+        penalty: config.penalty(),
+    };
     let workers = train::Workers::new(3);
     for size in [1, 2, 3, 7] {
         let batch = encoded.subset(&(0..size).collect::<Vec<_>>());
-        let one = train::batch_gradient(&config, &model, &batch, None).expect("one thread");
-        let single = scalargrad::engine::grads(&model.parameters());
+        let one = train::batch_gradient(objective, &model, &batch, None).expect("one thread");
+        let single = scalargrad::engine::gradients(&model.parameters());
         let three =
-            train::batch_gradient(&config, &model, &batch, Some(&workers)).expect("workers run");
-        let shared = scalargrad::engine::grads(&model.parameters());
+            train::batch_gradient(objective, &model, &batch, Some(&workers)).expect("workers run");
+        let shared = scalargrad::engine::gradients(&model.parameters());
         assert!(
             close(one.loss, three.loss, 1e-12),
             "{size} examples: {} vs {}",
@@ -523,7 +536,7 @@ fn a_bad_parameter_file_names_the_line() {
         "layer,neuron,kind,idx,value\n0,0,w,0,0.5\n0,0,b,1,oops\n",
     )
     .expect("write");
-    let error = scalargrad::data::parameters_from_csv(&path)
+    let error = scalargrad::model::weights_from_csv(&path)
         .expect_err("bad")
         .to_string();
     std::fs::remove_file(&path).expect("clean up");
@@ -553,8 +566,8 @@ fn the_one_access_forward_matches_layer_by_layer() {
         };
         model.zero_grad();
         (out.pow(2.0) + out.exp()).backward();
-        let grads = scalargrad::engine::grads(&model.parameters());
-        let input_grads = scalargrad::engine::grads(&inputs);
+        let grads = scalargrad::engine::gradients(&model.parameters());
+        let input_grads = scalargrad::engine::gradients(&inputs);
         (out.value(), grads, input_grads)
     };
     let (stacked, layered, single) = (run("forward"), run("layers"), run("output"));
@@ -599,9 +612,13 @@ fn grad_norm_is_the_norm_of_the_gradient_the_optimizer_used() {
     let result =
         train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).expect("trains");
     // the same start, its first gradient computed here
-    let model = train::build_model(&config, &data);
+    let model = train::build_model(&config, &data).expect("moons take hinge");
     let examples = train::Examples::encode(&model.inputs, &data);
-    train::batch_gradient(&config, &model.network, &examples, None).expect("one thread");
+    let objective = train::Objective {
+        loss: config.loss,
+        penalty: config.penalty(),
+    };
+    train::batch_gradient(objective, &model.network, &examples, None).expect("one thread");
     let gradient = scalargrad::engine::gradients(model.network.parameters_borrowed());
     let norm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
     assert!(norm > 0.0);
@@ -617,7 +634,7 @@ fn dead_fraction_counts_the_hidden_relus_that_are_0_on_every_example() {
         steps: 1,
         ..TrainConfig::default()
     };
-    let model = train::build_model(&config, &data);
+    let model = train::build_model(&config, &data).expect("moons take hinge");
     // two units off on every point of the plane near the data: a bias far below any sum
     let layers = model.network.layers();
     layers[0].neurons()[3].bias().set_value(-100.0);

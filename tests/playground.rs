@@ -318,8 +318,8 @@ fn an_uploaded_csv_is_trained_on_and_a_bad_one_names_its_line() {
             ["cat", "dog", "eel"][i % 3]
         ));
     }
-    let uploaded = server.ok("POST", &path, &rows);
-    assert_eq!(uploaded["settings"]["dataset"], json!("upload"));
+    let uploaded = server.ok("POST", &format!("{path}&name=animals.csv"), &rows);
+    assert_eq!(uploaded["settings"]["data"], json!("animals.csv"));
     assert_eq!(
         uploaded["points"]["class_names"],
         json!(["cat", "dog", "eel"])
@@ -346,14 +346,16 @@ fn every_bad_request_gets_a_400_and_the_server_keeps_serving() {
         r#"{"hidden": [4,4,4,4,4,4,4,4,4]}"#,
         r#"{"hidden": [33]}"#,
         r#"{"hidden": [-1]}"#,
-        r#"{"points": 1000000}"#,
+        r#"{"samples": 1000000}"#,
         r#"{"lr": -1}"#,
         r#"{"lr": 1e999}"#,
         r#"{"dataset": "../../etc/passwd"}"#,
         r#"{"dataset": "plane", "loss": "hinge"}"#,
         r#"{"dataset": "upload"}"#,
-        r#"{"features": []}"#,
-        r#"{"features": ["x3"]}"#,
+        r#"{"data": "never-sent.csv"}"#,
+        r#"{"features": ""}"#,
+        r#"{"features": "x3"}"#,
+        r#"{"steps": 5}"#,
         r#"{"seed": -4}"#,
     ];
     let mut cases: Vec<(&str, String, String, u16)> = bad_settings

@@ -7,10 +7,11 @@ use std::sync::atomic::AtomicBool;
 
 use rand::{SeedableRng, rngs::StdRng};
 use scalargrad::Node;
-use scalargrad::data::{Dataset, Generator, class_index};
+use scalargrad::data::csv::{TableOptions, parse_table};
+use scalargrad::data::{Dataset, Generator};
 use scalargrad::engine::values;
-use scalargrad::features::{Feature, Inputs};
-use scalargrad::nn::loss::Loss;
+use scalargrad::inputs::Inputs;
+use scalargrad::nn::loss::{Loss, class_of_label, labels_for_loss};
 use scalargrad::nn::metrics;
 use scalargrad::nn::optim::Schedule;
 use scalargrad::nn::{Activation, Init};
@@ -179,7 +180,7 @@ impl Task {
     fn loss(&self, z: &[f64], label: f64) -> (f64, Vec<f64>) {
         match self.loss {
             Loss::CrossEntropy => {
-                let y = class_index(label, self.classes);
+                let y = class_of_label(label, self.classes);
                 let top = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
                 let total: f64 = z.iter().map(|v| (v - top).exp()).sum();
                 let value = top + total.ln() - z[y];
@@ -206,8 +207,8 @@ impl Task {
 }
 
 /// The seven features by hand, in TF Playground's order.
-fn all_features(p: [f64; 2]) -> Vec<f64> {
-    let [x1, x2] = p;
+fn all_features(row: &[f64]) -> Vec<f64> {
+    let (x1, x2) = (row[0], row[1]);
     vec![x1, x2, x1 * x1, x2 * x2, x1 * x2, x1.sin(), x2.sin()]
 }
 
@@ -216,13 +217,17 @@ fn all_features(p: [f64; 2]) -> Vec<f64> {
 fn engine_matches_reference(
     config: &TrainConfig,
     data: &Dataset,
-    features: fn([f64; 2]) -> Vec<f64>,
+    features: &dyn Fn(&[f64]) -> Vec<f64>,
 ) {
-    let model = train::build_model(config, data);
+    let model = train::build_model(config, data).expect("the config fits the data");
     let weights = values(model.network.parameters_borrowed());
     let widths = model.network.widths();
-    let mut reference =
-        Reference::new(model.network.inputs(), &widths, &weights, config.activation);
+    let mut reference = Reference::new(
+        model.network.input_count(),
+        &widths,
+        &weights,
+        config.activation,
+    );
     let task = Task {
         loss: config.loss,
         classes: data.classes(),
@@ -240,9 +245,11 @@ fn engine_matches_reference(
     )
     .expect("trains");
     assert_eq!(result.metrics.len(), config.steps);
-    let inputs: Vec<Vec<f64>> = data.points.iter().map(|&p| features(p)).collect();
+    let inputs: Vec<Vec<f64>> = data.rows().map(features).collect();
+    // the labels as each loss takes them: -1/+1 for two classes, else as they are
+    let labels = labels_for_loss(&data.labels, data.classes());
     for (k, metrics) in result.metrics.iter().enumerate() {
-        let expected = reference.step(&inputs, &data.labels, &task, config.lr);
+        let expected = reference.step(&inputs, &labels, &task, config.lr);
         let error = (metrics.loss - expected).abs() / expected.abs().max(1e-300);
         assert!(
             error < 1e-9,
@@ -274,7 +281,7 @@ fn three_classes_with_cross_entropy_relu_and_l2_match_the_reference() {
         lr: 1.0,
         ..constant_rate(30)
     };
-    engine_matches_reference(&config, &data, |p| p.to_vec());
+    engine_matches_reference(&config, &data, &|row| row.to_vec());
 }
 
 #[test]
@@ -284,13 +291,13 @@ fn all_seven_features_with_tanh_and_l1_match_the_reference() {
         hidden: vec![8, 6],
         activation: Activation::Tanh,
         init: Init::Glorot,
-        features: Feature::ALL.to_vec(),
+        features: Some("x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2)".into()),
         l2: 0.0,
         l1: 1e-3,
         lr: 0.3,
         ..constant_rate(30)
     };
-    engine_matches_reference(&config, &data, all_features);
+    engine_matches_reference(&config, &data, &all_features);
 }
 
 #[test]
@@ -303,7 +310,75 @@ fn regression_with_mse_matches_the_reference() {
         lr: 0.1,
         ..constant_rate(30)
     };
-    engine_matches_reference(&config, &data, |p| p.to_vec());
+    engine_matches_reference(&config, &data, &|row| row.to_vec());
+}
+
+/// A table of six named columns, the label in the middle, sorted by class; standardised; three
+/// classes with cross-entropy: the engine against the reference (which standardises by hand).
+#[test]
+fn a_table_of_six_columns_standardised_matches_the_reference() {
+    let mut text = String::from("a,b,c,kind,d,e,f\n");
+    let mut rng = StdRng::seed_from_u64(9);
+    use rand::RngExt;
+    for class in ["low", "mid", "top"] {
+        for _ in 0..20 {
+            let shift = match class {
+                "low" => -1.0,
+                "mid" => 0.0,
+                _ => 1.0,
+            };
+            let v: Vec<f64> = (0..6)
+                .map(|j| {
+                    shift * (j as f64 + 1.0) + rng.random_range(-0.8..0.8) * 10.0_f64.powi(j % 3)
+                })
+                .collect();
+            text.push_str(&format!(
+                "{},{},{},{class},{},{},{}\n",
+                v[0], v[1], v[2], v[3], v[4], v[5]
+            ));
+        }
+    }
+    let data = parse_table(
+        &text,
+        std::path::Path::new("table.csv"),
+        &TableOptions {
+            task: scalargrad::data::Task::Classification,
+            label: Some("kind"),
+            columns: None,
+        },
+    )
+    .expect("a table");
+    assert_eq!(data.columns, ["a", "b", "c", "d", "e", "f"]);
+    assert_eq!(data.class_names, ["low", "mid", "top"]);
+    // the reference's own standardisation: mean and population deviation of each column
+    let n = data.len() as f64;
+    let means: Vec<f64> = (0..6)
+        .map(|j| data.rows().map(|row| row[j]).sum::<f64>() / n)
+        .collect();
+    let deviations: Vec<f64> = (0..6)
+        .map(|j| {
+            (data
+                .rows()
+                .map(|row| (row[j] - means[j]).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt()
+        })
+        .collect();
+    let standardised = move |row: &[f64]| -> Vec<f64> {
+        (0..6)
+            .map(|j| (row[j] - means[j]) / deviations[j])
+            .collect()
+    };
+    let config = TrainConfig {
+        hidden: vec![8],
+        loss: Loss::CrossEntropy,
+        standardize: true,
+        l2: 1e-3,
+        lr: 0.5,
+        ..constant_rate(25)
+    };
+    engine_matches_reference(&config, &data, &standardised);
 }
 
 #[test]
@@ -327,7 +402,7 @@ fn cs231n_spiral_reaches_97_percent_with_cross_entropy() {
         &AtomicBool::new(false),
     )
     .expect("trains");
-    let measures = train::measure(&config, &result.model, &data);
+    let measures = train::measure(&result.model, config.penalty(), &data);
     assert!(
         measures.accuracy >= 0.97,
         "training accuracy {}",
@@ -379,9 +454,9 @@ fn standardisation_is_learned_from_the_training_set_and_kept_with_the_model() {
         steps: 3,
         ..TrainConfig::default()
     };
-    let model = train::build_model(&config, &data);
-    let scaling = model.inputs.scaling.expect("standardised");
-    let inputs: Vec<Vec<f64>> = data.points.iter().map(|&p| model.inputs.of(p)).collect();
+    let model = train::build_model(&config, &data).expect("blobs take hinge");
+    let scaling = model.inputs.scaling.clone().expect("standardised");
+    let inputs: Vec<Vec<f64>> = data.rows().map(|row| model.inputs.of(row)).collect();
     for axis in 0..2 {
         let mean = inputs.iter().map(|x| x[axis]).sum::<f64>() / 40.0;
         let variance = inputs.iter().map(|x| (x[axis] - mean).powi(2)).sum::<f64>() / 40.0;
@@ -390,8 +465,9 @@ fn standardisation_is_learned_from_the_training_set_and_kept_with_the_model() {
             "axis {axis}"
         );
     }
-    assert_eq!(Inputs::default().of([2.0, 3.0]), vec![2.0, 3.0]);
-    assert_ne!(scaling.apply([2.0, 3.0]), [2.0, 3.0]);
+    let plain = Inputs::plain(data.columns.clone());
+    assert_eq!(plain.of(&[2.0, 3.0]), vec![2.0, 3.0]);
+    assert_ne!((scaling.apply(0, 2.0), scaling.apply(1, 3.0)), (2.0, 3.0));
     assert_eq!(metrics::predicted_class(&[0.1, 0.9, 0.3]), 1);
 }
 
@@ -425,7 +501,7 @@ fn the_default_flags_train_every_built_in_dataset_and_a_deep_wide_network() {
         let result =
             train::train(&config, &data, &data, |_| {}, &AtomicBool::new(false)).expect("trains");
         let (first, last) = (&result.metrics[0], &result.metrics[config.steps - 1]);
-        let what = format!("{:?} {hidden:?}", data.label_names);
+        let what = format!("{:?} {hidden:?}", data.class_names);
         assert_eq!(result.stop, train::Stop::Completed, "{what}");
         assert!(
             last.loss.is_finite() && last.loss < first.loss,

@@ -8,11 +8,14 @@
 
 use std::time::{Duration, Instant};
 
-use scalargrad::playground::{Session, Settings};
+use scalargrad::playground::{Session, starting_settings};
+use scalargrad::settings::Settings;
 
 /// Redraws per second the page asks for while playing (page.js polls every 66 ms).
 const REDRAWS_PER_SECOND: f64 = 15.0;
 const ROUNDS: usize = 15;
+/// TF Playground's seven input features.
+const SEVEN: &str = "x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2)";
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -48,28 +51,28 @@ fn main() {
     let networks: Vec<(&str, Settings)> = vec![
         (
             "default: 2-4-2-1 tanh, 500 points, batch 10",
-            Settings::default(),
+            starting_settings(),
         ),
         (
             "TF Playground's largest: 6 x 8 ReLU, 7 features",
             Settings {
                 hidden: vec![8; 6],
                 activation: scalargrad::nn::Activation::Relu,
-                features: scalargrad::features::Feature::ALL.to_vec(),
-                lr: 0.03,
-                ..Settings::default()
+                features: Some(SEVEN.into()),
+                lr: Some(0.03),
+                ..starting_settings()
             },
         ),
         (
             "the limit: 8 x 32 ReLU, 7 features, 3-class spiral",
             Settings {
-                dataset: "spiral".into(),
-                classes: 3,
+                dataset: scalargrad::data::Builtin::named("spiral").expect("a dataset"),
+                classes: Some(3),
                 hidden: vec![32; 8],
                 activation: scalargrad::nn::Activation::Relu,
-                features: scalargrad::features::Feature::ALL.to_vec(),
-                lr: 0.01,
-                ..Settings::default()
+                features: Some(SEVEN.into()),
+                lr: Some(0.01),
+                ..starting_settings()
             },
         ),
     ];

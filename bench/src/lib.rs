@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use rand::{SeedableRng, rngs::StdRng};
 use scalargrad::Node;
 use scalargrad::data::Dataset;
+use scalargrad::data::csv::{TableOptions, read_table};
 use scalargrad::nn::loss;
 use scalargrad::nn::optim::{Optimizer, Sgd};
 use scalargrad::nn::{Mlp, Module};
@@ -35,12 +36,43 @@ pub fn run_and_report(steps: usize, mut step: impl FnMut(usize) -> f64) {
 /// L2 strength of the reference workloads.
 pub const ALPHA: f64 = 1e-4;
 
+/// Points in the plane with their labels as the losses take them (-1/+1 for two classes, the
+/// class index for more): the data a user's own training loop holds.
+pub struct Points {
+    /// The points.
+    pub points: Vec<[f64; 2]>,
+    /// One label per point.
+    pub labels: Vec<f64>,
+}
+
+impl Points {
+    /// The rows of a two-column dataset, labelled as its loss takes them.
+    pub fn of(data: &Dataset) -> Points {
+        Points {
+            points: data.rows().map(|row| [row[0], row[1]]).collect(),
+            labels: loss::labels_for_loss(&data.labels, data.classes()),
+        }
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+}
+
 /// One of the reference workloads: data, architecture and initial weights.
 pub struct Workload {
     /// Short name (W, W-big).
     pub name: &'static str,
-    /// Inputs and labels.
-    pub data: Dataset,
+    /// Inputs and labels, as a user's loop holds them.
+    pub data: Points,
+    /// The same as the library's dataset (for the program's loop).
+    pub table: Dataset,
     /// Hidden layer widths.
     pub hidden: Vec<usize>,
     /// Initial parameters, layer by layer, neuron by neuron, weights then bias.
@@ -60,15 +92,25 @@ fn data_file(name: &str) -> PathBuf {
 /// # Panics
 /// If the file is missing or malformed (it ships with the crate).
 fn read_weights(name: &str) -> Vec<f64> {
-    scalargrad::data::parameters_from_csv(&data_file(name)).unwrap_or_else(|e| panic!("{e}"))
+    scalargrad::model::weights_from_csv(&data_file(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A data file shipped in `bench/data`, read as a table of classes.
+///
+/// # Panics
+/// If the file is missing or malformed (it ships with the crate).
+fn read_data(name: &str) -> Dataset {
+    read_table(&data_file(name), &TableOptions::CLASSES).unwrap_or_else(|e| panic!("{e}"))
 }
 
 impl Workload {
     /// W: micrograd's moons demo.
     pub fn w() -> Workload {
+        let table = read_data("moons100.csv");
         Workload {
             name: "W",
-            data: Dataset::from_csv(&data_file("moons100.csv")).expect("moons100.csv"),
+            data: Points::of(&table),
+            table,
             hidden: vec![16, 16],
             weights: read_weights("weights_init.csv"),
             schedule_steps: 100,
@@ -77,9 +119,11 @@ impl Workload {
 
     /// W-big: 1,000 points, MLP 2-64-64-1.
     pub fn w_big() -> Workload {
+        let table = read_data("moons1000.csv");
         Workload {
             name: "W-big",
-            data: Dataset::from_csv(&data_file("moons1000.csv")).expect("moons1000.csv"),
+            data: Points::of(&table),
+            table,
             hidden: vec![64, 64],
             weights: read_weights("weights_init_big.csv"),
             schedule_steps: 100,
@@ -110,7 +154,7 @@ impl EngineTrainer {
     }
 
     /// One step: forward, loss, zero_grad, backward, SGD. Returns the loss.
-    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+    pub fn step(&mut self, data: &Points, lr: f64) -> f64 {
         let scores: Vec<Node> = data
             .points
             .iter()
@@ -129,7 +173,7 @@ impl EngineTrainer {
 pub struct ThreadedTrainer {
     model: Mlp,
     parameters: Vec<Node>,
-    config: scalargrad::train::TrainConfig,
+    objective: scalargrad::train::Objective,
     workers: Option<scalargrad::train::Workers>,
     /// The workload's data as the network's inputs (x1, x2), encoded once.
     examples: scalargrad::train::Examples,
@@ -139,21 +183,19 @@ impl ThreadedTrainer {
     /// The workload's model with its initial weights, and `threads` workers.
     pub fn new(workload: &Workload, threads: usize) -> ThreadedTrainer {
         let EngineTrainer { model, parameters } = EngineTrainer::new(workload);
-        let config = scalargrad::train::TrainConfig {
-            hidden: workload.hidden.clone(),
-            l2: ALPHA,
-            threads,
-            ..Default::default()
+        let objective = scalargrad::train::Objective {
+            loss: loss::Loss::Hinge,
+            penalty: loss::Penalty { l2: ALPHA, l1: 0.0 },
         };
         let workers = (threads > 1).then(|| scalargrad::train::Workers::new(threads));
         let examples = scalargrad::train::Examples::encode(
-            &scalargrad::features::Inputs::default(),
-            &workload.data,
+            &scalargrad::inputs::Inputs::plain(workload.table.columns.clone()),
+            &workload.table,
         );
         ThreadedTrainer {
             model,
             parameters,
-            config,
+            objective,
             workers,
             examples,
         }
@@ -162,7 +204,7 @@ impl ThreadedTrainer {
     /// One step on the workload's data; returns the loss.
     pub fn step(&mut self, lr: f64) -> f64 {
         let gradient = scalargrad::train::batch_gradient(
-            &self.config,
+            self.objective,
             &self.model,
             &self.examples,
             self.workers.as_ref(),
@@ -192,7 +234,7 @@ impl ProgramTrainer {
             l2: ALPHA,
             ..Default::default()
         };
-        ProgramTrainer::with(config, &workload.data, &workload.weights)
+        ProgramTrainer::with(config, &workload.table, &workload.weights)
     }
 
     /// The program's setup for CE (`--dataset spiral --classes 3 --hidden 100 --l2 5e-4`:
@@ -204,7 +246,7 @@ impl ProgramTrainer {
             l2: CE_ALPHA,
             ..Default::default()
         };
-        ProgramTrainer::with(config, &workload.data, &workload.weights)
+        ProgramTrainer::with(config, &workload.table, &workload.weights)
     }
 
     /// A trainer of `config` on `data`, the model's parameters set to `weights`.
@@ -213,7 +255,7 @@ impl ProgramTrainer {
         data: &Dataset,
         weights: &[f64],
     ) -> ProgramTrainer {
-        let model = scalargrad::train::build_model(&config, data);
+        let model = scalargrad::train::build_model(&config, data).expect("the loss fits the data");
         scalargrad::engine::set_values(model.network.parameters_borrowed(), weights);
         let start = scalargrad::train::Start::fresh(model);
         ProgramTrainer {
@@ -225,9 +267,13 @@ impl ProgramTrainer {
 
     /// One step at rate `lr`; returns the step's loss (NaN if it diverged).
     pub fn step(&mut self, lr: f64) -> f64 {
+        let settings = scalargrad::train::StepSettings {
+            lr,
+            ..self.config.step_settings(0)
+        };
         match self
             .trainer
-            .step(&self.config, lr, &self.test)
+            .step(&settings, &self.test)
             .expect("one thread: no helper can stop")
         {
             scalargrad::train::Outcome::Stepped(metrics) => metrics.loss,
@@ -294,7 +340,7 @@ impl HandwrittenTrainer {
     }
 
     /// One step with the same arithmetic as the engine side. Returns the loss.
-    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+    pub fn step(&mut self, data: &Points, lr: f64) -> f64 {
         let n = data.len();
         for (i, p) in data.points.iter().enumerate() {
             self.activations[0][2 * i..2 * i + 2].copy_from_slice(p);
@@ -441,7 +487,9 @@ mod tests {
 /// sides start from the same numbers.
 pub struct CrossEntropyWorkload {
     /// The points and their classes (labels 0, 1, 2).
-    pub data: Dataset,
+    pub data: Points,
+    /// The same as the library's dataset (for the program's loop).
+    pub table: Dataset,
     /// Initial parameters, layer by layer, neuron by neuron, weights then bias.
     pub weights: Vec<f64>,
 }
@@ -452,7 +500,7 @@ pub const CE_ALPHA: f64 = 5e-4;
 impl CrossEntropyWorkload {
     /// The workload, the same at every call.
     pub fn new() -> CrossEntropyWorkload {
-        let data = scalargrad::data::Generator::Spiral.generate_classes(
+        let table = scalargrad::data::Generator::Spiral.generate_classes(
             300,
             0.2,
             3,
@@ -463,9 +511,13 @@ impl CrossEntropyWorkload {
             loss: scalargrad::nn::loss::Loss::CrossEntropy,
             ..Default::default()
         };
-        let model = scalargrad::train::build_model(&config, &data);
+        let model = scalargrad::train::build_model(&config, &table).expect("3 classes");
         let weights = scalargrad::engine::values(model.network.parameters_borrowed());
-        CrossEntropyWorkload { data, weights }
+        CrossEntropyWorkload {
+            data: Points::of(&table),
+            table,
+            weights,
+        }
     }
 }
 
@@ -492,7 +544,7 @@ impl CrossEntropyEngine {
     }
 
     /// One step; returns the loss.
-    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+    pub fn step(&mut self, data: &Points, lr: f64) -> f64 {
         let outputs: Vec<Node> = data
             .points
             .iter()
@@ -546,7 +598,7 @@ impl CrossEntropyHandwritten {
     }
 
     /// One step with the same arithmetic as the engine side; returns the loss.
-    pub fn step(&mut self, data: &Dataset, lr: f64) -> f64 {
+    pub fn step(&mut self, data: &Points, lr: f64) -> f64 {
         let n = data.len();
         let scale = 1.0 / n as f64;
         // gradients start as the L2 term's, 2 alpha p, laid out like the weights

@@ -4,17 +4,20 @@
 //! Frames are drawn straight into palette indices: every colour a frame uses is known in advance
 //! (each class colour at a few confidence levels, or the diverging scale at a few levels, and
 //! greys for text), so no per-frame colour quantisation is needed, which is what keeps the
-//! animation cheap enough to render while training.
+//! animation cheap enough to render while training. Each frame is encoded into a temporary file
+//! as soon as the next one is drawn, so the memory it takes does not grow with the frames.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
-use scalargrad::data::{Dataset, Task, class_index};
+use scalargrad::data::{Dataset, Task};
 use scalargrad::model::Model;
+use scalargrad::view::{self, MapCell, Plane};
 
-use super::plot::{
-    Extent, FONT, PlotError, blend, class_and_confidence, class_color, diverging, plot_error,
-    register_font, target_reach,
-};
+use super::plot::{FONT, PlotError, blend, class_color, diverging, plot_error, register_font};
 
 /// Width of a frame, in pixels.
 pub(crate) const WIDTH: u16 = 480;
@@ -22,22 +25,26 @@ pub(crate) const WIDTH: u16 = 480;
 const CAPTION: u16 = 40;
 /// Height of a frame.
 pub(crate) const HEIGHT: u16 = WIDTH + CAPTION;
-/// Cells per side of the map (each drawn as a square of `WIDTH / CELLS` pixels).
+/// Cells per side of the map (fewer for a network too wide to evaluate so often).
 const CELLS: usize = 120;
 /// Shades of each colour (confidence or size levels).
 const LEVELS: usize = 12;
 /// Greys, black to white, for the caption and borders.
 const GREYS: usize = 16;
 
-/// The frames of a run, as palette indices, and the palette.
-pub(crate) struct Animation {
-    palette: Vec<RGBColor>,
-    frames: Vec<Vec<u8>>,
-    extent: Extent,
-    classes: usize,
+/// A run's frames, encoded as they come into a temporary file beside the GIF's place.
+pub(crate) struct Animation<'a> {
+    palette_size: usize,
+    encoder: gif::Encoder<BufWriter<File>>,
+    /// The newest frame, written when the next comes (every frame 0.1 s) or at the end (held
+    /// for 2 s).
+    pending: Option<Vec<u8>>,
+    path: PathBuf,
+    plane: &'a Plane,
+    task: Task,
     reach: f64,
-    train: Dataset,
-    test: Dataset,
+    train: &'a Dataset,
+    test: &'a Dataset,
 }
 
 /// Which frames of a run of `steps` steps to keep when `frames` are asked for: the numbers of
@@ -53,43 +60,67 @@ pub(crate) fn frame_steps(frames: usize, steps: usize) -> Vec<usize> {
     }
 }
 
-impl Animation {
-    /// An empty animation of `model`'s task over the extent of `train` and `test`.
-    pub(crate) fn new(model: &Model, train: &Dataset, test: &Dataset) -> Animation {
-        let classes = model.classes();
-        let mut palette: Vec<RGBColor> = (0..GREYS)
-            .map(|k| {
-                let v = (255 * k / (GREYS - 1)) as u8;
-                RGBColor(v, v, v)
-            })
-            .collect();
-        match model.task() {
-            Task::Classification => {
-                for class in 0..classes.max(2) {
-                    for level in 0..LEVELS {
-                        let t = 0.15 + 0.85 * level as f64 / (LEVELS - 1) as f64;
-                        palette.push(blend(WHITE, class_color(class, classes.max(2)), t));
-                    }
-                }
-            }
-            Task::Regression => {
-                for side in [-1.0, 1.0] {
-                    for level in 0..LEVELS * 4 {
-                        let t = side * level as f64 / (LEVELS * 4 - 1) as f64;
-                        palette.push(diverging(t, 1.0));
-                    }
+/// The palette: greys, then each class at `LEVELS` confidences (or the diverging scale).
+fn palette(task: Task, classes: usize) -> Vec<RGBColor> {
+    let mut palette: Vec<RGBColor> = (0..GREYS)
+        .map(|k| {
+            let v = (255 * k / (GREYS - 1)) as u8;
+            RGBColor(v, v, v)
+        })
+        .collect();
+    match task {
+        Task::Classification => {
+            for class in 0..classes.max(2) {
+                for level in 0..LEVELS {
+                    let t = 0.15 + 0.85 * level as f64 / (LEVELS - 1) as f64;
+                    palette.push(blend(WHITE, class_color(class, classes.max(2)), t));
                 }
             }
         }
-        Animation {
-            palette,
-            frames: Vec::new(),
-            extent: Extent::of(train, test),
-            classes,
-            reach: target_reach(train, test),
-            train: train.clone(),
-            test: test.clone(),
+        Task::Regression => {
+            for side in [-1.0, 1.0] {
+                for level in 0..LEVELS * 4 {
+                    let t = side * level as f64 / (LEVELS * 4 - 1) as f64;
+                    palette.push(diverging(t, 1.0));
+                }
+            }
         }
+    }
+    palette
+}
+
+impl<'a> Animation<'a> {
+    /// An animation of `model`'s task over `plane`, encoded into `path` (a temporary file the
+    /// caller renames once the run's other files are written).
+    ///
+    /// # Errors
+    /// If the file cannot be created.
+    pub(crate) fn new(
+        model: &Model,
+        plane: &'a Plane,
+        train: &'a Dataset,
+        test: &'a Dataset,
+        path: &Path,
+    ) -> Result<Animation<'a>, PlotError> {
+        let colors = palette(model.task(), model.classes());
+        let bytes: Vec<u8> = colors.iter().flat_map(|c| [c.0, c.1, c.2]).collect();
+        let file = File::create(path).map_err(plot_error)?;
+        let mut encoder =
+            gif::Encoder::new(BufWriter::new(file), WIDTH, HEIGHT, &bytes).map_err(plot_error)?;
+        encoder
+            .set_repeat(gif::Repeat::Infinite)
+            .map_err(plot_error)?;
+        Ok(Animation {
+            palette_size: colors.len(),
+            encoder,
+            pending: None,
+            path: path.to_path_buf(),
+            plane,
+            task: model.task(),
+            reach: view::target_reach(train, test),
+            train,
+            test,
+        })
     }
 
     /// The palette index of `class` at `level` (0 palest).
@@ -116,7 +147,7 @@ impl Animation {
     /// Adds a frame: `model` now, captioned with `caption`.
     ///
     /// # Errors
-    /// If the caption cannot be drawn.
+    /// If the caption cannot be drawn or the previous frame cannot be written.
     pub(crate) fn capture(&mut self, model: &Model, caption: &str) -> Result<(), PlotError> {
         let (width, height) = (usize::from(WIDTH), usize::from(HEIGHT));
         let mut frame = vec![(GREYS - 1) as u8; width * height];
@@ -138,47 +169,56 @@ impl Animation {
         for (pixel, chunk) in frame.iter_mut().zip(rgb.chunks_exact(3)) {
             *pixel = Self::grey_index([chunk[0], chunk[1], chunk[2]]);
         }
-        // the map, cell by cell; rows from the top, so y runs downwards
-        let predictor = model.predictor();
-        let scale = width / CELLS;
-        let task = model.task();
-        let mut cells = vec![0u8; CELLS * CELLS];
-        let mut classes = vec![0usize; CELLS * CELLS];
-        for j in 0..CELLS {
-            for i in 0..CELLS {
-                let (centre, _, _) = self.extent.cell(i, CELLS - 1 - j, CELLS);
-                let outputs = predictor.outputs(centre);
-                cells[j * CELLS + i] = match task {
-                    Task::Regression => self.value_index(outputs[0]),
-                    Task::Classification => {
-                        let (class, confidence) = class_and_confidence(&outputs);
-                        classes[j * CELLS + i] = class;
-                        let level = (confidence * 0.65 * (LEVELS - 1) as f64).round() as usize;
-                        self.class_index(class, level)
-                    }
+        // the map, cell by cell (rows from the top), then pixel by pixel
+        let cells = view::cells_within(model, CELLS);
+        let map = view::map(model, self.plane, cells);
+        let class_of = |cell: &MapCell| match cell {
+            MapCell::Class { class, .. } => Some(*class),
+            MapCell::Value(_) => None,
+        };
+        let indices: Vec<u8> = map
+            .iter()
+            .map(|cell| match *cell {
+                MapCell::Value(value) => self.value_index(value),
+                MapCell::Class { class, confidence } => {
+                    let level = (confidence * 0.65 * (LEVELS - 1) as f64).round() as usize;
+                    self.class_index(class, level)
+                }
+            })
+            .collect();
+        for j in 0..cells {
+            for i in 0..cells {
+                let here = j * cells + i;
+                // a border where the class changes to the right or below
+                let border = (i + 1 < cells && class_of(&map[here + 1]) != class_of(&map[here]))
+                    || (j + 1 < cells && class_of(&map[here + cells]) != class_of(&map[here]));
+                let index = if border && self.task == Task::Classification {
+                    4 // a dark grey
+                } else {
+                    indices[here]
                 };
-            }
-        }
-        for j in 0..CELLS {
-            for i in 0..CELLS {
-                let mut index = cells[j * CELLS + i];
-                let border = task == Task::Classification
-                    && ((i + 1 < CELLS && classes[j * CELLS + i + 1] != classes[j * CELLS + i])
-                        || (j + 1 < CELLS
-                            && classes[(j + 1) * CELLS + i] != classes[j * CELLS + i]));
-                if border {
-                    index = 4; // a dark grey
-                }
-                for dy in 0..scale {
-                    let row = strip + j * scale + dy;
-                    frame[row * width + i * scale..row * width + (i + 1) * scale].fill(index);
+                let (x0, x1) = (i * width / cells, (i + 1) * width / cells);
+                for y in j * width / cells..(j + 1) * width / cells {
+                    let row = strip + y;
+                    frame[row * width + x0..row * width + x1].fill(index);
                 }
             }
         }
-        // the points: training filled with a dark outline, held-out as rings
-        let to_pixel = |p: [f64; 2]| -> Option<(i64, i64)> {
-            let fx = (p[0] - self.extent.x.0) / (self.extent.x.1 - self.extent.x.0);
-            let fy = (p[1] - self.extent.y.0) / (self.extent.y.1 - self.extent.y.0);
+        self.draw_points(&mut frame);
+        if let Some(previous) = self.pending.replace(frame) {
+            self.write(previous, 10)?;
+        }
+        Ok(())
+    }
+
+    /// Draws the points: training filled with a dark outline, held-out as rings.
+    fn draw_points(&self, frame: &mut [u8]) {
+        let (width, height) = (usize::from(WIDTH), usize::from(HEIGHT));
+        let strip = usize::from(CAPTION);
+        let plane = self.plane;
+        let to_pixel = |(x, y): (f64, f64)| -> Option<(i64, i64)> {
+            let fx = x / (plane.x.1 - plane.x.0) - plane.x.0 / (plane.x.1 - plane.x.0);
+            let fy = y / (plane.y.1 - plane.y.0) - plane.y.0 / (plane.y.1 - plane.y.0);
             (fx.is_finite()
                 && fy.is_finite()
                 && (0.0..=1.0).contains(&fx)
@@ -190,16 +230,14 @@ impl Animation {
                 )
             })
         };
-        for (data, filled) in [(&self.train, true), (&self.test, false)] {
-            for (&p, &label) in data.points.iter().zip(&data.labels) {
-                let Some((cx, cy)) = to_pixel(p) else {
+        for (data, filled) in [(self.train, true), (self.test, false)] {
+            for (row, &label) in data.rows().zip(&data.labels) {
+                let Some((cx, cy)) = to_pixel(plane.position(row)) else {
                     continue;
                 };
-                let color = match task {
+                let color = match self.task {
                     Task::Regression => self.value_index(label),
-                    Task::Classification => {
-                        self.class_index(class_index(label, self.classes.max(2)), LEVELS - 1)
-                    }
+                    Task::Classification => self.class_index(label as usize, LEVELS - 1),
                 };
                 for dy in -4i64..=4 {
                     for dx in -4i64..=4 {
@@ -225,31 +263,29 @@ impl Animation {
                 }
             }
         }
-        self.frames.push(frame);
-        Ok(())
     }
 
-    /// The GIF: every frame 0.1 s, the last held for 2 s, looping forever.
+    /// Encodes one frame shown for `delay` hundredths of a second.
+    fn write(&mut self, pixels: Vec<u8>, delay: u16) -> Result<(), PlotError> {
+        debug_assert!(pixels.iter().all(|&p| usize::from(p) < self.palette_size));
+        let mut frame = gif::Frame::from_indexed_pixels(WIDTH, HEIGHT, pixels, None);
+        frame.delay = delay;
+        self.encoder.write_frame(&frame).map_err(plot_error)
+    }
+
+    /// Writes the last frame (held for 2 s) and the GIF's end; returns the temporary file's
+    /// path.
     ///
     /// # Errors
-    /// If encoding fails.
-    pub(crate) fn encode(&self) -> Result<Vec<u8>, PlotError> {
-        let palette: Vec<u8> = self.palette.iter().flat_map(|c| [c.0, c.1, c.2]).collect();
-        let mut bytes = Vec::new();
-        {
-            let mut encoder =
-                gif::Encoder::new(&mut bytes, WIDTH, HEIGHT, &palette).map_err(plot_error)?;
-            encoder
-                .set_repeat(gif::Repeat::Infinite)
-                .map_err(plot_error)?;
-            for (k, pixels) in self.frames.iter().enumerate() {
-                let mut frame =
-                    gif::Frame::from_indexed_pixels(WIDTH, HEIGHT, pixels.clone(), None);
-                frame.delay = if k + 1 == self.frames.len() { 200 } else { 10 };
-                encoder.write_frame(&frame).map_err(plot_error)?;
-            }
+    /// If writing fails.
+    pub(crate) fn finish(mut self) -> Result<PathBuf, PlotError> {
+        if let Some(last) = self.pending.take() {
+            self.write(last, 200)?;
         }
-        Ok(bytes)
+        let writer = self.encoder.into_inner().map_err(plot_error)?;
+        let file = writer.into_inner().map_err(|e| plot_error(e.error()))?;
+        file.sync_all().map_err(plot_error)?;
+        Ok(self.path)
     }
 }
 

@@ -4,71 +4,56 @@ use std::path::Path;
 
 use serde_json::json;
 
-use scalargrad::data::{Dataset, Task, class_label, read_rows};
-use scalargrad::features::Inputs;
+use scalargrad::data::csv::{ModelRows, class_of, model_rows, quoted};
+use scalargrad::data::{DataError, Dataset, Task};
 use scalargrad::files::write_atomic;
-use scalargrad::model::Model;
-use scalargrad::model::SavedModel;
-use scalargrad::model::safetensors;
-use scalargrad::nn::loss::Loss;
-use scalargrad::train::{self, TrainConfig};
+use scalargrad::model::{Bare, Model, ModelFileError};
+use scalargrad::nn::loss::{Loss, Penalty};
+use scalargrad::nn::metrics::predicted_class;
+use scalargrad::train;
 
 use super::cli::{EvaluateArgs, ExportArgs, ModelArgs, PredictArgs};
 use super::error::AppError;
 
-/// The model `args` names: a model.json (its text starts with `{`) or a safetensors file, with
-/// scalargrad's metadata or, for a file from elsewhere, the activation and features given.
+/// The model `args` names: a model.json or model.safetensors written by scalargrad, or a
+/// safetensors file from elsewhere read as the flags describe it.
 ///
 /// # Errors
 /// `AppError::Input` (exit 1) if the file cannot be read; `AppError::Weights` (exit 2) naming
 /// the file and what is wrong with it.
 pub(crate) fn load_model(args: &ModelArgs) -> Result<Model, AppError> {
-    let path = &args.model;
-    let bytes = std::fs::read(path).map_err(|error| AppError::Input {
-        path: path.clone(),
-        message: error.to_string(),
-    })?;
-    let bad = |message: String| AppError::Weights {
-        path: path.clone(),
-        message,
-    };
-    if bytes.first() == Some(&b'{') {
-        let saved: SavedModel = serde_json::from_slice(&bytes)
-            .map_err(|e| bad(format!("not a scalargrad model.json: {e}")))?;
-        return saved.model().map_err(|e| bad(e.to_string()));
+    let bare = args.activation.map(|activation| Bare {
+        activation,
+        columns: args.columns.as_deref().map(scalargrad::settings::names),
+        features: args.features.clone(),
+        task: args.task.unwrap_or(Task::Classification),
+    });
+    match Model::load(&args.model, bare.as_ref()) {
+        Ok(loaded) => Ok(loaded.model),
+        Err(ModelFileError::Unreadable(message)) => Err(AppError::Input {
+            path: args.model.clone(),
+            message,
+        }),
+        Err(error) => Err(AppError::Weights {
+            path: args.model.clone(),
+            message: error.to_string(),
+        }),
     }
-    let tensors = safetensors::parse(&bytes).map_err(|e| bad(e.to_string()))?;
-    if tensors.metadata.get("format").map(String::as_str) == Some("scalargrad") {
-        return Model::from_safetensors(&bytes).map_err(|e| bad(e.to_string()));
-    }
-    let (Some(activation), Some(features)) = (args.activation, &args.features) else {
-        return Err(bad(
-            "it has no scalargrad metadata; give the network's --activation and --features".into(),
-        ));
-    };
-    let outputs = tensors
-        .shape()
-        .map_or(0, |(_, widths)| widths.last().copied().unwrap_or(0));
-    let (class_names, loss) = match (args.task.unwrap_or(Task::Classification), outputs) {
-        (Task::Regression, _) => (Vec::new(), Loss::Mse),
-        (Task::Classification, 1) => (vec!["-1".to_string(), "+1".to_string()], Loss::Hinge),
-        (Task::Classification, k) => ((0..k).map(|c| c.to_string()).collect(), Loss::CrossEntropy),
-    };
-    let inputs = Inputs {
-        features: features.0.clone(),
-        scaling: None,
-    };
-    Model::from_tensors(&tensors, activation, inputs, class_names, loss)
-        .map_err(|e| bad(e.to_string()))
 }
 
-/// Reads the points (and their optional third column) of a CSV file.
-fn read_points(path: &Path, third: &str) -> Result<scalargrad::data::PointRows, AppError> {
+/// Reads the rows of a CSV file for `model` (its columns by header name, or by position).
+fn read_rows(model: &Model, path: &Path, label: Option<&str>) -> Result<ModelRows, AppError> {
     let text = std::fs::read_to_string(path).map_err(|error| AppError::Input {
         path: path.to_path_buf(),
         message: error.to_string(),
     })?;
-    Ok(read_rows(&text, path, true, third)?)
+    Ok(model_rows(
+        &text,
+        path,
+        &model.inputs.columns,
+        label,
+        &model.label,
+    )?)
 }
 
 /// softmax(z).
@@ -79,28 +64,27 @@ fn probabilities(z: &[f64]) -> Vec<f64> {
     exponentials.iter().map(|e| e / total).collect()
 }
 
-/// `scalargrad predict`: one output row per input row, in order.
+/// `scalargrad predict`: one output row per input row, in order: the row's fields as written,
+/// then the outputs, the probabilities (cross-entropy) and the prediction.
 ///
 /// # Errors
 /// A model or data file that cannot be read or used, or an output file that cannot be written.
 pub(crate) fn predict(args: &PredictArgs) -> Result<(), AppError> {
     let model = load_model(&args.model)?;
-    let third = match model.task() {
-        Task::Classification => "label",
-        Task::Regression => "target",
-    };
-    let rows = read_points(&args.data, third)?;
+    let rows = read_rows(&model, &args.data, None)?;
     let classes = &model.class_names;
+    let width = rows.fields.first().map_or(0, Vec::len);
     let mut header: Vec<String> = match &rows.header {
         Some(names) => names.clone(),
-        None => ["x1", "x2", third]
-            [..2 + usize::from(rows.labels.first().is_some_and(Option::is_some))]
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        None => {
+            let mut names = model.inputs.columns.clone();
+            if width > names.len() {
+                names.push(model.label.clone());
+            }
+            names
+        }
     };
-    let outputs = model.outputs();
-    if outputs == 1 {
+    if model.output_count() == 1 {
         header.push("score".into());
     } else {
         header.extend(classes.iter().map(|c| format!("score_{c}")));
@@ -111,17 +95,18 @@ pub(crate) fn predict(args: &PredictArgs) -> Result<(), AppError> {
     }
     header.push("predicted".into());
     let mut writer = csv::Writer::from_writer(Vec::new());
+    let destination = || args.out.clone().unwrap_or_else(|| "standard output".into());
     let failed = |error: csv::Error| AppError::Output {
-        path: args.out.clone().unwrap_or_else(|| "standard output".into()),
+        path: destination(),
         message: error.to_string(),
     };
     writer.write_record(&header).map_err(failed)?;
     let predictor = model.predictor();
-    for (point, label) in rows.points.iter().zip(&rows.labels) {
-        let z = predictor.outputs(*point);
+    let columns = model.inputs.columns.len();
+    for (fields, row) in rows.fields.iter().zip(rows.inputs.chunks_exact(columns)) {
+        let z = predictor.outputs(row);
         // Display of an f64 is the shortest text that reads back to the same bits
-        let mut record: Vec<String> = vec![point[0].to_string(), point[1].to_string()];
-        record.extend(label.iter().cloned());
+        let mut record: Vec<String> = fields.clone();
         record.extend(z.iter().map(ToString::to_string));
         if probabilities_too {
             record.extend(probabilities(&z).iter().map(ToString::to_string));
@@ -129,7 +114,7 @@ pub(crate) fn predict(args: &PredictArgs) -> Result<(), AppError> {
         record.push(match model.task() {
             Task::Regression => z[0].to_string(),
             Task::Classification => {
-                let class = scalargrad::nn::metrics::predicted_class(&z);
+                let class = predicted_class(&z);
                 classes
                     .get(class)
                     .cloned()
@@ -139,7 +124,7 @@ pub(crate) fn predict(args: &PredictArgs) -> Result<(), AppError> {
         writer.write_record(&record).map_err(failed)?;
     }
     let bytes = writer.into_inner().map_err(|e| AppError::Output {
-        path: args.out.clone().unwrap_or_else(|| "standard output".into()),
+        path: destination(),
         message: e.to_string(),
     })?;
     match &args.out {
@@ -159,69 +144,61 @@ pub(crate) fn predict(args: &PredictArgs) -> Result<(), AppError> {
     }
 }
 
-/// The class of `label` among `classes`: the same number (`1` is `+1`) when both are numbers,
-/// else the same text.
-fn class_of(label: &str, classes: &[String]) -> Option<usize> {
-    let number = label.parse::<f64>().ok();
-    classes
-        .iter()
-        .position(|name| match (number, name.parse::<f64>().ok()) {
-            (Some(a), Some(b)) => a == b,
-            _ => name == label,
-        })
-}
-
-/// The examples of `path` as the model's labels: classes matched to its class names, or targets.
-fn labelled(model: &Model, path: &Path) -> Result<Dataset, AppError> {
-    let rows = read_points(
-        path,
-        if model.task() == Task::Regression {
-            "target"
-        } else {
-            "label"
-        },
-    )?;
-    let error = |line: usize, message: String| {
-        AppError::Data(scalargrad::data::DataError {
+/// The examples of `path` with the model's labels: classes matched to its class names by the
+/// one label rule of `data::csv`, or targets.
+fn labelled(model: &Model, path: &Path, label: Option<&str>) -> Result<Dataset, AppError> {
+    let rows = read_rows(model, path, label)?;
+    let error = |line: Option<usize>, message: String| {
+        AppError::Data(DataError {
             path: path.to_path_buf(),
-            line: Some(line),
+            line,
             message,
         })
     };
-    let mut labels = Vec::with_capacity(rows.points.len());
-    for (label, &line) in rows.labels.iter().zip(&rows.lines) {
-        let Some(label) = label else {
-            return Err(error(
-                line,
-                "no label column; evaluate needs x1,x2,label rows".into(),
-            ));
-        };
+    let Some(texts) = &rows.labels else {
+        return Err(error(
+            None,
+            format!(
+                "no label column: evaluate needs the model's inputs ({}) and a label (name it \
+                 with --label)",
+                model.inputs.columns.join(", ")
+            ),
+        ));
+    };
+    let mut labels = Vec::with_capacity(texts.len());
+    for (text, &line) in texts.iter().zip(&rows.lines) {
         labels.push(match model.task() {
-            Task::Regression => label
+            Task::Regression => text
                 .parse::<f64>()
                 .ok()
                 .filter(|t| t.is_finite())
                 .ok_or_else(|| {
-                    error(line, format!("the target {label:?} is not a finite number"))
+                    error(
+                        Some(line),
+                        format!("the target {} is not a finite number", quoted(text)),
+                    )
                 })?,
             Task::Classification => {
-                let class = class_of(label, &model.class_names).ok_or_else(|| {
+                let class = class_of(text, &model.class_names).ok_or_else(|| {
                     error(
-                        line,
+                        Some(line),
                         format!(
-                            "the label {label:?} is not one of the model's classes {:?}",
+                            "the label {} is not one of the model's classes {:?}",
+                            quoted(text),
                             model.class_names
                         ),
                     )
                 })?;
-                class_label(class, model.classes())
+                class as f64
             }
         });
     }
     Ok(Dataset {
-        points: rows.points,
+        columns: model.inputs.columns.clone(),
+        inputs: rows.inputs,
         labels,
-        label_names: model.class_names.clone(),
+        class_names: model.class_names.clone(),
+        label: model.label.clone(),
     })
 }
 
@@ -231,13 +208,8 @@ fn labelled(model: &Model, path: &Path) -> Result<Dataset, AppError> {
 /// A model or data file that cannot be read or used, or a label the model does not know.
 pub(crate) fn evaluate(args: &EvaluateArgs) -> Result<(), AppError> {
     let model = load_model(&args.model)?;
-    let data = labelled(&model, &args.data)?;
-    let no_penalty = TrainConfig {
-        l2: 0.0,
-        l1: 0.0,
-        ..TrainConfig::default()
-    };
-    let measures = train::measure(&no_penalty, &model, &data);
+    let data = labelled(&model, &args.data, args.label.as_deref())?;
+    let measures = train::measure(&model, Penalty::default(), &data);
     let finite = |v: f64| v.is_finite().then_some(v);
     let text = match (model.task(), args.json) {
         (Task::Classification, true) => json!({

@@ -514,8 +514,7 @@ impl Adjoints<Node> for NodeAdjoints {
 }
 
 /// Returns d(of)/d(wrt\[i\]) for each `i` as nodes that are part of a graph, so they can be
-/// differentiated again (second derivatives, Hessian-vector products, Newton's method). Also
-/// called `engine::grad`.
+/// differentiated again (second derivatives, Hessian-vector products, Newton's method).
 ///
 /// Never reads or writes any `.grad`. A node in `wrt` that `of` does not depend on gets a constant
 /// 0. The derivative graph is built on top of the existing one and freed like any other. The

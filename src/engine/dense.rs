@@ -20,7 +20,6 @@ use super::unary::UnaryOp;
 
 /// The function a neuron applies to its weighted sum: a view of the unary ops (or none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// `max(0, x)`
@@ -34,6 +33,34 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// Every activation.
+    pub const ALL: [Activation; 4] = [
+        Activation::Relu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Linear,
+    ];
+
+    /// Its name (`relu`, `tanh`, `sigmoid`, `linear`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Linear => "linear",
+        }
+    }
+
+    /// What it computes.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Activation::Relu => "max(0, x)",
+            Activation::Tanh => "tanh x",
+            Activation::Sigmoid => "1 / (1 + e^-x)",
+            Activation::Linear => "x (no activation)",
+        }
+    }
+
     /// The unary op this activation applies, or `None` for `Linear`.
     pub fn unary(self) -> Option<UnaryOp> {
         match self {

@@ -4,8 +4,8 @@
 //!   `+ - * /`) computes its value and records exactly one new node; no gradient is computed then.
 //! - [`backward`] seeds d(out)/d(out) = 1 and applies each op's local derivatives in reverse
 //!   topological order, accumulating gradients (`+=`) into the leaves; [`zero_grad`] resets them.
-//! - [`derivatives`] (also called [`grad`]) returns derivatives as nodes, for second and higher
-//!   derivatives; [`gradients`] reads gradient values.
+//! - [`derivatives`] returns derivatives as nodes, for second and higher derivatives;
+//!   [`gradients`] reads gradient values.
 //! - [`gradcheck`] compares an analytic derivative with a central finite difference.
 //!
 //! Nodes live on a flat per-thread tape (see the crate's README for why that is fast); memory is
@@ -50,15 +50,6 @@ pub use ops::{
 };
 pub use scalar::Scalar;
 pub use unary::UnaryOp;
-
-/// The earlier name of [`derivatives`].
-pub use backward::derivatives as grad;
-/// The earlier name of [`gradients`].
-pub use gradients as grads;
-/// The earlier name of [`tape_length`].
-pub use tape_length as nodes_alive;
-/// The earlier name of [`zero_gradients`].
-pub use zero_gradients as zero_grads;
 
 /// How many nodes this thread's tape holds: the live ones and the dead ones below a live one
 /// (which stay until every node above them is gone).

@@ -1,30 +1,31 @@
-//! Saving and loading a trained model as JSON.
+//! model.json: a trained model as JSON, with the optimizer's state to continue its run.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::Model;
+use super::{Model, two_columns};
 use crate::engine::Node;
-use crate::features::{Feature, Inputs, Scaling};
 use crate::files::write_atomic;
+use crate::inputs::{Feature, Inputs, Scaling};
 use crate::nn::loss::Loss;
 use crate::nn::optim::OptimizerState;
 use crate::nn::{Activation, Mlp, Module};
 
 const FORMAT: &str = "scalargrad-mlp";
-/// Version 2 adds the features, scaling, classes and loss (a version 1 file has x1, x2, two
-/// classes and the hinge loss).
-const VERSION: u32 = 2;
+/// Version 3 adds the columns (names of the data's input columns) and the label column, and
+/// names features by those columns; version 2 added the features, scaling, classes and loss (a
+/// version 1 file has x1, x2, two classes and the hinge loss). Every version loads.
+const VERSION: u32 = 3;
 
 /// A model as stored on disk: architecture, weights, and the configuration it was trained with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedModel {
     /// Always `"scalargrad-mlp"`.
     pub format: String,
-    /// Format version (1).
+    /// Format version (1 to 3).
     pub version: u32,
-    /// Number of inputs.
+    /// Number of network inputs (features).
     pub inputs: usize,
     /// Neurons per layer, input side first.
     pub widths: Vec<usize>,
@@ -34,12 +35,19 @@ pub struct SavedModel {
     pub weights: Vec<Vec<Vec<f64>>>,
     /// Whatever the trainer recorded about the run (its configuration), or null.
     pub config: serde_json::Value,
-    /// The network's inputs, in order.
+    /// The data's input columns a row holds, by name (`x1`, `x2` before version 3).
+    #[serde(default = "two_columns")]
+    pub columns: Vec<String>,
+    /// The network's inputs, in order, by name over the columns (`x1`, `x1^2`, `a*b`,
+    /// `sin(a)`).
     #[serde(default = "raw_features")]
-    pub features: Vec<Feature>,
-    /// The standardisation applied to (x1, x2) before the features, if any.
+    pub features: Vec<String>,
+    /// The standardisation applied to every column before the features, if any.
     #[serde(default)]
     pub scaling: Option<Scaling>,
+    /// The name of the column the labels came from (`label` or `target` before version 3).
+    #[serde(default)]
+    pub label: Option<String>,
     /// The class names in class order (output k is class k); empty for regression.
     #[serde(default = "two_classes")]
     pub class_names: Vec<String>,
@@ -54,8 +62,8 @@ pub struct SavedModel {
     pub steps_done: usize,
 }
 
-fn raw_features() -> Vec<Feature> {
-    Inputs::default().features
+fn raw_features() -> Vec<String> {
+    two_columns()
 }
 
 fn two_classes() -> Vec<String> {
@@ -85,10 +93,12 @@ impl SavedModel {
     /// stored alongside.
     pub fn of(model: &Model, config: serde_json::Value) -> SavedModel {
         SavedModel {
-            features: model.inputs.features.clone(),
-            scaling: model.inputs.scaling,
+            columns: model.inputs.columns.clone(),
+            features: model.inputs.feature_names(),
+            scaling: model.inputs.scaling.clone(),
             class_names: model.class_names.clone(),
             loss: model.loss,
+            label: Some(model.label.clone()),
             ..SavedModel::from_model(&model.network, config)
         }
     }
@@ -101,21 +111,12 @@ impl SavedModel {
     /// network's inputs.
     pub fn model(&self) -> Result<Model, LoadError> {
         let network = self.to_model()?;
-        let outputs = self.widths.last().copied().unwrap_or(0);
-        let expected = match self.class_names.len() {
-            0 => 1,
-            classes => self.loss.outputs(classes),
-        };
-        if let Err(why) = self.loss.check(self.class_names.len()) {
-            return Err(LoadError::Invalid(why));
-        }
-        if outputs != expected {
-            return Err(LoadError::Invalid(format!(
-                "{outputs} outputs, but {} classes with {:?} take {expected}",
-                self.class_names.len(),
-                self.loss
-            )));
-        }
+        let features = self
+            .features
+            .iter()
+            .map(|name| Feature::parse(name, &self.columns))
+            .collect::<Result<Vec<Feature>, String>>()
+            .map_err(|why| LoadError::Invalid(format!("features: {why}")))?;
         if self.features.len() != self.inputs {
             return Err(LoadError::Invalid(format!(
                 "{} features listed for a network of {} inputs",
@@ -123,24 +124,37 @@ impl SavedModel {
                 self.inputs
             )));
         }
-        Ok(Model {
+        let task = if self.class_names.is_empty() {
+            crate::data::Task::Regression
+        } else {
+            crate::data::Task::Classification
+        };
+        let model = Model {
             network,
             inputs: Inputs {
-                features: self.features.clone(),
-                scaling: self.scaling,
+                columns: self.columns.clone(),
+                features,
+                scaling: self.scaling.clone(),
             },
             class_names: self.class_names.clone(),
             loss: self.loss,
-        })
+            label: self
+                .label
+                .clone()
+                .unwrap_or_else(|| task.label_word().to_string()),
+        };
+        model.check().map_err(LoadError::Invalid)?;
+        Ok(model)
     }
 
     /// Captures a network's architecture and current weights, with `config` stored alongside
-    /// (as a two-class model on x1, x2; [`SavedModel::of`] keeps a whole model).
+    /// (as a two-class model on columns `x1 .. xN` as they are; [`SavedModel::of`] keeps a whole
+    /// model).
     pub fn from_model(model: &Mlp, config: serde_json::Value) -> SavedModel {
         SavedModel {
             format: FORMAT.to_string(),
             version: VERSION,
-            inputs: model.inputs(),
+            inputs: model.input_count(),
             widths: model.widths(),
             activation: model.hidden_activation(),
             weights: model
@@ -155,8 +169,10 @@ impl SavedModel {
                 })
                 .collect(),
             config,
-            features: raw_features(),
+            columns: (1..=model.input_count()).map(|k| format!("x{k}")).collect(),
+            features: (1..=model.input_count()).map(|k| format!("x{k}")).collect(),
             scaling: None,
+            label: None,
             class_names: two_classes(),
             loss: Loss::Hinge,
             optimizer: None,

@@ -82,7 +82,7 @@ pub fn to_bytes(network: &Mlp, dtype: Dtype, metadata: &BTreeMap<String, String>
     let parameters = values(network.parameters_borrowed());
     let mut rest = parameters.as_slice();
     let mut data: Vec<(String, Vec<usize>, Vec<f64>)> = Vec::new();
-    for (name, shape) in layout(network.inputs(), &network.widths()) {
+    for (name, shape) in layout(network.input_count(), &network.widths()) {
         if name.ends_with(".weight") {
             let (outputs, fan_in) = (shape[0], shape[1]);
             let (layer, after) = rest.split_at(outputs * (fan_in + 1));
@@ -257,22 +257,48 @@ impl Tensors {
         Ok(weights)
     }
 
-    /// The network shape the tensors describe, read from `0.weight`, `2.weight`, ... in turn:
-    /// (inputs, widths), or `None` if there is no `0.weight` of rank 2.
-    pub fn shape(&self) -> Option<(usize, Vec<usize>)> {
+    /// The network shape the tensors describe, read from `0.weight`, `2.weight`, ... up to the
+    /// last layer any tensor is named after: (inputs, widths).
+    ///
+    /// # Errors
+    /// `Missing` naming the first weight or bias of a layer up to the last that is not there
+    /// (so a file with a tensor removed is never read as a smaller network), or `Format` for a
+    /// weight that is not a matrix.
+    pub fn shape(&self) -> Result<(usize, Vec<usize>), SafetensorsError> {
+        // the layers named: `{k}.weight` and `{k}.bias` for even k
+        let last = self
+            .tensors
+            .keys()
+            .filter_map(|name| {
+                let (index, kind) = name.split_once('.')?;
+                matches!(kind, "weight" | "bias")
+                    .then(|| index.parse::<usize>().ok())
+                    .flatten()
+            })
+            .max()
+            .ok_or_else(|| SafetensorsError::Missing("0.weight".to_string()))?;
+        let mut inputs = 0;
         let mut widths = Vec::new();
-        let mut inputs = None;
-        for l in 0.. {
-            let Some((shape, _)) = self.tensors.get(&format!("{}.weight", 2 * l)) else {
-                break;
-            };
+        for l in 0..=last / 2 {
+            for kind in ["weight", "bias"] {
+                let name = format!("{}.{kind}", 2 * l);
+                if !self.tensors.contains_key(&name) {
+                    return Err(SafetensorsError::Missing(name));
+                }
+            }
+            let (shape, _) = &self.tensors[&format!("{}.weight", 2 * l)];
             let [outputs, fan_in] = shape[..] else {
-                return None;
+                return Err(SafetensorsError::Format(format!(
+                    "the tensor \"{}.weight\" has shape {shape:?}, not [outputs, inputs]",
+                    2 * l
+                )));
             };
-            inputs.get_or_insert(fan_in);
+            if l == 0 {
+                inputs = fan_in;
+            }
             widths.push(outputs);
         }
-        inputs.map(|inputs| (inputs, widths))
+        Ok((inputs, widths))
     }
 }
 
@@ -288,7 +314,7 @@ mod tests {
         let bytes = to_bytes(&network, Dtype::F64, &metadata);
         let read = parse(&bytes).expect("well formed");
         assert_eq!(read.metadata, metadata);
-        assert_eq!(read.shape(), Some((3, vec![4, 2])));
+        assert_eq!(read.shape(), Ok((3, vec![4, 2])));
         assert_eq!(read.tensors["0.weight"].0, vec![4, 3]);
         let weights = read.weights_for(3, &[4, 2]).expect("shapes match");
         assert_eq!(weights, values(network.parameters_borrowed()));
@@ -316,5 +342,24 @@ mod tests {
         let mut flipped = bytes.clone();
         flipped[0] ^= 0xff;
         assert!(parse(&flipped).is_err());
+    }
+
+    /// A tensor taken out of a 2-16-16-1 file is named, not read as a 2-16 network.
+    #[test]
+    fn a_missing_tensor_is_named_not_read_as_a_smaller_network() {
+        let network = Mlp::new(2, &[16, 16, 1], &mut StdRng::seed_from_u64(3));
+        let mut tensors = parse(&to_bytes(&network, Dtype::F64, &BTreeMap::new())).expect("valid");
+        assert_eq!(tensors.shape(), Ok((2, vec![16, 16, 1])));
+        for name in ["2.weight", "4.bias", "0.weight"] {
+            let mut without = tensors.clone();
+            without.tensors.remove(name);
+            assert_eq!(
+                without.shape(),
+                Err(SafetensorsError::Missing(name.to_string())),
+                "{name}"
+            );
+        }
+        tensors.tensors.clear();
+        assert!(tensors.shape().is_err());
     }
 }

@@ -8,7 +8,6 @@ use super::Activation;
 
 /// How initial weights are drawn (biases always start at 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Init {
     /// uniform(-1, 1), as micrograd does.
@@ -21,6 +20,27 @@ pub enum Init {
 }
 
 impl Init {
+    /// Every initialisation.
+    pub const ALL: [Init; 3] = [Init::Uniform, Init::He, Init::Glorot];
+
+    /// Its name (`uniform`, `he`, `glorot`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::Uniform => "uniform",
+            Init::He => "he",
+            Init::Glorot => "glorot",
+        }
+    }
+
+    /// How it draws.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Init::Uniform => "uniform(-1, 1), micrograd's",
+            Init::He => "normal, sd sqrt(2 / fan-in) (ReLU layers)",
+            Init::Glorot => "uniform, sqrt(6 / (fan-in + fan-out)) (tanh, sigmoid)",
+        }
+    }
+
     /// The initialisation scaled to the fan-in that suits `activation`: He for ReLU (and no
     /// activation), Glorot for tanh and sigmoid.
     pub fn for_activation(activation: Activation) -> Init {

@@ -1,16 +1,55 @@
 //! Losses (binary with labels -1 / +1 and one score, K classes with one output per class,
-//! regression) and the regularisation penalty. Each formula is written once, over [`Scalar`]: computed in `Node`s it
+//! regression), the labels they take, and the regularisation penalty. Each formula is written
+//! once, over [`Scalar`]: computed in `Node`s it
 //! is part of the graph (`backward` differentiates it like anything else), computed in `f64` it
 //! evaluates a model without a graph, with the same value bit for bit.
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::class_index;
 use crate::engine::{BinaryOp, ConstantOp, Node, Scalar, UnaryOp};
+
+/// The label a loss takes for class `class` of `classes`: with two classes -1 (the first) and +1
+/// (the second), micrograd's convention for one output, which the hinge, logistic and mse losses
+/// multiply by; with more classes the class index itself. A dataset holds class indices; this
+/// is where they become what the formulas below expect.
+///
+/// ```
+/// use scalargrad::nn::loss::{class_of_label, label_of_class};
+/// assert_eq!((label_of_class(0, 2), label_of_class(1, 2)), (-1.0, 1.0));
+/// assert_eq!(label_of_class(2, 3), 2.0);
+/// assert_eq!(class_of_label(-1.0, 2), 0);
+/// ```
+pub fn label_of_class(class: usize, classes: usize) -> f64 {
+    if classes == 2 {
+        if class == 1 { 1.0 } else { -1.0 }
+    } else {
+        class as f64
+    }
+}
+
+/// The class of a loss label with `classes` classes (the inverse of [`label_of_class`]).
+pub fn class_of_label(label: f64, classes: usize) -> usize {
+    if classes == 2 {
+        usize::from(label > 0.0)
+    } else {
+        label as usize
+    }
+}
+
+/// The labels the losses take for a dataset's: class indices become [`label_of_class`]'s (for
+/// `classes` classes), regression targets (`classes` 0) stay as they are.
+pub fn labels_for_loss(labels: &[f64], classes: usize) -> Vec<f64> {
+    if classes == 0 {
+        return labels.to_vec();
+    }
+    labels
+        .iter()
+        .map(|&class| label_of_class(class as usize, classes))
+        .collect()
+}
 
 /// Which loss to train with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Loss {
     /// micrograd's max-margin loss: mean relu(1 - y * score) for two classes (one output);
@@ -25,6 +64,29 @@ pub enum Loss {
 }
 
 impl Loss {
+    /// Every loss.
+    pub const ALL: [Loss; 4] = [Loss::Hinge, Loss::Logistic, Loss::Mse, Loss::CrossEntropy];
+
+    /// The loss's name, as `--loss` takes it (`hinge`, `cross-entropy`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Hinge => "hinge",
+            Loss::Logistic => "logistic",
+            Loss::Mse => "mse",
+            Loss::CrossEntropy => "cross-entropy",
+        }
+    }
+
+    /// What it is, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Loss::Hinge => "max-margin (micrograd's; multi-class SVM for more than 2 classes)",
+            Loss::Logistic => "binary cross-entropy on one score (2 classes)",
+            Loss::Mse => "squared error (2 classes or regression)",
+            Loss::CrossEntropy => "softmax cross-entropy, one output per class",
+        }
+    }
+
     /// The loss a task takes when none is given: hinge for two classes (micrograd's demo),
     /// cross-entropy for more, mse for regression (`classes` 0).
     pub fn default_for(classes: usize) -> Loss {
@@ -67,11 +129,7 @@ impl Loss {
             (Loss::Logistic | Loss::Mse, 2) => true,
             (Loss::Logistic | Loss::Mse, _) => false,
         };
-        let name = serde_json::to_value(self).ok();
-        let name = name
-            .as_ref()
-            .and_then(|v| v.as_str())
-            .unwrap_or("this loss");
+        let name = self.name();
         match (fits, classes) {
             (true, _) => Ok(()),
             (false, 0) => Err(format!(
@@ -93,10 +151,10 @@ impl Loss {
             (Loss::Hinge | Loss::Logistic | Loss::Mse, [score]) => self.of_score(score, label),
             (Loss::CrossEntropy, _) if outputs.len() >= 2 => {
                 // softmax cross-entropy, stable, one fused node over a layer's outputs
-                S::softmax_cross_entropy(outputs, class_index(label, outputs.len()))
+                S::softmax_cross_entropy(outputs, class_of_label(label, outputs.len()))
             }
             (Loss::Hinge, _) if outputs.len() > 2 => {
-                multiclass_hinge(outputs, class_index(label, outputs.len()))
+                multiclass_hinge(outputs, class_of_label(label, outputs.len()))
             }
             _ => panic!("{self:?} does not take {} outputs", outputs.len()),
         }

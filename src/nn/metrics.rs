@@ -1,7 +1,7 @@
 //! How good a model's outputs are: the class it predicts, accuracy, the confusion matrix, RMSE
 //! and R^2, in plain numbers.
 
-use crate::data::class_index;
+use super::loss::class_of_label;
 
 /// The class a model predicts from its outputs: with one output, class 1 where it is > 0 (a
 /// score of exactly 0 counts as class 0, label -1); with one output per class, the largest (the
@@ -29,7 +29,7 @@ pub fn accuracy_of_outputs(outputs: &[f64], width: usize, labels: &[f64], classe
     let correct = outputs
         .chunks_exact(width)
         .zip(labels)
-        .filter(|&(example, &label)| predicted_class(example) == class_index(label, classes))
+        .filter(|&(example, &label)| predicted_class(example) == class_of_label(label, classes))
         .count();
     correct as f64 / labels.len() as f64
 }
@@ -39,7 +39,7 @@ pub fn confusion(outputs: &[f64], width: usize, labels: &[f64], classes: usize) 
     let mut counts = vec![vec![0; classes]; classes];
     for (example, &label) in outputs.chunks_exact(width).zip(labels) {
         let predicted = predicted_class(example).min(classes.saturating_sub(1));
-        counts[class_index(label, classes)][predicted] += 1;
+        counts[class_of_label(label, classes)][predicted] += 1;
     }
     counts
 }

@@ -222,11 +222,6 @@ impl Mlp {
         &self.parameters
     }
 
-    /// The earlier name of [`Mlp::parameters_borrowed`].
-    pub fn parameter_nodes(&self) -> &[Node] {
-        self.parameters_borrowed()
-    }
-
     /// The layers, input side first.
     pub fn layers(&self) -> &[Layer] {
         &self.layers
@@ -271,7 +266,7 @@ impl Mlp {
     /// If the network has more than one output (use [`Mlp::forward`]), or `inputs` does not
     /// have one node per input of the first layer.
     pub fn output(&self, inputs: &[Node]) -> Node {
-        let outputs = self.outputs();
+        let outputs = self.output_count();
         assert_eq!(
             outputs, 1,
             "Mlp::output: the network has {outputs} outputs; Mlp::forward returns them all"
@@ -332,7 +327,7 @@ impl Mlp {
     }
 
     /// Number of inputs of the first layer.
-    pub fn inputs(&self) -> usize {
+    pub fn input_count(&self) -> usize {
         self.layers
             .first()
             .and_then(|layer| layer.neurons.first())
@@ -341,7 +336,7 @@ impl Mlp {
 
     /// Number of outputs: the last layer's neurons (0 for a model of no layers, which passes
     /// whatever inputs it is given through).
-    pub fn outputs(&self) -> usize {
+    pub fn output_count(&self) -> usize {
         self.layers.last().map_or(0, |layer| layer.neurons.len())
     }
 

@@ -37,6 +37,43 @@ pub struct OptimizerState {
 }
 
 impl OptimizerState {
+    /// Checks that the state fits a model of `parameters` parameters: each list empty (before
+    /// the first step) or one value per parameter, and only the lists of its kind.
+    ///
+    /// # Errors
+    /// A message naming the list and both lengths.
+    pub fn check(&self, parameters: usize) -> Result<(), String> {
+        let lists = [
+            (
+                "velocity",
+                &self.velocity,
+                self.kind == OptimizerKind::Momentum,
+            ),
+            (
+                "first_moment",
+                &self.first_moment,
+                self.kind == OptimizerKind::Adam,
+            ),
+            (
+                "second_moment",
+                &self.second_moment,
+                self.kind == OptimizerKind::Adam,
+            ),
+        ];
+        for (name, list, belongs) in lists {
+            if !list.is_empty() && (!belongs || list.len() != parameters) {
+                return Err(format!(
+                    "the optimizer's {name} has {} values for a model of {parameters} parameters",
+                    list.len()
+                ));
+            }
+            if let Some(bad) = list.iter().find(|v| !v.is_finite()) {
+                return Err(format!("the optimizer's {name} holds {bad}"));
+            }
+        }
+        Ok(())
+    }
+
     /// The state of an optimizer of `kind` before its first step.
     pub fn fresh(kind: OptimizerKind) -> OptimizerState {
         OptimizerState {
@@ -186,7 +223,6 @@ impl Optimizer for Adam {
 
 /// Which optimizer to train with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// Plain SGD.
@@ -198,6 +234,42 @@ pub enum OptimizerKind {
 }
 
 impl OptimizerKind {
+    /// Every optimizer.
+    pub const ALL: [OptimizerKind; 3] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::Adam,
+    ];
+
+    /// Its name (`sgd`, `momentum`, `adam`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+
+    /// How it steps.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "p -= lr * grad (micrograd's)",
+            OptimizerKind::Momentum => "SGD with momentum 0.9 (PyTorch's formulation)",
+            OptimizerKind::Adam => "Adam with bias correction (beta1 0.9, beta2 0.999)",
+        }
+    }
+
+    /// The learning rate it takes when none is given, for a loss whose plain SGD rate is `sgd`:
+    /// that rate for SGD, a tenth of it with momentum (whose steps add up to ten times one),
+    /// 0.01 for Adam (whose step is about `lr` whatever the gradient's size).
+    pub fn default_learning_rate(self, sgd: f64) -> f64 {
+        match self {
+            OptimizerKind::Sgd => sgd,
+            OptimizerKind::Momentum => sgd / 10.0,
+            OptimizerKind::Adam => 0.01,
+        }
+    }
+
     /// A fresh optimizer of this kind.
     pub fn build(self) -> Box<dyn Optimizer> {
         match self {
@@ -210,7 +282,6 @@ impl OptimizerKind {
 
 /// How the learning rate changes over a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "app", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Schedule {
     /// The same rate at every step.
@@ -220,6 +291,25 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Every schedule.
+    pub const ALL: [Schedule; 2] = [Schedule::Linear, Schedule::Constant];
+
+    /// Its name (`linear`, `constant`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Schedule::Constant => "constant",
+            Schedule::Linear => "linear",
+        }
+    }
+
+    /// How the rate changes.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Schedule::Constant => "the same rate at every step",
+            Schedule::Linear => "linear decay to a tenth over the run (micrograd's)",
+        }
+    }
+
     /// The learning rate at `step` (0-based) of `steps`, starting from `lr`.
     ///
     /// ```

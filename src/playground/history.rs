@@ -42,6 +42,6 @@ pub(super) struct CurvePoint {
     pub(super) train_loss: f64,
     pub(super) test_loss: f64,
     /// Accuracy (classification) or RMSE (regression) on each set.
-    pub(super) train_score: f64,
-    pub(super) test_score: f64,
+    pub(super) train_metric: f64,
+    pub(super) test_metric: f64,
 }

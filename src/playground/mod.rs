@@ -8,54 +8,50 @@
 //! them).
 //!
 //! ```
-//! use scalargrad::playground::{Session, Settings};
+//! use scalargrad::playground::{Session, starting_settings};
 //!
-//! let mut session = Session::new(Settings::default(), None).expect("the defaults are valid");
+//! let mut session = Session::new(starting_settings(), None).expect("the defaults are valid");
 //! let before = session.train_loss();
 //! session.step(200);
 //! assert_eq!(session.steps_done(), 200);
 //! assert!(session.train_loss() < before);
 //! ```
 //!
-//! Layout: `settings.rs` (what a page may ask for, checked), `views.rs` (the JSON the page
-//! draws), `history.rs` (the curves and metrics kept while it plays).
+//! Layout: `limits.rs` (what a page may ask for, checked, and where a session starts),
+//! `views.rs` (the JSON the page draws), `history.rs` (the curves and metrics kept while it
+//! plays).
 
 mod history;
-mod settings;
+mod limits;
 mod views;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::data::{Dataset, MAX_CLASSES, Task};
+use crate::data::{Dataset, Task};
 use crate::model::Model;
 use crate::model::SavedModel;
 use crate::model::safetensors::Dtype;
+use crate::nn::optim::Schedule;
+use crate::settings::{SettingError, Settings};
 use crate::train::{
-    Outcome, Start, StepMetrics, TrainConfig, Trainer, build_model, measure, metrics_csv, purpose,
-    rng_for,
+    Outcome, Start, StepMetrics, StepSettings, TrainConfig, Trainer, build_model, measure,
+    metrics_csv, purpose, rng_for,
 };
+use crate::view::Plane;
 
 use history::{CurvePoint, Thinned};
-use settings::Source;
-pub use settings::{Regularization, Settings};
-use views::score;
+pub use limits::{
+    MAX_COLUMNS, MAX_LAYERS, MAX_POINTS, MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, MAX_WIDTH, check,
+    same_run, starting_settings,
+};
+use views::metric;
 
-/// The most hidden layers a session's network may have (TF Playground: 6).
-pub const MAX_LAYERS: usize = 8;
-/// The most neurons per hidden layer (TF Playground: 8).
-pub const MAX_WIDTH: usize = 32;
-/// The most points a built-in dataset may have.
-pub const MAX_POINTS: usize = 5_000;
 /// The most steps one request may ask for.
 pub const MAX_STEPS_PER_REQUEST: usize = 1_000;
 /// The time after which [`Session::step`] takes no further step, so that no request trains for
 /// long (one step of the largest network on the most points takes well under it).
 pub const STEP_TIME_LIMIT: Duration = Duration::from_secs(1);
-/// The largest CSV file that can be uploaded, in bytes.
-pub const MAX_UPLOAD_BYTES: usize = 1 << 20;
-/// The most rows an uploaded CSV file may have.
-pub const MAX_UPLOAD_ROWS: usize = 10_000;
 /// Cells per side of the decision map.
 pub const MAP_SIZE: usize = 48;
 /// Cells per side of a neuron's tile.
@@ -76,13 +72,24 @@ pub struct Divergence {
     pub suggestion: String,
 }
 
+/// A CSV file sent to a session: its name (what the `data` setting holds) and text, kept to
+/// read again when the label or the columns change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Upload {
+    /// The file's name, as the page gives it.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
 /// One browser tab's run: settings, data, model, optimizer and history.
 pub struct Session {
     settings: Settings,
     config: TrainConfig,
-    upload: Option<Dataset>,
+    upload: Option<Upload>,
     train: Dataset,
     test: Dataset,
+    plane: Plane,
     trainer: Trainer,
     curve: Thinned<CurvePoint>,
     metrics: Thinned<StepMetrics>,
@@ -91,21 +98,22 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session on `settings`'s data (`upload` for the dataset `upload`), with a fresh model.
+    /// A session on `settings`'s data (the `upload`ed table when the `data` setting names it),
+    /// with a fresh model.
     ///
     /// # Errors
-    /// The first setting out of range (see [`Settings::check`]), a loss that cannot train the
-    /// data's task, or `upload` chosen with no file sent.
-    pub fn new(settings: Settings, upload: Option<Dataset>) -> Result<Session, String> {
-        settings.check()?;
+    /// The first setting out of range (see [`check`]), a loss that cannot train the data's task,
+    /// a table that cannot be read (its line named), or `data` naming no uploaded file.
+    pub fn new(settings: Settings, upload: Option<Upload>) -> Result<Session, SettingError> {
+        check(&settings)?;
         let (train, test) = Session::data(&settings, upload.as_ref())?;
-        let standardize = settings.dataset == "upload";
-        let config = settings.config(train.classes(), standardize);
-        config
-            .loss
-            .check(train.classes())
-            .map_err(|why| format!("loss: {why}"))?;
-        let mut trainer = Trainer::new(&config, Start::fresh(build_model(&config, &train)), &train);
+        let config = Session::config(&settings, &train)?;
+        let plane = Session::plane(&settings, &train, &test)?;
+        let model = build_model(&config, &train).map_err(|why| SettingError {
+            key: "features",
+            message: why,
+        })?;
+        let mut trainer = Trainer::new(&config, Start::fresh(model), &train);
         trainer.keep_last_step(true);
         let mut session = Session {
             settings,
@@ -113,6 +121,7 @@ impl Session {
             upload,
             train,
             test,
+            plane,
             trainer,
             curve: Thinned::new(CURVE_POINTS),
             metrics: Thinned::new(METRICS_ROWS),
@@ -123,42 +132,90 @@ impl Session {
         Ok(session)
     }
 
+    /// The run's configuration: the settings resolved for the data, with a constant rate (a
+    /// session plays for as long as it is asked to).
+    fn config(settings: &Settings, train: &Dataset) -> Result<TrainConfig, SettingError> {
+        let playing = Settings {
+            schedule: Schedule::Constant,
+            ..settings.clone()
+        };
+        playing.resolve(train)
+    }
+
+    /// The plane the map is drawn over: the `plot_columns`, or the first two.
+    fn plane(settings: &Settings, train: &Dataset, test: &Dataset) -> Result<Plane, SettingError> {
+        let axes = settings.plot_columns.as_deref().map(crate::settings::names);
+        Plane::new(train, test, axes.as_deref()).map_err(|message| SettingError {
+            key: "plot_columns",
+            message,
+        })
+    }
+
     /// The training and test sets the settings describe.
-    fn data(settings: &Settings, upload: Option<&Dataset>) -> Result<(Dataset, Dataset), String> {
-        let all = match settings.source()? {
-            Source::Upload => upload
-                .cloned()
-                .ok_or("dataset: upload chosen, but no CSV file was sent; send one first")?,
-            Source::Builtin(generator) => {
-                let classes = match (generator.class_range(), settings.classes) {
-                    (Some(range), 0) => *range.start(),
-                    (Some(_), chosen) => chosen.min(MAX_CLASSES),
-                    (None, _) => 0,
-                };
-                let mut rng = rng_for(settings.seed, purpose::DATA);
-                generator.generate_classes(settings.points, settings.noise, classes, &mut rng)
+    fn data(
+        settings: &Settings,
+        upload: Option<&Upload>,
+    ) -> Result<(Dataset, Dataset), SettingError> {
+        let refuse = |key: &'static str, message: String| SettingError { key, message };
+        let all = match &settings.data {
+            Some(name) => {
+                let upload = upload.filter(|u| &u.name == name).ok_or_else(|| {
+                    refuse(
+                        "data",
+                        "names no uploaded file: send the CSV file first".to_string(),
+                    )
+                })?;
+                let columns = settings.column_names();
+                let options = settings.table_options(&columns)?;
+                let data = crate::data::csv::parse_table(&upload.text, Path::new(name), &options)
+                    .map_err(|error| refuse("data", error.to_string()))?;
+                if data.len() > MAX_UPLOAD_ROWS {
+                    return Err(refuse(
+                        "data",
+                        format!(
+                            "the file has {} rows; at most {MAX_UPLOAD_ROWS}",
+                            data.len()
+                        ),
+                    ));
+                }
+                if data.width() > MAX_COLUMNS {
+                    return Err(refuse(
+                        "columns",
+                        format!(
+                            "{} input columns; the playground takes at most {MAX_COLUMNS} (choose                              some with columns)",
+                            data.width()
+                        ),
+                    ));
+                }
+                data
             }
+            None => settings.generate(&mut rng_for(settings.seed, purpose::DATA))?,
         };
         let (train, test) = all.split(
             settings.test_fraction,
             &mut rng_for(settings.seed, purpose::SPLIT),
         );
         if train.is_empty() {
-            return Err("test_fraction: it leaves no training points".to_string());
+            return Err(refuse(
+                "test_fraction",
+                "it leaves no training points".to_string(),
+            ));
         }
         Ok((train, test))
     }
 
-    /// Applies new settings: the learning rate, regularisation, batch size and speed apply from
-    /// the next step on; anything else starts over (new data or a new network). Returns true
-    /// when it started over.
+    /// Applies new settings: those that apply live (the learning rate, regularisation, batch
+    /// size, speed, the plane's columns) from the next step on; anything else starts over (new
+    /// data or a new network). Returns true when it started over.
     ///
     /// # Errors
     /// As [`Session::new`]; the session is unchanged then.
-    pub fn apply(&mut self, settings: Settings) -> Result<bool, String> {
-        settings.check()?;
-        if self.settings.same_run(&settings) {
-            self.config = settings.config(self.train.classes(), self.config.standardize);
+    pub fn apply(&mut self, settings: Settings) -> Result<bool, SettingError> {
+        check(&settings)?;
+        if same_run(&self.settings, &settings) {
+            let plane = Session::plane(&settings, &self.train, &self.test)?;
+            self.config = Session::config(&settings, &self.train)?;
+            self.plane = plane;
             self.settings = settings;
             return Ok(false);
         }
@@ -172,7 +229,8 @@ impl Session {
     /// Starts over with the same settings: new initial weights (the same for the same seed), an
     /// empty history.
     pub fn reset(&mut self) {
-        let model = build_model(&self.config, &self.train);
+        let model = build_model(&self.config, &self.train)
+            .expect("the settings built a model when the session started");
         self.trainer = Trainer::new(&self.config, Start::fresh(model), &self.train);
         self.trainer.keep_last_step(true);
         self.curve = Thinned::new(CURVE_POINTS);
@@ -181,29 +239,37 @@ impl Session {
         self.record_curve();
     }
 
-    /// Uses `text` (CSV rows `x1,x2,label`, or `x1,x2,target` for `task` regression) as the
-    /// session's data, and switches to it.
+    /// Uses `upload` (a CSV table: a header naming the columns, the label last unless the
+    /// `label` names another) as the session's data for `task`, every other column an input,
+    /// standardised, and switches to it.
     ///
     /// # Errors
     /// Too large a file, or what reading it found (naming the line); the session is unchanged.
-    pub fn upload(&mut self, text: &str, task: Task) -> Result<(), String> {
-        if text.len() > MAX_UPLOAD_BYTES {
-            return Err(format!("the file is larger than {MAX_UPLOAD_BYTES} bytes"));
-        }
-        let data = Dataset::parse_csv_for(text, Path::new("uploaded file"), task)
-            .map_err(|e| e.to_string())?;
-        if data.len() > MAX_UPLOAD_ROWS {
-            return Err(format!(
-                "the file has {} rows; at most {MAX_UPLOAD_ROWS}",
-                data.len()
-            ));
+    pub fn upload(
+        &mut self,
+        upload: Upload,
+        task: Task,
+        label: Option<String>,
+    ) -> Result<(), SettingError> {
+        if upload.text.len() > MAX_UPLOAD_BYTES {
+            return Err(SettingError {
+                key: "data",
+                message: format!("the file is larger than {MAX_UPLOAD_BYTES} bytes"),
+            });
         }
         let settings = Settings {
-            dataset: "upload".to_string(),
+            data: Some(upload.name.clone()),
+            task: Some(task),
+            label,
+            columns: None,
+            standardize: true,
             loss: None,
+            classes: None,
+            features: None,
+            plot_columns: None,
             ..self.settings.clone()
         };
-        let mut fresh = Session::new(settings, Some(data))?;
+        let mut fresh = Session::new(settings, Some(upload))?;
         fresh.data_version = self.data_version + 1;
         *self = fresh;
         Ok(())
@@ -231,12 +297,21 @@ impl Session {
 
     /// The objective on the whole training set now.
     pub fn train_loss(&self) -> f64 {
-        measure(&self.config, self.trainer.model(), &self.train).loss
+        measure(self.trainer.model(), self.config.penalty(), &self.train).loss
     }
 
     /// The model now.
     pub fn model(&self) -> &Model {
         self.trainer.model()
+    }
+
+    /// What the next step takes from the settings: the rate, the batch size, the penalty.
+    fn step_settings(&self) -> StepSettings {
+        StepSettings {
+            lr: self.config.lr,
+            batch_size: self.config.batch_size,
+            penalty: self.config.penalty(),
+        }
     }
 
     /// Takes up to `count` steps (at most [`MAX_STEPS_PER_REQUEST`], and no more than fit in
@@ -248,7 +323,7 @@ impl Session {
             && self.diverged.is_none()
             && started.elapsed() < STEP_TIME_LIMIT
         {
-            let outcome = self.trainer.step(&self.config, self.config.lr, &self.test);
+            let outcome = self.trainer.step(&self.step_settings(), &self.test);
             match outcome {
                 Ok(Outcome::Stepped(metrics)) => {
                     self.metrics.push(metrics.step, metrics);
@@ -287,18 +362,19 @@ impl Session {
         }
         let model = self.trainer.model();
         let task = self.train.task();
-        let on_train = measure(&self.config, model, &self.train);
-        let on_test = measure(&self.config, model, &self.test);
+        let on_train = measure(model, self.config.penalty(), &self.train);
+        let on_test = measure(model, self.config.penalty(), &self.test);
         self.curve.push(
             step,
             CurvePoint {
                 train_loss: on_train.loss,
                 test_loss: on_test.loss,
-                train_score: score(&on_train, task),
-                test_score: score(&on_test, task),
+                train_metric: metric(&on_train, task),
+                test_metric: metric(&on_test, task),
             },
         );
     }
+
     /// model.json: the model with its settings, optimizer state and steps, as `--out` writes it.
     pub fn model_json(&self) -> String {
         let config = serde_json::to_value(&self.config).expect("a configuration is plain data");
@@ -326,69 +402,52 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Builtin;
     use crate::engine::gradients;
-    use crate::features::Feature;
     use crate::nn::Activation;
     use crate::nn::loss::Loss;
     use serde_json::json;
 
     fn with(change: impl FnOnce(&mut Settings)) -> Settings {
-        let mut settings = Settings::default();
+        let mut settings = starting_settings();
         change(&mut settings);
         settings
     }
 
-    #[test]
-    fn every_bad_setting_is_named() {
-        let cases: Vec<(Settings, &str)> = vec![
-            (with(|s| s.dataset = "nope".into()), "dataset"),
-            (with(|s| s.points = 1), "points"),
-            (with(|s| s.points = MAX_POINTS + 1), "points"),
-            (with(|s| s.noise = f64::NAN), "noise"),
-            (with(|s| s.test_fraction = 0.95), "test_fraction"),
-            (with(|s| s.features.clear()), "features"),
-            (
-                with(|s| s.features = vec![Feature::X1, Feature::X1]),
-                "features",
-            ),
-            (with(|s| s.hidden = vec![4; MAX_LAYERS + 1]), "hidden"),
-            (with(|s| s.hidden = vec![MAX_WIDTH + 1]), "hidden"),
-            (with(|s| s.hidden = vec![0]), "hidden"),
-            (with(|s| s.lr = 0.0), "lr"),
-            (with(|s| s.lr = f64::INFINITY), "lr"),
-            (
-                with(|s| s.regularization_rate = -1.0),
-                "regularization_rate",
-            ),
-            (with(|s| s.batch_size = 0), "batch_size"),
-            (with(|s| s.classes = 11), "classes"),
-            (
-                with(|s| (s.dataset, s.classes) = ("moons".into(), 3)),
-                "classes",
-            ),
-        ];
-        for (settings, field) in cases {
-            let why = settings.check().expect_err(field);
-            assert!(why.starts_with(field), "{why:?} should name {field}");
+    fn dataset(name: &str) -> Builtin {
+        Builtin::named(name).expect("a built-in dataset")
+    }
+
+    fn upload(text: &str) -> Upload {
+        Upload {
+            name: "file.csv".into(),
+            text: text.into(),
         }
     }
 
     #[test]
     fn a_loss_that_cannot_train_the_task_is_refused() {
-        let settings = with(|s| (s.dataset, s.loss) = ("gauss".into(), Some(Loss::CrossEntropy)));
+        let settings = with(|s| (s.dataset, s.loss) = (dataset("gauss"), Some(Loss::CrossEntropy)));
         let why = Session::new(settings, None).err().expect("refused");
-        assert!(why.starts_with("loss"), "{why}");
-        let why = Session::new(with(|s| s.dataset = "upload".into()), None)
+        assert_eq!(why.key, "loss", "{why}");
+        let why = Session::new(with(|s| s.data = Some("file.csv".into())), None)
             .err()
             .expect("no file");
-        assert!(why.contains("no CSV file"), "{why}");
+        assert!(why.to_string().contains("send the CSV file first"), "{why}");
+        let why = Session::new(
+            with(|s| (s.dataset, s.classes) = (dataset("moons"), Some(3))),
+            None,
+        )
+        .err()
+        .expect("moons has two classes");
+        assert_eq!(why.key, "classes", "{why}");
     }
 
     #[test]
     fn the_learning_rate_changes_without_starting_over() {
-        let mut session = Session::new(Settings::default(), None).expect("valid");
+        let mut session = Session::new(starting_settings(), None).expect("valid");
         session.step(5);
-        let started_over = session.apply(with(|s| s.lr = 0.05)).expect("valid");
+        let started_over = session.apply(with(|s| s.lr = Some(0.05))).expect("valid");
         assert!(!started_over);
         assert_eq!(session.steps_done(), 5);
         session.step(1);
@@ -400,8 +459,8 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_run_and_reset_starts_over() {
-        let mut a = Session::new(Settings::default(), None).expect("valid");
-        let mut b = Session::new(Settings::default(), None).expect("valid");
+        let mut a = Session::new(starting_settings(), None).expect("valid");
+        let mut b = Session::new(starting_settings(), None).expect("valid");
         a.step(30);
         b.step(30);
         assert_eq!(a.train_loss(), b.train_loss());
@@ -414,8 +473,7 @@ mod tests {
 
     #[test]
     fn the_explained_gradient_sums_to_the_gradient_of_the_last_step() {
-        let settings =
-            with(|s| (s.regularization, s.regularization_rate) = (Regularization::L2, 0.01));
+        let settings = with(|s| s.l2 = 0.01);
         let mut session = Session::new(settings, None).expect("valid");
         assert!(session.explain(0, 0, Some(0)).is_err(), "no step yet");
         session.step(3);
@@ -457,7 +515,7 @@ mod tests {
 
     #[test]
     fn a_point_graph_shows_its_loss_and_every_value() {
-        let session = Session::new(Settings::default(), None).expect("valid");
+        let session = Session::new(starting_settings(), None).expect("valid");
         let drawn = session.point_graph(0).expect("point 0");
         let nodes = drawn["nodes"].as_array().expect("nodes");
         let loss = nodes
@@ -487,8 +545,12 @@ mod tests {
     #[test]
     fn a_diverging_run_stops_and_names_the_first_non_finite_number() {
         let settings = with(|s| {
-            (s.dataset, s.lr, s.hidden, s.activation) =
-                ("gauss".into(), 100.0, vec![32, 32, 32], Activation::Relu);
+            (s.dataset, s.lr, s.hidden, s.activation) = (
+                dataset("gauss"),
+                Some(100.0),
+                vec![32, 32, 32],
+                Activation::Relu,
+            );
             s.loss = Some(Loss::Mse);
         });
         let mut session = Session::new(settings, None).expect("valid");
@@ -515,12 +577,16 @@ mod tests {
 
     #[test]
     fn an_upload_replaces_the_data_and_a_bad_one_names_its_line() {
-        let mut session = Session::new(Settings::default(), None).expect("valid");
+        let mut session = Session::new(starting_settings(), None).expect("valid");
         let why = session
-            .upload("x1,x2,label\n0,0,a\n1,oops,b\n", Task::Classification)
+            .upload(
+                upload("x1,x2,label\n0,0,a\n1,oops,b\n"),
+                Task::Classification,
+                None,
+            )
             .expect_err("bad");
-        assert!(why.contains("line 3"), "{why}");
-        assert_eq!(session.settings().dataset, "moons", "unchanged");
+        assert!(why.to_string().contains("line 3"), "{why}");
+        assert_eq!(session.settings().data, None, "unchanged");
         let mut rows = String::from("x1,x2,label\n");
         for i in 0..40 {
             rows.push_str(&format!(
@@ -530,36 +596,105 @@ mod tests {
                 if i % 2 == 0 { "even" } else { "odd" }
             ));
         }
-        session.upload(&rows, Task::Classification).expect("valid");
-        assert_eq!(session.settings().dataset, "upload");
+        session
+            .upload(upload(&rows), Task::Classification, None)
+            .expect("valid");
+        assert_eq!(session.settings().data.as_deref(), Some("file.csv"));
         assert_eq!(session.points()["class_names"], json!(["even", "odd"]));
         session.step(3);
         assert_eq!(session.steps_done(), 3);
         let too_big = "0,0,a\n1,1,b\n".repeat(MAX_UPLOAD_ROWS / 2 + 1);
         assert!(
             session
-                .upload(&too_big, Task::Classification)
+                .upload(upload(&too_big), Task::Classification, None)
                 .expect_err("too many")
+                .to_string()
                 .contains("rows")
+        );
+    }
+
+    /// A table of five columns with its label second: the map is a slice over two chosen
+    /// columns, the others at their training mean; changing the slice does not start over.
+    #[test]
+    fn a_wide_upload_trains_and_its_map_is_a_slice() {
+        let mut text = String::from("a,kind,b,c,d,e\n");
+        for i in 0..60 {
+            let v = i as f64 / 10.0;
+            text.push_str(&format!(
+                "{v},{},{},{},{},{}\n",
+                if v * v > 9.0 { "big" } else { "small" },
+                -v,
+                v * 0.5,
+                1.0,
+                i % 3
+            ));
+        }
+        let mut session = Session::new(starting_settings(), None).expect("valid");
+        let why = session
+            .upload(upload(&text), Task::Classification, None)
+            .expect_err("kind is text, and not the last column");
+        assert!(
+            why.to_string().contains("column \"kind\" is not a number"),
+            "{why}"
+        );
+        session
+            .upload(upload(&text), Task::Classification, Some("kind".into()))
+            .expect("valid");
+        assert_eq!(session.model().inputs.columns, ["a", "b", "c", "d", "e"]);
+        let mut settings = session.settings().clone();
+        settings.columns = Some("e,a,b".into());
+        assert!(
+            session.apply(settings).expect("columns"),
+            "other inputs start over"
+        );
+        assert_eq!(session.model().inputs.columns, ["e", "a", "b"]);
+        session.step(20);
+        let view = session.view();
+        assert_eq!(view["axes"], json!(["e", "a"]));
+        assert!(
+            view["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("the other 1 inputs"))
+        );
+        let mut settings = session.settings().clone();
+        settings.plot_columns = Some("b,e".into());
+        assert!(!session.apply(settings).expect("live"), "the same run");
+        assert_eq!(session.steps_done(), 20);
+        assert_eq!(session.view()["axes"], json!(["b", "e"]));
+        let mut settings = session.settings().clone();
+        settings.plot_columns = Some("e,zzz".into());
+        assert_eq!(
+            session.apply(settings).expect_err("no column").key,
+            "plot_columns"
         );
     }
 
     #[test]
     fn the_map_covers_extreme_and_equal_points() {
-        let mut session = Session::new(Settings::default(), None).expect("valid");
+        let mut session = Session::new(starting_settings(), None).expect("valid");
         session
             .upload(
-                "1e308,-1e308,a\n-1e308,1e308,b\n1e308,1e308,a\n-1e308,-1e308,b\n",
+                upload("1e308,-1e308,a\n-1e308,1e308,b\n1e308,1e308,a\n-1e308,-1e308,b\n"),
                 Task::Classification,
+                None,
             )
             .expect("valid");
-        let extent = session.extent();
-        assert!(extent.iter().all(|e| e.is_finite()), "{extent:?}");
+        let extent = session.view()["extent"].clone();
+        assert!(
+            extent
+                .as_array()
+                .is_some_and(|e| e.iter().all(|v| v.as_f64().is_some_and(f64::is_finite))),
+            "{extent:?}"
+        );
         session
-            .upload("2,2,a\n2,2,b\n2,2,a\n2,2,b\n", Task::Classification)
+            .upload(
+                upload("2,2,a\n2,2,b\n2,2,a\n2,2,b\n"),
+                Task::Classification,
+                None,
+            )
             .expect("valid");
-        assert_eq!(session.extent(), [1.0, 3.0, 1.0, 3.0]);
         let view = session.view();
+        assert_eq!(view["extent"], json!([1.0, 3.0, 1.0, 3.0]));
         assert_eq!(
             view["map"].as_array().map(Vec::len),
             Some(MAP_SIZE * MAP_SIZE)

@@ -4,13 +4,14 @@
 use serde_json::{Value, json};
 
 use super::{MAP_SIZE, Session, TILE_SIZE};
-use crate::data::{Dataset, Task, class_index};
+use crate::data::{Dataset, Task};
 use crate::engine::{Detail, GraphNodeKind, Node, gradients, graph, with_gradients_set_aside};
-use crate::nn::metrics::predicted_class;
+use crate::inputs::Feature;
 use crate::train::{Measures, example_graph, measure};
+use crate::view::{self, MapCell};
 
-/// The score shown beside a loss: accuracy for classification, RMSE for regression.
-pub(super) fn score(measures: &Measures, task: Task) -> f64 {
+/// The measure shown beside a loss: accuracy for classification, RMSE for regression.
+pub(super) fn metric(measures: &Measures, task: Task) -> f64 {
     match task {
         Task::Classification => measures.accuracy,
         Task::Regression => measures.rmse,
@@ -28,113 +29,48 @@ fn rounded(x: f64) -> Value {
 }
 
 impl Session {
-    /// The square the map covers: the data's bounding box, padded, as (x1 low, x1 high, x2
-    /// low, x2 high); a unit square around the data where its spread is 0 or not finite.
-    pub(super) fn extent(&self) -> [f64; 4] {
-        let mut bounds = [
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        for p in self.train.points.iter().chain(&self.test.points) {
-            bounds[0] = bounds[0].min(p[0]);
-            bounds[1] = bounds[1].max(p[0]);
-            bounds[2] = bounds[2].min(p[1]);
-            bounds[3] = bounds[3].max(p[1]);
-        }
-        let mut extent = [0.0; 4];
-        for axis in 0..2 {
-            let (low, high) = (bounds[2 * axis], bounds[2 * axis + 1]);
-            let middle = low / 2.0 + high / 2.0;
-            let half = (high / 2.0 - low / 2.0) * 1.15;
-            let half = if half.is_finite() && half > 1e-9 * middle.abs().max(1.0) && half < 1e300 {
-                half
-            } else {
-                1.0
-            };
-            let middle = if middle.is_finite() { middle } else { 0.0 };
-            extent[2 * axis] = middle - half;
-            extent[2 * axis + 1] = middle + half;
-        }
-        extent
-    }
-
-    /// The decision map (or regression surface) and every neuron's tile, over the data's
-    /// bounding box (padded): the expensive part of a state, computed for each redraw.
+    /// The decision map (or regression surface) and every neuron's tile, over the plane (two
+    /// columns of the data, the others at their training mean): the expensive part of a state,
+    /// computed for each redraw. A map cell is `[class, confidence in percent]` for a
+    /// classifier, the prediction for a regression; a tile's cells are its unit's values scaled
+    /// to -100..100 by its largest magnitude (`scale`).
     pub fn view(&self) -> Value {
         let model = self.trainer.model();
-        let predictor = model.network.predictor();
-        let extent = self.extent();
-        let at = |i: usize, j: usize, size: usize| -> [f64; 2] {
-            let fraction = |k: usize| (k as f64 + 0.5) / size as f64;
-            [
-                extent[0] + (extent[1] - extent[0]) * fraction(i),
-                // row 0 is the top of the picture: the largest x2
-                extent[3] - (extent[3] - extent[2]) * fraction(j),
-            ]
-        };
-        let classes = model.classes();
-        let mut map = Vec::with_capacity(MAP_SIZE * MAP_SIZE);
-        for j in 0..MAP_SIZE {
-            for i in 0..MAP_SIZE {
-                let outputs = predictor.predict(&model.inputs.of(at(i, j, MAP_SIZE)));
-                map.push(if outputs.len() == 1 {
-                    rounded(outputs[0])
-                } else {
-                    // K classes: the class, and how sure (its softmax probability)
-                    let class = predicted_class(&outputs);
-                    let top = outputs[class];
-                    let total: f64 = outputs.iter().map(|z| (z - top).exp()).sum();
-                    json!([class, (100.0 / total).round()])
-                });
-            }
-        }
-        // tiles: each feature, each hidden neuron, each output, scaled to -100..100 by its
-        // largest magnitude
-        let mut tiles: Vec<Vec<Vec<f64>>> = Vec::new();
-        for j in 0..TILE_SIZE {
-            for i in 0..TILE_SIZE {
-                let inputs = model.inputs.of(at(i, j, TILE_SIZE));
-                let mut layers = vec![inputs.clone()];
-                layers.extend(predictor.layer_outputs(&inputs));
-                if tiles.is_empty() {
-                    tiles = layers.iter().map(|l| vec![Vec::new(); l.len()]).collect();
+        let map: Vec<Value> = view::map(model, &self.plane, MAP_SIZE)
+            .into_iter()
+            .map(|cell| match cell {
+                MapCell::Class { class, confidence } => {
+                    json!([class, (100.0 * confidence).round()])
                 }
-                for (layer, values) in layers.iter().enumerate() {
-                    for (k, &v) in values.iter().enumerate() {
-                        tiles[layer][k].push(v);
-                    }
-                }
-            }
-        }
-        let tiles: Vec<Vec<Value>> = tiles
+                MapCell::Value(value) => rounded(value),
+            })
+            .collect();
+        let tiles: Vec<Vec<Value>> = view::unit_grids(model, &self.plane, TILE_SIZE)
             .iter()
-            .map(|layer| {
-                layer
+            .map(|column| {
+                column
                     .iter()
                     .map(|values| {
-                        let largest = values
-                            .iter()
-                            .filter(|v| v.is_finite())
-                            .fold(0.0_f64, |m, v| m.max(v.abs()));
-                        let scale = if largest > 0.0 { largest } else { 1.0 };
+                        let scale = view::reach(values.iter().copied());
                         let cells: Vec<i64> = values
                             .iter()
                             .map(|v| (v / scale * 100.0).round().clamp(-100.0, 100.0) as i64)
                             .collect();
-                        json!({"scale": number(largest), "cells": cells})
+                        json!({"scale": number(scale), "cells": cells})
                     })
                     .collect()
             })
             .collect();
+        let plane = &self.plane;
         json!({
-            "extent": extent,
+            "extent": [plane.x.0, plane.x.1, plane.y.0, plane.y.1],
+            "axes": [plane.x_name(), plane.y_name()],
+            "title": plane.title(),
             "map_size": MAP_SIZE,
             "map": map,
             "tile_size": TILE_SIZE,
             "tiles": tiles,
-            "classes": classes,
+            "classes": model.classes(),
         })
     }
 
@@ -162,27 +98,28 @@ impl Session {
                 Value::Array(neurons)
             })
             .collect();
-        let features: Vec<&str> = model.inputs.features.iter().map(|f| f.name()).collect();
+        // the features this data offers (TF Playground's seven on two columns), for toggling
+        let offered: Vec<String> = Feature::offered(self.train.width())
+            .into_iter()
+            .map(|f| f.name(&self.train.columns))
+            .collect();
         json!({
-            "features": features,
+            "features": model.inputs.feature_names(),
+            "offered": offered,
             "activation": model.network.hidden_activation(),
             "layers": layers,
         })
     }
 
-    /// The points, for drawing: `[x1, x2, label]` each, and the class names.
+    /// The points, for drawing: `[x, y, label]` each, where the point lies on the plane and its
+    /// class (or target); the class names, and the data's columns.
     pub fn points(&self) -> Value {
         let rows = |data: &Dataset| -> Vec<Value> {
-            data.points
-                .iter()
+            data.rows()
                 .zip(&data.labels)
-                .map(|(p, &y)| {
-                    let label = if data.classes() == 0 {
-                        number(y)
-                    } else {
-                        json!(class_index(y, data.classes()))
-                    };
-                    json!([number(p[0]), number(p[1]), label])
+                .map(|(row, &label)| {
+                    let (x, y) = self.plane.position(row);
+                    json!([number(x), number(y), number(label)])
                 })
                 .collect()
         };
@@ -190,18 +127,19 @@ impl Session {
             "version": self.data_version,
             "train": rows(&self.train),
             "test": rows(&self.test),
-            "class_names": self.train.label_names,
+            "class_names": self.train.class_names,
+            "columns": self.train.columns,
         })
     }
 
-    /// Everything the page shows, as JSON: the step, losses and scores, curve points after step
+    /// Everything the page shows, as JSON: the step, losses and metrics, curve points after step
     /// `since`, the confusion matrix, the network, the map and tiles, a divergence; the points
     /// too when the page's `data_version` is not the current one.
     pub fn state(&self, since: Option<usize>, data_version: u64) -> Value {
         let model = self.trainer.model();
         let task = self.train.task();
-        let on_train = measure(&self.config, model, &self.train);
-        let on_test = measure(&self.config, model, &self.test);
+        let on_train = measure(model, self.config.penalty(), &self.train);
+        let on_test = measure(model, self.config.penalty(), &self.test);
         let curve: Vec<Value> = self
             .curve
             .rows
@@ -212,8 +150,8 @@ impl Session {
                     step,
                     number(p.train_loss),
                     number(p.test_loss),
-                    number(p.train_score),
-                    number(p.test_score)
+                    number(p.train_metric),
+                    number(p.test_metric)
                 ])
             })
             .collect();
@@ -232,8 +170,8 @@ impl Session {
             "loss_name": self.config.loss,
             "train_loss": number(on_train.loss),
             "test_loss": number(on_test.loss),
-            "train_score": number(score(&on_train, task)),
-            "test_score": number(score(&on_test, task)),
+            "train_metric": number(metric(&on_train, task)),
+            "test_metric": number(metric(&on_test, task)),
             "confusion": confusion,
             "confusion_of": if self.test.is_empty() { "train" } else { "test" },
             "curve": curve,
@@ -256,9 +194,7 @@ impl Session {
     /// # Errors
     /// If there is no training point `index`.
     pub fn point_graph(&self, index: usize) -> Result<Value, String> {
-        let (Some(&point), Some(&label)) =
-            (self.train.points.get(index), self.train.labels.get(index))
-        else {
+        let Some(&label) = self.train.labels.get(index) else {
             return Err(format!(
                 "point: there are {} training points (0 to {})",
                 self.train.len(),
@@ -269,7 +205,7 @@ impl Session {
         // step's: the graph shows this example's alone, and the step's are kept
         let parameters = self.trainer.model().network.parameters_borrowed();
         let (loss, drawn) = with_gradients_set_aside(parameters, || {
-            let loss = example_graph(self.trainer.model(), point, label);
+            let loss = example_graph(self.trainer.model(), self.train.row(index), label);
             let drawn = graph(&loss, Detail::Auto);
             (loss, drawn)
         });
@@ -295,7 +231,8 @@ impl Session {
             .collect();
         let edges: Vec<Value> = drawn.edges.iter().map(|(a, b)| json!([a, b])).collect();
         Ok(json!({
-            "point": [number(point[0]), number(point[1])],
+            "point": self.train.row(index).iter().map(|&v| number(v)).collect::<Vec<Value>>(),
+            "columns": self.train.columns,
             "label": number(label),
             "loss": number(loss.value()),
             "nodes": nodes,
@@ -350,7 +287,7 @@ impl Session {
         };
         let explanation = self
             .trainer
-            .explain_last_step(&self.config, node)
+            .explain_last_step(node)
             .ok_or("no step taken yet: press Step first")?;
         let terms: Vec<Value> = explanation
             .contributions
@@ -367,7 +304,7 @@ impl Session {
             "terms": terms,
             "sum": number(sum + explanation.unexplained),
             "unexplained": number(explanation.unexplained),
-            "batch": self.settings.batch_size.min(self.train.len()),
+            "batch": self.config.batch_size.unwrap_or(usize::MAX).min(self.train.len()),
         }))
     }
 }

@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::StepSettings;
 use super::seed::{purpose, rng_for};
 use crate::data::Dataset;
-use crate::features::{Feature, Inputs, Scaling};
+use crate::inputs::Inputs;
 use crate::model::Model;
 use crate::nn::loss::{Loss, Penalty};
 use crate::nn::optim::{OptimizerKind, Schedule};
@@ -36,10 +37,11 @@ pub struct TrainConfig {
     /// L1 regularisation strength beta (the objective adds beta * sum |p|).
     #[serde(default)]
     pub l1: f64,
-    /// The network's inputs, computed from each point in this order.
-    #[serde(default = "default_features")]
-    pub features: Vec<Feature>,
-    /// Standardise (x1, x2) to mean 0 and standard deviation 1 on the training set first.
+    /// The network's inputs by name over the data's columns (`x1,x2,x1^2`, `a*b`, `sin(a)`),
+    /// in order; `None` for every column as it is.
+    #[serde(default)]
+    pub features: Option<String>,
+    /// Standardise every column to mean 0 and standard deviation 1 on the training set first.
     #[serde(default)]
     pub standardize: bool,
     /// Seed of every random choice (initial weights, batches).
@@ -48,16 +50,22 @@ pub struct TrainConfig {
     pub threads: usize,
 }
 
-fn default_features() -> Vec<Feature> {
-    Inputs::default().features
-}
-
 impl TrainConfig {
     /// The regularisation this configuration adds to the loss.
     pub fn penalty(&self) -> Penalty {
         Penalty {
             l2: self.l2,
             l1: self.l1,
+        }
+    }
+
+    /// The settings of step `step` (0-based) of this run: the scheduled learning rate, the batch
+    /// size and the penalty.
+    pub fn step_settings(&self, step: usize) -> StepSettings {
+        StepSettings {
+            lr: self.schedule.rate(self.lr, step, self.steps),
+            batch_size: self.batch_size,
+            penalty: self.penalty(),
         }
     }
 }
@@ -79,7 +87,7 @@ impl Default for TrainConfig {
             batch_size: None,
             l2: 1e-4,
             l1: 0.0,
-            features: default_features(),
+            features: None,
             standardize: false,
             seed: 42,
             threads: 1,
@@ -87,20 +95,20 @@ impl Default for TrainConfig {
     }
 }
 
-/// The model a config describes for data like `train` (its classes, and the standardisation of
-/// its points if the config asks for it), with seeded initial weights.
+/// The model a config describes for data like `train` (its columns and classes, and the
+/// standardisation of its columns if the config asks for it), with seeded initial weights.
 ///
-/// # Panics
-/// If the config's loss cannot train `train`'s task (see `Loss::check`), or it has no features.
-pub fn build_model(config: &TrainConfig, train: &Dataset) -> Model {
+/// # Errors
+/// A message naming the setting: the loss cannot train `train`'s task (see `Loss::check`), or
+/// a feature names no column.
+pub fn build_model(config: &TrainConfig, train: &Dataset) -> Result<Model, String> {
     let classes = train.classes();
-    if let Err(why) = config.loss.check(classes) {
-        panic!("{why}");
-    }
-    assert!(
-        !config.features.is_empty(),
-        "a model needs at least one feature"
-    );
+    config
+        .loss
+        .check(classes)
+        .map_err(|why| format!("loss: {why}"))?;
+    let inputs = Inputs::for_data(config.features.as_deref(), config.standardize, train)
+        .map_err(|why| format!("features: {why}"))?;
     let mut widths = config.hidden.clone();
     widths.push(config.loss.outputs(classes));
     let options = MlpOptions {
@@ -108,18 +116,16 @@ pub fn build_model(config: &TrainConfig, train: &Dataset) -> Model {
         init: config.init,
     };
     let network = Mlp::with_options(
-        config.features.len(),
+        inputs.len(),
         &widths,
         options,
         &mut rng_for(config.seed, purpose::INIT),
     );
-    Model {
+    Ok(Model {
         network,
-        inputs: Inputs {
-            features: config.features.clone(),
-            scaling: config.standardize.then(|| Scaling::of(&train.points)),
-        },
-        class_names: train.label_names.clone(),
+        inputs,
+        class_names: train.class_names.clone(),
         loss: config.loss,
-    }
+        label: train.label.clone(),
+    })
 }

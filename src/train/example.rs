@@ -2,10 +2,12 @@
 
 use crate::engine::Node;
 use crate::model::Model;
+use crate::nn::loss::labels_for_loss;
 
 /// The graph of one example's loss (no penalty) through `model`, with labelled parameters,
-/// inputs, outputs and loss, after a backward pass: for drawing with `engine::to_dot`.
-pub fn example_graph(model: &Model, point: [f64; 2], label: f64) -> Node {
+/// inputs, outputs and loss, after a backward pass: for drawing with `engine::to_dot`. `row`
+/// holds one value per column, `label` the example's class index (or target).
+pub fn example_graph(model: &Model, row: &[f64], label: f64) -> Node {
     // name the parameters as a reader would: w[layer][neuron][input], b[layer][neuron]
     for (l, layer) in model.network.layers().iter().enumerate() {
         for (k, neuron) in layer.neurons().iter().enumerate() {
@@ -17,10 +19,10 @@ pub fn example_graph(model: &Model, point: [f64; 2], label: f64) -> Node {
     }
     let inputs: Vec<Node> = model
         .inputs
-        .of(point)
+        .of(row)
         .into_iter()
-        .zip(&model.inputs.features)
-        .map(|(x, feature)| Node::new(x).with_label(feature.name()))
+        .zip(model.inputs.feature_names())
+        .map(|(x, name)| Node::new(x).with_label(name))
         .collect();
     // layer by layer, to name each hidden neuron's output h[layer][neuron]
     let layers = model.network.layers();
@@ -45,6 +47,7 @@ pub fn example_graph(model: &Model, point: [f64; 2], label: f64) -> Node {
             .map(|(o, name)| o.with_label(format!("score {name}")))
             .collect()
     };
+    let label = labels_for_loss(&[label], model.classes())[0];
     let total = model.loss.of_example(&outputs, label).with_label("loss");
     total.backward();
     total

@@ -2,11 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::TrainConfig;
 use crate::data::{Dataset, Task};
 use crate::engine::values;
 use crate::model::Model;
-use crate::nn::loss::Loss;
+use crate::nn::loss::{Loss, Penalty, labels_for_loss};
 use crate::nn::metrics;
 
 /// What one step measured. Measures that do not apply to the task are NaN.
@@ -101,12 +100,16 @@ pub struct Measures {
 }
 
 /// Accuracy (classification), RMSE and R^2 (regression) of `outputs` (`width` per example)
-/// against `labels`; the measures that do not apply are NaN. What a step reports of its batch,
-/// whose loss it already has.
+/// against `labels` (as the loss takes them); the measures that do not apply are NaN. What a
+/// step reports of its batch, whose loss it already has.
 ///
 /// # Panics
 /// If `labels` is empty.
-pub(super) fn scores_of(outputs: &[f64], labels: &[f64], classes: usize) -> (f64, f64, f64) {
+pub(super) fn measures_of_outputs(
+    outputs: &[f64],
+    labels: &[f64],
+    classes: usize,
+) -> (f64, f64, f64) {
     let width = outputs.len() / labels.len();
     if classes == 0 {
         (
@@ -123,8 +126,8 @@ pub(super) fn scores_of(outputs: &[f64], labels: &[f64], classes: usize) -> (f64
     }
 }
 
-/// The measures of `outputs` (`width` per example) against `labels`, with `penalty` added to the
-/// mean loss for the objective.
+/// The measures of `outputs` (`width` per example) against `labels` (as the loss takes them),
+/// with `penalty` added to the mean loss for the objective.
 fn measures_of(
     loss: Loss,
     outputs: &[f64],
@@ -144,7 +147,7 @@ fn measures_of(
     }
     let width = outputs.len() / labels.len();
     let data_loss = loss.mean_of_outputs(outputs, width, labels);
-    let (accuracy, rmse, r2) = scores_of(outputs, labels, classes);
+    let (accuracy, rmse, r2) = measures_of_outputs(outputs, labels, classes);
     let confusion = if classes == 0 {
         Vec::new()
     } else {
@@ -160,22 +163,16 @@ fn measures_of(
     }
 }
 
-/// The measures of `model` on `data`, evaluated without a graph (the formulas training uses);
-/// NaN for no data.
-pub fn measure(config: &TrainConfig, model: &Model, data: &Dataset) -> Measures {
+/// The measures of `model` on `data`, evaluated without a graph (the formulas training uses),
+/// the objective with `penalty` on the model's weights; NaN for no data.
+pub fn measure(model: &Model, penalty: Penalty, data: &Dataset) -> Measures {
     if data.is_empty() {
         // no held-out set (`--test-fraction 0`): nothing to evaluate, no predictor to build
         return measures_of(model.loss, &[], &[], model.classes(), 0.0);
     }
-    let outputs = model.predictor().outputs_of(&data.points);
+    let outputs = model.predictor().outputs_of(data);
     let parameters = values(model.network.parameters_borrowed());
-    let penalty = config.penalty().term(&parameters).unwrap_or(0.0);
-    measures_of(model.loss, &outputs, &data.labels, model.classes(), penalty)
-}
-
-/// The objective (mean loss plus the penalty) and accuracy of `model` on `data` (see
-/// [`measure`]).
-pub fn evaluate(config: &TrainConfig, model: &Model, data: &Dataset) -> (f64, f64) {
-    let measures = measure(config, model, data);
-    (measures.loss, measures.accuracy)
+    let penalty = penalty.term(&parameters).unwrap_or(0.0);
+    let labels = labels_for_loss(&data.labels, data.classes());
+    measures_of(model.loss, &outputs, &labels, model.classes(), penalty)
 }

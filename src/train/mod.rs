@@ -25,11 +25,11 @@ use crate::nn::optim::OptimizerState;
 
 pub use config::{TrainConfig, build_model};
 pub use example::example_graph;
-pub use measures::{Measures, StepMetrics, evaluate, measure, metrics_csv};
+pub use measures::{Measures, StepMetrics, measure, metrics_csv};
 pub use parallel::Workers;
 pub use seed::{purpose, rng_for};
-pub use step::{BatchGradient, Examples, TrainError, batch_gradient, objective, outputs, scores};
-pub use trainer::{Outcome, Start, Trainer};
+pub use step::{BatchGradient, Examples, Objective, TrainError, batch_gradient, outputs};
+pub use trainer::{Outcome, Start, StepSettings, Trainer};
 
 /// Why training ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +64,8 @@ pub struct TrainResult {
     pub stop: Stop,
     /// Nodes in one step's graph (forward, loss and all), measured on the first step.
     pub nodes_per_step: usize,
-    /// Wall-clock time of the training loop.
+    /// Wall-clock time of the training steps (what `on_step` took is not counted: the program
+    /// draws its animation there).
     pub elapsed: Duration,
     /// For a diverged run: the first node whose value became NaN or infinite in the diverging
     /// step (found by running that step again with anomaly detection on).
@@ -78,7 +79,7 @@ pub struct TrainResult {
 /// As [`train_model`].
 ///
 /// # Panics
-/// As [`build_model`].
+/// If the config cannot train `train` (the message of [`build_model`]'s error).
 ///
 /// ```
 /// use std::sync::atomic::AtomicBool;
@@ -99,7 +100,8 @@ pub fn train(
     mut on_step: impl FnMut(&StepMetrics),
     interrupt: &AtomicBool,
 ) -> Result<TrainResult, TrainError> {
-    let start = Start::fresh(build_model(config, train));
+    let model = build_model(config, train).unwrap_or_else(|why| panic!("{why}"));
+    let start = Start::fresh(model);
     train_model(config, start, train, test, |m, _| on_step(m), interrupt)
 }
 
@@ -131,6 +133,7 @@ pub fn train_model(
     let mut stop = Stop::Completed;
     let mut anomaly = None;
     let started = Instant::now();
+    let mut in_callback = Duration::ZERO;
     for step in 0..config.steps {
         if interrupt.load(Ordering::SeqCst) {
             stop = Stop::Interrupted {
@@ -138,10 +141,11 @@ pub fn train_model(
             };
             break;
         }
-        let lr = config.schedule.rate(config.lr, step, config.steps);
-        match trainer.step(config, lr, test)? {
+        match trainer.step(&config.step_settings(step), test)? {
             Outcome::Stepped(measured) => {
+                let callback = Instant::now();
                 on_step(&measured, trainer.model());
+                in_callback += callback.elapsed();
                 metrics.push(measured);
             }
             Outcome::Diverged {
@@ -154,7 +158,7 @@ pub fn train_model(
             }
         }
     }
-    let elapsed = started.elapsed();
+    let elapsed = started.elapsed().saturating_sub(in_callback);
     let nodes_per_step = trainer.nodes_per_step();
     let (model, optimizer, steps_done) = trainer.finish();
     Ok(TrainResult {

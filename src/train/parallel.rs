@@ -7,18 +7,18 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::step::{Share, ShareGradient, share_gradient};
-use super::{BatchGradient, Examples, TrainConfig, TrainError};
+use super::{BatchGradient, Examples, Objective, TrainError};
 use crate::engine::{add_grads, gradients, set_values, values};
 use crate::nn::{Activation, Mlp};
 
-/// The network's shape and weights at one step, and the run's configuration: what a worker
+/// The network's shape and weights at one step, and the step's objective: what a worker
 /// needs to rebuild the network and compute its share.
 struct ModelSnapshot {
     inputs: usize,
     widths: Vec<usize>,
     activation: Activation,
     weights: Vec<f64>,
-    config: TrainConfig,
+    objective: Objective,
     whole: usize,
 }
 
@@ -73,18 +73,18 @@ impl Workers {
     /// `TrainError::WorkerStopped` if a helper thread has stopped.
     pub(super) fn batch_gradient(
         &self,
-        config: &TrainConfig,
+        objective: Objective,
         network: &Mlp,
         batch: &Examples,
     ) -> Result<BatchGradient, TrainError> {
         let workers = self;
         let parameters = network.parameters_borrowed();
         let snapshot = Arc::new(ModelSnapshot {
-            inputs: network.inputs(),
+            inputs: network.input_count(),
             widths: network.widths(),
             activation: network.hidden_activation(),
             weights: values(parameters),
-            config: config.clone(),
+            objective,
             whole: batch.len(),
         });
         // Share k takes examples k, k + T, k + 2T, ... (T shares): neighbouring examples are often
@@ -103,7 +103,7 @@ impl Workers {
         // share 0 and the penalty on this thread, on the network itself, while the workers run
         let own_examples = batch.every(0, count);
         let own = share_gradient(
-            config,
+            objective,
             network,
             &Share {
                 examples: &own_examples,
@@ -184,7 +184,7 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
     while let Ok(job) = receive(jobs) {
         let snapshot = &job.snapshot;
         let fits = copy.as_ref().is_some_and(|model| {
-            model.inputs() == snapshot.inputs
+            model.input_count() == snapshot.inputs
                 && model.widths() == snapshot.widths
                 && model.hidden_activation() == snapshot.activation
         });
@@ -205,7 +205,7 @@ fn work(jobs: &Receiver<Job>, results: &Sender<ShareResult>) {
             weight: job.examples.len() as f64 / snapshot.whole as f64,
             with_penalty: false,
         };
-        let gradient = share_gradient(&snapshot.config, model, &share);
+        let gradient = share_gradient(snapshot.objective, model, &share);
         let result = ShareResult {
             share: job.share,
             gradient,

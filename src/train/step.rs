@@ -1,17 +1,26 @@
 //! One training step's gradient: examples as the network sees them, the objective of a batch
 //! (or of one thread's share of it), zero_grad and backward.
 
-use super::{TrainConfig, Workers};
+use super::Workers;
 use crate::data::Dataset;
 use crate::engine::{
     Anomaly, Node, NonzeroUnits, detect_anomalies, take_anomaly, tape_length, values,
 };
-use crate::features::Inputs;
-use crate::nn::loss;
+use crate::inputs::Inputs;
+use crate::nn::loss::{Loss, Penalty, labels_for_loss};
 use crate::nn::{Activation, Mlp, Module};
 
-/// Examples as the network sees them: each point's inputs (`width` numbers, example after
-/// example) and its label.
+/// What a training step minimises: the mean loss over the batch plus the penalty.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Objective {
+    /// The loss of each example.
+    pub loss: Loss,
+    /// The regularisation added once per batch.
+    pub penalty: Penalty,
+}
+
+/// Examples as the network sees them: each row's inputs (`width` numbers, example after
+/// example) and its label as the loss takes it (`nn::loss::label_of_class`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Examples {
     /// The inputs, `width` per example.
@@ -26,13 +35,13 @@ impl Examples {
     /// The examples of `data` through `inputs`.
     pub fn encode(inputs: &Inputs, data: &Dataset) -> Examples {
         let mut encoded = Vec::with_capacity(data.len() * inputs.len());
-        for &p in &data.points {
-            inputs.extend(p, &mut encoded);
+        for row in data.rows() {
+            inputs.extend(row, &mut encoded);
         }
         Examples {
             inputs: encoded,
             width: inputs.len(),
-            labels: data.labels.clone(),
+            labels: labels_for_loss(&data.labels, data.classes()),
         }
     }
 
@@ -70,7 +79,7 @@ impl Examples {
 /// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
 /// example.
 pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
-    outputs_by(inputs, width, network.outputs(), |leaves, all| {
+    outputs_by(inputs, width, network.output_count(), |leaves, all| {
         all.extend(network.forward(leaves))
     })
 }
@@ -82,7 +91,7 @@ fn outputs_marking(
     width: usize,
     nonzero: &mut NonzeroUnits,
 ) -> Vec<Node> {
-    outputs_by(inputs, width, network.outputs(), |leaves, all| {
+    outputs_by(inputs, width, network.output_count(), |leaves, all| {
         network.forward_marking_into(leaves, nonzero, all)
     })
 }
@@ -113,25 +122,6 @@ pub(super) fn dead_fraction(network: &Mlp, nonzero: &[bool]) -> f64 {
         return f64::NAN;
     }
     nonzero.iter().filter(|&&alive| !alive).count() as f64 / nonzero.len() as f64
-}
-
-/// The score (single output) of every point, as nodes: `outputs` for the raw inputs x1, x2.
-pub fn scores(model: &Mlp, points: &[[f64; 2]]) -> Vec<Node> {
-    let inputs: Vec<f64> = points.iter().flatten().copied().collect();
-    outputs(model, &inputs, 2)
-}
-
-/// The training objective of a one-output network: mean loss of `scores` plus the penalty of
-/// its parameters.
-pub fn objective(config: &TrainConfig, model: &Mlp, scores: &[Node], labels: &[f64]) -> Node {
-    loss::objective(
-        config.loss,
-        scores,
-        1,
-        labels,
-        config.penalty(),
-        model.parameters_borrowed(),
-    )
 }
 
 /// What `batch_gradient` measured.
@@ -182,7 +172,7 @@ pub(super) struct ShareGradient {
 /// # Panics
 /// If the share has no examples.
 pub(super) fn share_gradient(
-    config: &TrainConfig,
+    objective: Objective,
     network: &Mlp,
     share: &Share<'_>,
 ) -> ShareGradient {
@@ -191,14 +181,14 @@ pub(super) fn share_gradient(
     let mut nonzero = NonzeroUnits::default();
     let outputs = outputs_marking(network, &examples.inputs, examples.width, &mut nonzero);
     let width = outputs.len() / examples.len();
-    let mut part = config
+    let mut part = objective
         .loss
         .mean_of_outputs(&outputs, width, &examples.labels);
     if share.weight != 1.0 {
         part *= share.weight;
     }
     if share.with_penalty
-        && let Some(term) = config.penalty().term(network.parameters_borrowed())
+        && let Some(term) = objective.penalty.term(network.parameters_borrowed())
     {
         part += term;
     }
@@ -227,7 +217,7 @@ pub(super) fn share_gradient(
 /// # Panics
 /// If `batch` is empty.
 pub fn batch_gradient(
-    config: &TrainConfig,
+    objective: Objective,
     network: &Mlp,
     batch: &Examples,
     workers: Option<&Workers>,
@@ -242,7 +232,7 @@ pub fn batch_gradient(
             weight: 1.0,
             with_penalty: true,
         };
-        let gradient = share_gradient(config, network, &whole);
+        let gradient = share_gradient(objective, network, &whole);
         return Ok(BatchGradient {
             loss: gradient.loss,
             outputs: gradient.outputs,
@@ -250,13 +240,13 @@ pub fn batch_gradient(
             nonzero: gradient.nonzero,
         });
     };
-    workers.batch_gradient(config, network, batch)
+    workers.batch_gradient(objective, network, batch)
 }
 
 /// Runs the training step of `batch` again with anomaly detection on, and returns the first node
 /// whose value (or gradient) became NaN or infinite.
 pub(super) fn first_anomaly(
-    config: &TrainConfig,
+    objective: Objective,
     network: &Mlp,
     batch: &Examples,
 ) -> Option<Anomaly> {
@@ -267,7 +257,7 @@ pub(super) fn first_anomaly(
         weight: 1.0,
         with_penalty: true,
     };
-    share_gradient(config, network, &whole);
+    share_gradient(objective, network, &whole);
     let found = take_anomaly();
     detect_anomalies(false);
     found

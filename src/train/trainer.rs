@@ -3,10 +3,10 @@
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
 
-use super::measures::scores_of;
+use super::measures::measures_of_outputs;
 use super::seed::{purpose, rng_for};
 use super::step::{Share, batch_gradient, dead_fraction, first_anomaly, share_gradient};
-use super::{Examples, StepMetrics, TrainConfig, TrainError, Workers, measure};
+use super::{Examples, Objective, StepMetrics, TrainConfig, TrainError, Workers, measure};
 use crate::data::Dataset;
 use crate::engine::{
     Anomaly, Explanation, Node, explain, gradients, record_contributions, set_values, values,
@@ -14,7 +14,20 @@ use crate::engine::{
 };
 use crate::model::Model;
 use crate::nn::Module;
+use crate::nn::loss::Penalty;
 use crate::nn::optim::{Optimizer, OptimizerState};
+
+/// What may change from one step to the next: the playground changes these while it plays; a
+/// run of the program takes them from its configuration ([`TrainConfig::step_settings`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepSettings {
+    /// The learning rate of this step's update.
+    pub lr: f64,
+    /// Examples per step; `None` for the whole training set.
+    pub batch_size: Option<usize>,
+    /// The regularisation added to the step's objective.
+    pub penalty: Penalty,
+}
 
 /// Where a run starts: a model, and (to continue an earlier run exactly) the optimizer's state
 /// and the number of steps already taken.
@@ -55,10 +68,12 @@ pub enum Outcome {
     },
 }
 
-/// The last step's batch and the weights it started from, kept to explain its gradients.
+/// The last step's batch, the weights it started from and its objective, kept to explain its
+/// gradients.
 struct LastStep {
     batch: Examples,
     weights: Vec<f64>,
+    objective: Objective,
 }
 
 /// A run in progress, one step at a time: the model, the optimizer with its state, the training
@@ -72,8 +87,9 @@ struct LastStep {
 ///
 /// let data = Generator::Moons.generate(30, 0.1, &mut StdRng::seed_from_u64(0));
 /// let config = TrainConfig { hidden: vec![4], ..TrainConfig::default() };
-/// let mut trainer = Trainer::new(&config, Start::fresh(build_model(&config, &data)), &data);
-/// let Outcome::Stepped(first) = trainer.step(&config, 0.5, &data).expect("one thread") else {
+/// let model = build_model(&config, &data).expect("the loss fits the data");
+/// let mut trainer = Trainer::new(&config, Start::fresh(model), &data);
+/// let Outcome::Stepped(first) = trainer.step(&config.step_settings(0), &data).expect("one thread") else {
 ///     panic!("diverged")
 /// };
 /// assert_eq!((first.step, trainer.steps_done()), (0, 1));
@@ -155,23 +171,22 @@ impl Trainer {
         }
     }
 
-    /// One training step: a batch (`config.batch_size` examples drawn at random, or all),
-    /// zero_grad, forward, the objective, backward, the optimizer's update at rate `lr`, and the
-    /// step's measures (on the batch, and on `test`). `config`'s loss terms, batch size and
-    /// regularisation may change from step to step; its optimizer, seed and threads are the
-    /// ones given to [`Trainer::new`].
+    /// One training step: a batch (`settings.batch_size` examples drawn at random, or all),
+    /// zero_grad, forward, the objective (the model's loss and `settings.penalty`), backward,
+    /// the optimizer's update at rate `settings.lr`, and the step's measures (on the batch, and
+    /// on `test`). The optimizer, the batch sampler's seed and the threads are the ones given to
+    /// [`Trainer::new`].
     ///
     /// # Errors
-    /// `TrainError::WorkerStopped` if a helper thread (`config.threads > 1`) stopped.
-    pub fn step(
-        &mut self,
-        config: &TrainConfig,
-        lr: f64,
-        test: &Dataset,
-    ) -> Result<Outcome, TrainError> {
+    /// `TrainError::WorkerStopped` if a helper thread stopped.
+    pub fn step(&mut self, settings: &StepSettings, test: &Dataset) -> Result<Outcome, TrainError> {
         let step = self.steps_done;
+        let objective = Objective {
+            loss: self.model.loss,
+            penalty: settings.penalty,
+        };
         let sampled;
-        let batch = match config.batch_size {
+        let batch = match settings.batch_size {
             Some(size) if size < self.examples.len() => {
                 let count = self.examples.len();
                 sampled = self
@@ -186,26 +201,28 @@ impl Trainer {
             self.last_step = Some(LastStep {
                 batch: batch.clone(),
                 weights: values(&self.parameters),
+                objective,
             });
         }
-        let gradient = batch_gradient(config, &model.network, batch, self.workers.as_ref())?;
+        let gradient = batch_gradient(objective, &model.network, batch, self.workers.as_ref())?;
         if self.nodes_per_step == 0 {
             self.nodes_per_step = gradient.nodes;
         }
         if !gradient.loss.is_finite() {
-            let anomaly = first_anomaly(config, &model.network, batch);
+            let anomaly = first_anomaly(objective, &model.network, batch);
             return Ok(Outcome::Diverged { step, anomaly });
         }
-        // the batch's loss is the step's own; of its outputs only the scores are still needed
-        let (accuracy, rmse, r2) = scores_of(&gradient.outputs, &batch.labels, model.classes());
-        let on_test = measure(config, model, test);
+        // the batch's loss is the step's own; of its outputs only the measures are still needed
+        let (accuracy, rmse, r2) =
+            measures_of_outputs(&gradient.outputs, &batch.labels, model.classes());
+        let on_test = measure(model, settings.penalty, test);
         let grad_norm = gradients(&self.parameters)
             .iter()
             .map(|g| g * g)
             .sum::<f64>()
             .sqrt();
         let dead = dead_fraction(&model.network, &gradient.nonzero);
-        self.optimizer.step(&self.parameters, lr);
+        self.optimizer.step(&self.parameters, settings.lr);
         self.steps_done += 1;
         Ok(Outcome::Stepped(StepMetrics {
             step,
@@ -213,7 +230,7 @@ impl Trainer {
             accuracy,
             test_loss: on_test.loss,
             test_accuracy: on_test.accuracy,
-            lr,
+            lr: settings.lr,
             rmse,
             r2,
             test_rmse: on_test.rmse,
@@ -228,7 +245,7 @@ impl Trainer {
     /// from with contributions recorded (the same numbers in the same order), then the weights
     /// and gradients are put back. `None` before the first kept step (see
     /// [`Trainer::keep_last_step`]).
-    pub fn explain_last_step(&self, config: &TrainConfig, parameter: &Node) -> Option<Explanation> {
+    pub fn explain_last_step(&self, parameter: &Node) -> Option<Explanation> {
         let last = self.last_step.as_ref()?;
         let node = parameter;
         let now = values(&self.parameters);
@@ -240,7 +257,7 @@ impl Trainer {
                 weight: 1.0,
                 with_penalty: true,
             };
-            share_gradient(config, &self.model.network, &whole);
+            share_gradient(last.objective, &self.model.network, &whole);
             let explanation = explain(node);
             record_contributions(false);
             explanation

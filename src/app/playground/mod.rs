@@ -6,11 +6,12 @@
 //!
 //! | request | does |
 //! |---|---|
+//! | `GET /api/vocabulary` | every setting the page offers (its range, choices and help), and the settings a session starts with |
 //! | `POST /api/sessions` with settings JSON (`{}` for the defaults) | starts a session: `{id, state}` |
 //! | `GET /{id}/state?since=S&data=V` | the state; curve points after step S; the points unless the page has data version V |
 //! | `POST /{id}/settings` with settings JSON | applies them (live, or starting over) |
 //! | `POST /{id}/play`, `/pause`, `/reset`, `/step?count=N` | as the buttons do |
-//! | `POST /{id}/upload?task=classification` with CSV text | trains on that file |
+//! | `POST /{id}/upload?name=F&task=classification&label=L` with CSV text | trains on that table (its label column L, else the last) |
 //! | `GET /{id}/graph?point=I` | training point I's computation graph |
 //! | `GET /{id}/explain?layer=L&neuron=K&input=J` (or `input=bias`) | that parameter's last gradient, explained |
 //! | `GET /{id}/model.json`, `/model.safetensors`, `/metrics.csv` | downloads |
@@ -35,7 +36,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
 
 use scalargrad::data::Task;
-use scalargrad::playground::{MAX_STEPS_PER_REQUEST, MAX_UPLOAD_BYTES, Settings};
+use scalargrad::playground::{
+    MAX_COLUMNS, MAX_LAYERS, MAX_POINTS, MAX_STEPS_PER_REQUEST, MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS,
+    MAX_WIDTH, Upload, starting_settings,
+};
+use scalargrad::settings::Settings;
 
 use super::AppError;
 use super::cli::PlaygroundArgs;
@@ -172,6 +177,9 @@ async fn route(
         (&Method::GET, [""]) => return asset("text/html; charset=utf-8", PAGE_HTML),
         (&Method::GET, ["page.js"]) => return asset("text/javascript; charset=utf-8", PAGE_JS),
         (&Method::GET, ["page.css"]) => return asset("text/css; charset=utf-8", PAGE_CSS),
+        (&Method::GET, ["api", "vocabulary"]) => {
+            return json_response(StatusCode::OK, &vocabulary());
+        }
         (&Method::POST, ["api", "sessions"]) => {
             return match settings_of(body) {
                 Ok(settings) => match sessions.create(settings).await {
@@ -268,12 +276,39 @@ fn answer(result: Result<Answer, Refusal>) -> Reply {
     }
 }
 
-/// Settings from a JSON body; an empty body is the defaults.
+/// What the page builds its controls from: every setting it offers (range, choices, help), the
+/// settings a session starts with, and the playground's limits.
+fn vocabulary() -> serde_json::Value {
+    json!({
+        "settings": Settings::vocabulary(),
+        "start": starting_settings(),
+        "limits": {
+            "layers": MAX_LAYERS,
+            "width": MAX_WIDTH,
+            "samples": MAX_POINTS,
+            "columns": MAX_COLUMNS,
+            "upload_bytes": MAX_UPLOAD_BYTES,
+            "upload_rows": MAX_UPLOAD_ROWS,
+            "steps_per_request": MAX_STEPS_PER_REQUEST,
+        },
+    })
+}
+
+/// Settings from a JSON body: the fields it has over the settings a session starts with (an
+/// empty body or `{}` is those).
 fn settings_of(body: &[u8]) -> Result<Settings, Refusal> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Settings::default());
+    let bad = |e: serde_json::Error| Refusal::Bad(format!("settings: {e}"));
+    let mut merged = serde_json::to_value(starting_settings()).expect("settings are plain data");
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let given: serde_json::Value = serde_json::from_slice(body).map_err(bad)?;
+        let serde_json::Value::Object(fields) = given else {
+            return Err(Refusal::Bad("settings: expected a JSON object".into()));
+        };
+        for (key, value) in fields {
+            merged[key] = value;
+        }
     }
-    serde_json::from_slice(body).map_err(|e| Refusal::Bad(format!("settings: {e}")))
+    serde_json::from_value(merged).map_err(bad)
 }
 
 /// `key=value` pairs of a query string (values are plain numbers and words: no decoding).
@@ -349,6 +384,10 @@ fn act(action: &str, query: Option<&str>, body: &[u8]) -> Result<SessionRequest,
             SessionRequest::Step(index(count))
         }
         "upload" => {
+            let name = query_value(query, "name").unwrap_or("uploaded.csv");
+            let label = query_value(query, "label")
+                .filter(|l| !l.is_empty())
+                .map(decoded);
             let task = match query_value(query, "task") {
                 None | Some("classification") => Task::Classification,
                 Some("regression") => Task::Regression,
@@ -361,10 +400,43 @@ fn act(action: &str, query: Option<&str>, body: &[u8]) -> Result<SessionRequest,
             };
             let text = String::from_utf8(body.to_vec())
                 .map_err(|_| Refusal::Bad("the file is not UTF-8 text".into()))?;
-            SessionRequest::Upload { text, task }
+            SessionRequest::Upload {
+                upload: Upload {
+                    name: decoded(name).chars().take(100).collect(),
+                    text,
+                },
+                task,
+                label,
+            }
         }
         _ => return Err(Refusal::Gone(format!("no action {:?}", short(action)))),
     })
+}
+
+/// A query value with its percent-escapes (`%2C`) and `+` decoded; an escape that is not one is
+/// kept as written.
+fn decoded(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut k = 0;
+    while k < bytes.len() {
+        match bytes[k] {
+            b'+' => out.push(b' '),
+            b'%' if k + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[k + 1..k + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        k += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        k += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// At most 40 characters of something a client sent, for a message.

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use scalargrad::data::Task;
-use scalargrad::playground::{Session, Settings};
+use scalargrad::playground::{Session, Upload};
+use scalargrad::settings::Settings;
 
 /// What a request asks a session to do.
 pub(super) enum Request {
@@ -32,8 +33,12 @@ pub(super) enum Request {
     Step(usize),
     /// Start over with the same settings.
     Reset,
-    /// A CSV file to train on.
-    Upload { text: String, task: Task },
+    /// A CSV table to train on, for a task, with its label column (else the last).
+    Upload {
+        upload: Upload,
+        task: Task,
+        label: Option<String>,
+    },
     /// A training point's computation graph.
     Graph(usize),
     /// A parameter's last gradient, explained.
@@ -191,7 +196,7 @@ fn run(
     let mut session = match Session::new(settings, None) {
         Ok(session) => session,
         Err(why) => {
-            let _ = ready.send(Err(why));
+            let _ = ready.send(Err(why.to_string()));
             return;
         }
     };
@@ -257,7 +262,7 @@ fn run(
                         }
                         Ok(Answer::Json(state(&session, playing, None, 0)))
                     }
-                    Err(why) => Err(Refusal::Bad(why)),
+                    Err(why) => Err(Refusal::Bad(why.to_string())),
                 }
             }
             Request::Play => {
@@ -299,12 +304,16 @@ fn run(
                     session.data_version(),
                 )))
             }
-            Request::Upload { text, task } => match session.upload(&text, task) {
+            Request::Upload {
+                upload,
+                task,
+                label,
+            } => match session.upload(upload, task, label) {
                 Ok(()) => {
                     playing = false;
                     Ok(Answer::Json(state(&session, playing, None, 0)))
                 }
-                Err(why) => Err(Refusal::Bad(why)),
+                Err(why) => Err(Refusal::Bad(why.to_string())),
             },
             Request::Graph(point) => session
                 .point_graph(point)

@@ -1,0 +1,279 @@
+//! The files a run leaves in `--out`, in one table: each file's name, the runs that write it, and
+//! what makes its bytes. The check before training, the writing after it and `--help` all read
+//! this table; a new picture is a function in `plot/` and one row here.
+//!
+//! The files are written as a set: each to a temporary name first (where a full disk fails
+//! before anything is replaced), then renamed into place, run.json last.
+
+use std::path::{Path, PathBuf};
+
+use scalargrad::data::{Dataset, Task};
+use scalargrad::engine::to_dot;
+use scalargrad::files::{remove_stale_temporaries, write_atomic, write_set};
+use scalargrad::model::SavedModel;
+use scalargrad::model::safetensors::Dtype;
+use scalargrad::settings::Settings;
+use scalargrad::train::{self, Measures, TrainConfig, TrainResult};
+use scalargrad::view::Plane;
+
+use super::cli::Args;
+use super::error::AppError;
+use super::graphviz::write_graph;
+use super::plot;
+use super::report;
+
+/// Everything a finished run's files are made from.
+pub(crate) struct Finished<'a> {
+    /// The flags of the run.
+    pub(crate) args: &'a Args,
+    /// Its settings (the flags' training part).
+    pub(crate) settings: &'a Settings,
+    /// The configuration the settings resolved to for the data.
+    pub(crate) config: &'a TrainConfig,
+    /// What training did.
+    pub(crate) result: &'a TrainResult,
+    /// The training set.
+    pub(crate) train: &'a Dataset,
+    /// The held-out set.
+    pub(crate) test: &'a Dataset,
+    /// The plane the maps are drawn over.
+    pub(crate) plane: &'a Plane,
+    /// The trained model's measures on the training set (no penalty in `data_loss`).
+    pub(crate) trained: Measures,
+    /// The same on the held-out set.
+    pub(crate) held_out: Measures,
+}
+
+impl<'a> Finished<'a> {
+    /// A finished run, with the trained model measured on both sets.
+    pub(crate) fn new(
+        args: &'a Args,
+        config: &'a TrainConfig,
+        result: &'a TrainResult,
+        (train, test): (&'a Dataset, &'a Dataset),
+        plane: &'a Plane,
+    ) -> Finished<'a> {
+        let penalty = config.penalty();
+        Finished {
+            args,
+            settings: &args.settings.0,
+            config,
+            result,
+            train,
+            test,
+            plane,
+            trained: train::measure(&result.model, penalty, train),
+            held_out: train::measure(&result.model, penalty, test),
+        }
+    }
+}
+
+/// One file of a run: its name, whether a run of this task writes it, and its bytes.
+struct OutputFile {
+    name: &'static str,
+    when: fn(Task) -> bool,
+    make: fn(&Finished<'_>) -> Result<Vec<u8>, String>,
+}
+
+fn always(_: Task) -> bool {
+    true
+}
+
+fn classification(task: Task) -> bool {
+    task == Task::Classification
+}
+
+fn regression(task: Task) -> bool {
+    task == Task::Regression
+}
+
+fn picture(drawn: Result<Vec<u8>, plot::PlotError>) -> Result<Vec<u8>, String> {
+    drawn.map_err(|error| error.to_string())
+}
+
+/// Every file a run writes (training.gif and `--graph`'s aside), in the order they are renamed
+/// into place: run.json, the record of the whole run, last.
+const FILES: &[OutputFile] = &[
+    OutputFile {
+        name: "metrics.csv",
+        when: always,
+        make: |f| Ok(train::metrics_csv(f.result.model.task(), &f.result.metrics).into_bytes()),
+    },
+    OutputFile {
+        name: "loss.png",
+        when: always,
+        make: |f| picture(plot::loss_png(&f.result.metrics)),
+    },
+    OutputFile {
+        name: "accuracy.png",
+        when: classification,
+        make: |f| picture(plot::accuracy_png(&f.result.metrics)),
+    },
+    OutputFile {
+        name: "decision_boundary.png",
+        when: classification,
+        make: |f| {
+            picture(plot::decision_boundary_png(
+                &f.result.model,
+                f.plane,
+                f.train,
+                f.test,
+            ))
+        },
+    },
+    OutputFile {
+        name: "confusion.png",
+        when: classification,
+        make: |f| {
+            picture(plot::confusion_png(
+                &f.result.model.class_names,
+                &f.trained.confusion,
+                &f.held_out.confusion,
+            ))
+        },
+    },
+    OutputFile {
+        name: "surface.png",
+        when: regression,
+        make: |f| picture(plot::surface_png(&f.result.model, f.plane, f.train, f.test)),
+    },
+    OutputFile {
+        name: "fit.png",
+        when: regression,
+        make: |f| picture(plot::fit_png(&f.result.model, f.train, f.test)),
+    },
+    OutputFile {
+        name: "network.png",
+        when: always,
+        make: |f| picture(plot::network_png(&f.result.model, f.plane)),
+    },
+    OutputFile {
+        name: "model.json",
+        when: always,
+        make: |f| {
+            let config = serde_json::to_value(f.config).map_err(|e| e.to_string())?;
+            let saved = SavedModel {
+                optimizer: Some(f.result.optimizer.clone()),
+                steps_done: f.result.steps_done,
+                ..SavedModel::of(&f.result.model, config)
+            };
+            serde_json::to_vec_pretty(&saved).map_err(|e| e.to_string())
+        },
+    },
+    OutputFile {
+        name: "model.safetensors",
+        when: always,
+        make: |f| Ok(f.result.model.to_safetensors(Dtype::F64)),
+    },
+    OutputFile {
+        name: "run.json",
+        when: always,
+        make: |f| serde_json::to_vec_pretty(&report::run_record(f)).map_err(|e| e.to_string()),
+    },
+];
+
+/// The animation's file (written as the run goes, renamed with the others).
+pub(crate) const ANIMATION: &str = "training.gif";
+/// `--graph`'s files.
+const GRAPH: [&str; 3] = ["graph.dot", "graph.svg", "graph.png"];
+
+/// The files a run of `task` writes (besides the animation and `--graph`'s).
+pub(crate) fn file_names(task: Task) -> Vec<&'static str> {
+    FILES
+        .iter()
+        .filter(|file| (file.when)(task))
+        .map(|file| file.name)
+        .collect()
+}
+
+/// Makes sure `dir` exists, a file can be created in it, and no output file's name is taken by
+/// a directory, before any work is done; removes the temporary files a killed run left there.
+///
+/// # Errors
+/// `AppError::Output` naming the directory or the file.
+pub(crate) fn check_outputs(dir: &Path, task: Task, graph: bool) -> Result<(), AppError> {
+    let fail = |path: &Path, message: String| AppError::Output {
+        path: path.to_path_buf(),
+        message: format!("{message} (choose another directory with --out)"),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, e.to_string()))?;
+    let probe = dir.join(".scalargrad-write-test");
+    write_atomic(&probe, b"").map_err(|e| fail(dir, e.to_string()))?;
+    std::fs::remove_file(&probe).map_err(|e| fail(dir, e.to_string()))?;
+    let mut names: Vec<&str> = FILES.iter().map(|file| file.name).collect();
+    names.push(ANIMATION);
+    names.extend(GRAPH);
+    remove_stale_temporaries(dir, &names);
+    let mut written = file_names(task);
+    written.push(ANIMATION);
+    if graph {
+        written.extend(GRAPH);
+    }
+    for name in written {
+        let path = dir.join(name);
+        if path.is_dir() {
+            return Err(fail(&path, "a directory has this file's name".into()));
+        }
+    }
+    Ok(())
+}
+
+/// Makes every file of `finished`'s run and writes them as a set, `animation` (a temporary file
+/// the run wrote) among them; returns their paths.
+///
+/// # Errors
+/// `AppError::Output` naming the first file that could not be made or written; no file of the
+/// set is replaced then.
+pub(crate) fn write_outputs(
+    finished: &Finished<'_>,
+    animation: Option<PathBuf>,
+) -> Result<Vec<PathBuf>, AppError> {
+    let out = &finished.args.out;
+    let task = finished.result.model.task();
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    for file in FILES.iter().filter(|file| (file.when)(task)) {
+        let bytes = (file.make)(finished).map_err(|message| AppError::Output {
+            path: out.join(file.name),
+            message,
+        })?;
+        files.push((file.name, bytes));
+    }
+    let prepared: Vec<(PathBuf, &str)> = animation.into_iter().map(|p| (p, ANIMATION)).collect();
+    write_set(out, &files, &prepared).map_err(|(name, error)| AppError::Output {
+        path: out.join(name),
+        message: error.to_string(),
+    })?;
+    let mut paths: Vec<PathBuf> = files.iter().map(|(name, _)| out.join(name)).collect();
+    paths.extend(prepared.iter().map(|(_, name)| out.join(name)));
+    Ok(paths)
+}
+
+/// Writes graph.dot (and its pictures, when Graphviz is installed) for the training example the
+/// trained model gets most wrong, so the gradients in the picture are not 0. Returns the files
+/// and whether Graphviz rendered them.
+///
+/// # Errors
+/// `AppError::Output` if a file cannot be written or Graphviz fails.
+pub(crate) fn write_example_graph(
+    finished: &Finished<'_>,
+) -> Result<(Vec<PathBuf>, bool), AppError> {
+    let model = &finished.result.model;
+    let train = finished.train;
+    let predictor = model.predictor();
+    let labels = scalargrad::nn::loss::labels_for_loss(&train.labels, train.classes());
+    let loss_of = |i: usize| {
+        let outputs = predictor.outputs(train.row(i));
+        model.loss.of_example(&outputs, labels[i])
+    };
+    let Some(worst) = (0..train.len()).max_by(|&a, &b| loss_of(a).total_cmp(&loss_of(b))) else {
+        return Ok((Vec::new(), true));
+    };
+    let loss = train::example_graph(model, train.row(worst), train.labels[worst]);
+    let dot = to_dot(&loss);
+    let out = &finished.args.out;
+    let files = write_graph(&dot, out, "graph").map_err(|message| AppError::Output {
+        path: out.join("graph.dot"),
+        message,
+    })?;
+    Ok((files.written, files.rendered))
+}

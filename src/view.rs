@@ -148,7 +148,7 @@ impl Plane {
             (None, _) => self.x_name().to_string(),
             (Some(_), 2) => format!("{} and {}", self.x_name(), self.y_name()),
             (Some(_), columns) => format!(
-                "a slice over {} and {} (the other {} inputs at their training mean)",
+                "{} and {}, a slice (the other {} inputs at their training mean)",
                 self.x_name(),
                 self.y_name(),
                 columns - 2
@@ -368,7 +368,7 @@ mod tests {
         assert_eq!(plane.row_at(9.0, 8.0), [8.0, 20.0, 9.0, 6.0]);
         assert_eq!(
             plane.title(),
-            "a slice over c2 and c0 (the other 2 inputs at their training mean)"
+            "c2 and c0, a slice (the other 2 inputs at their training mean)"
         );
         let bad = ["c9".to_string(), "c0".to_string()];
         assert!(

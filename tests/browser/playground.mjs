@@ -2,7 +2,9 @@
 // playwright-core. Starts `scalargrad playground --port 0`, loads the page, and checks what a
 // learner does: Play (the step count rises, the loss falls), Pause (it holds), Step (+1),
 // Reset (back to 0), a second tab (its own model), a point's graph and an explained gradient,
-// with no errors in the console. Saves screenshots in tests/browser/screenshots/.
+// controls made from the server's vocabulary (a dataset and an optimizer changed through them),
+// a table of five columns uploaded, with no errors in the console. Saves screenshots in
+// tests/browser/screenshots/.
 //
 //   node tests/browser/playground.mjs [path/to/scalargrad]
 
@@ -71,6 +73,13 @@ try {
   await waitFor(page, async () => (await page.locator('#train-loss').textContent()) !== '-', 'the first state');
   check(await stepOf(page) === 0, 'the page starts at step 0');
   const firstLoss = await lossOf(page);
+  // the controls come from the server's vocabulary, not from lists in the page
+  const vocabulary = await (await fetch(address + 'api/vocabulary')).json();
+  const listed = (key) => vocabulary.settings.find((s) => s.key === key).range.choices.map((c) => c.name);
+  const optionsOf = async (id) => page.locator(`#${id} option`).evaluateAll((all) => all.map((o) => o.value).filter((v) => v && v !== 'upload'));
+  for (const key of ['dataset', 'optimizer', 'activation']) {
+    check(JSON.stringify(await optionsOf(key)) === JSON.stringify(listed(key)), `the ${key} control lists the server's ${listed(key).length} choices`);
+  }
   check(Number.isFinite(firstLoss) && Number.isFinite(Number(await page.locator('#test-loss').textContent())), `train and test losses are shown (${firstLoss})`);
   await page.screenshot({ path: join(shots, 'start.png'), fullPage: true });
 
@@ -86,7 +95,8 @@ try {
   console.log(`info the default network played at ${steps.toFixed(0)} steps/s with ${drawn.toFixed(1)} redraws/s`);
   // the learning rate changes while playing without starting over
   const atChange = await stepOf(page);
-  await page.locator('#lr').selectOption('0.3');
+  await page.locator('#lr').fill('0.3');
+  await page.locator('#lr').dispatchEvent('change');
   await page.waitForTimeout(300);
   check(await stepOf(page) >= atChange, `changing the learning rate while playing does not reset (${atChange} -> ${await stepOf(page)})`);
   await waitFor(page, async () => await stepOf(page) >= 300, 'the step count to pass 300');
@@ -187,6 +197,34 @@ try {
   check(true, 'a diverging run stops by itself and shows the first non-finite number and its op');
   await third.screenshot({ path: join(shots, 'diverged.png') });
   await third.close();
+
+  // a dataset and an optimizer changed through the controls: the session takes them
+  await page.locator('#dataset').selectOption('circles');
+  await waitFor(page, async () => (await page.evaluate(() => state.settings.dataset)) === 'circles', 'the circles');
+  await page.locator('#optimizer').selectOption('adam');
+  await waitFor(page, async () => (await page.evaluate(() => state.settings.optimizer)) === 'adam', 'adam');
+  check(page.url().includes('dataset=circles') && page.url().includes('optimizer=adam'), 'a dataset and an optimizer chosen through the controls reach the session and the URL');
+  await page.getByRole('button', { name: /^Step/ }).click();
+  await waitFor(page, async () => await stepOf(page) === 1, 'a step with adam');
+
+  // a table of five named columns, its label named: its map is a slice over two of them
+  let table = 'a,b,kind,c,d,e\n';
+  for (let i = 0; i < 80; i++) {
+    const v = (i % 20) / 10 - 1, w = Math.floor(i / 20) / 2 - 0.75;
+    table += `${v},${w},${v * w > 0 ? 'same' : 'mixed'},${(i % 7) / 7},${(i % 3) - 1},${i % 2}\n`;
+  }
+  await page.locator('#upload-label').fill('kind');
+  await page.locator('#upload').setInputFiles({ name: 'five.csv', mimeType: 'text/csv', buffer: Buffer.from(table) });
+  await waitFor(page, async () => (await page.evaluate(() => state.settings.data)) === 'five.csv', 'the five-column table');
+  const inputs = await page.evaluate(() => state.network.features.length);
+  check(inputs === 5, `a table of five input columns is trained on (${inputs} inputs)`);
+  check((await page.locator('#map-title').textContent()).includes('a slice'), 'its map is a slice over two columns');
+  await page.getByRole('button', { name: /^Play/ }).click();
+  await waitFor(page, async () => await stepOf(page) >= 100, 'the table to train');
+  await page.getByRole('button', { name: /^Pause/ }).click();
+  await page.screenshot({ path: join(shots, 'table.png'), fullPage: true });
+  await page.locator('#dataset').selectOption('moons');
+  await waitFor(page, async () => (await page.evaluate(() => state.settings.data)) === null, 'back to the moons');
 
   // a reload keeps the configuration, which lives in the URL
   await page.locator('#activation').selectOption('relu');

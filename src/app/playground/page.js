@@ -1,25 +1,26 @@
 // The playground page: controls -> settings (kept in the URL) -> the server's session, which
-// trains on scalargrad's engine; the page draws the state it sends back.
+// trains on scalargrad's engine; the page draws the state it sends back. Which settings there
+// are, their ranges, choices, help and starting values come from the server's vocabulary
+// (GET /api/vocabulary); this page only says where each control goes.
 'use strict';
 
-const FEATURES = ['x1', 'x2', 'x1^2', 'x2^2', 'x1x2', 'sin(x1)', 'sin(x2)'];
-const CLASS_RANGE = { moons: [2, 2], circles: [2, 2], xor: [2, 2], spiral: [2, 10], blobs: [2, 10], yinyang: [3, 3] };
-const MAX_LAYERS = 8, MAX_WIDTH = 32;
+// where each setting's control goes (the network's inputs and layers have controls of their own)
+const PLACES = {
+  'top-settings': ['lr', 'activation', 'loss', 'optimizer', 'l2', 'l1', 'speed'],
+  'data-settings': ['dataset', 'classes', 'noise', 'samples', 'test_fraction', 'batch_size', 'seed'],
+  'table-settings': ['columns', 'plot_columns', 'standardize'],
+};
 // Paul Tol's bright palette (as the program's pictures use), then more for 10 classes
 const PALETTE = ['#4477aa', '#ee6677', '#228833', '#ccbb44', '#66ccee', '#aa3377', '#bbbbbb', '#000000', '#ee7733', '#009988'];
 const NEGATIVE = [245, 147, 34], POSITIVE = [8, 119, 189], NEUTRAL = [255, 255, 255];
 
-const DEFAULTS = {
-  dataset: 'moons', classes: 0, noise: 0.1, points: 500, test_fraction: 0.5,
-  features: ['x1', 'x2'], hidden: [4, 2], activation: 'tanh', loss: null, optimizer: 'sgd',
-  lr: 0.1, regularization: 'none', regularization_rate: 0.001, batch_size: 10, seed: 1, speed: 100,
-};
-
-let settings = readUrl();
+let vocabulary = null;    // {settings: [...], start: {...}, limits: {...}}
+let byKey = {};           // each setting's description, by key
+let settings = null;      // the settings, as the server's JSON holds them
 let session = null;       // the server's id for this tab's session
 let state = null;         // the latest state
-let points = null;        // {version, train, test, class_names}
-let curve = [];           // [step, train loss, test loss, train score, test score]
+let points = null;        // {version, train, test, class_names, columns}
+let curve = [];           // [step, train loss, test loss, train metric, test metric]
 let playing = false;
 let polling = false;
 let structureKey = '';    // the network's shape last drawn
@@ -31,26 +32,34 @@ const $ = (id) => document.getElementById(id);
 
 // ---- settings <-> URL ------------------------------------------------------------------
 
+// a setting's value from text (a URL's or a control's), by the kind of its range
+function parseValue(key, text) {
+  const kind = byKey[key].range.kind;
+  if (kind === 'switch') return text === 'true';
+  if (kind === 'widths') return text ? text.split(',').map(Number) : [];
+  if (text === '' || text === null || text === undefined) return null;
+  if (kind === 'whole' || kind === 'number') return Number(text);
+  return text;
+}
+
+function textOf(value) {
+  if (value === null || value === undefined) return '';
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
 function readUrl() {
   const query = new URLSearchParams(location.search);
-  const s = JSON.parse(JSON.stringify(DEFAULTS));
-  for (const [key, value] of query) {
-    if (!(key in DEFAULTS)) continue;
-    if (key === 'features') s.features = value ? value.split(',').filter((f) => FEATURES.includes(f)) : [];
-    else if (key === 'hidden') s.hidden = value ? value.split(',').map(Number) : [];
-    else if (key === 'loss') s.loss = value || null;
-    else if (typeof DEFAULTS[key] === 'number') s[key] = Number(value);
-    else s[key] = value;
-  }
-  if (s.dataset === 'upload') s.dataset = DEFAULTS.dataset; // the file is not in the URL
+  const s = JSON.parse(JSON.stringify(vocabulary.start));
+  for (const [key, value] of query) if (key in byKey) s[key] = parseValue(key, value);
+  s.data = null; // a file sent from this page is not in the URL
   return s;
 }
 
 function writeUrl() {
   const query = new URLSearchParams();
-  for (const key of Object.keys(DEFAULTS)) {
-    const value = settings[key];
-    query.set(key, Array.isArray(value) ? value.join(',') : value === null ? '' : String(value));
+  for (const key of Object.keys(byKey)) {
+    if (key === 'data' || textOf(settings[key]) === textOf(vocabulary.start[key])) continue;
+    query.set(key, textOf(settings[key]));
   }
   history.replaceState(null, '', '?' + query.toString());
 }
@@ -154,9 +163,9 @@ function show(next) {
   $('train-loss').textContent = format(next.train_loss);
   $('test-loss').textContent = format(next.test_loss);
   const regression = next.task === 'regression';
-  $('score-name').textContent = regression ? 'RMSE' : 'Accuracy';
-  $('train-score').textContent = regression ? format(next.train_score) : percent(next.train_score);
-  $('test-score').textContent = regression ? format(next.test_score) : percent(next.test_score);
+  $('metric-name').textContent = regression ? 'RMSE' : 'Accuracy';
+  $('train-metric').textContent = regression ? format(next.train_metric) : percent(next.train_metric);
+  $('test-metric').textContent = regression ? format(next.test_metric) : percent(next.test_metric);
   if (next.diverged) {
     const d = next.diverged;
     banner(`Training stopped at step ${d.step}: the loss became NaN or infinite.\n` +
@@ -165,6 +174,7 @@ function show(next) {
   for (const [id, file] of [['dl-json', 'model.json'], ['dl-safetensors', 'model.safetensors'], ['dl-metrics', 'metrics.csv']]) {
     $(id).href = `/api/sessions/${session}/${file}`;
   }
+  $('map-title').textContent = `The map over ${next.view.title}`;
   drawNetwork();
   drawMap();
   drawCurve();
@@ -210,6 +220,14 @@ function targetScale() {
   return m || 1;
 }
 
+// the largest |target|, to scale regression colours
+function targetScale() {
+  if (!points) return 1;
+  let m = 0;
+  for (const p of points.train) m = Math.max(m, Math.abs(p[2] || 0));
+  return m || 1;
+}
+
 // ---- the decision map -------------------------------------------------------------------
 
 const mapCells = document.createElement('canvas');
@@ -222,10 +240,10 @@ function drawMap() {
   const regression = state.task === 'regression', scale = targetScale();
   view.map.forEach((cell, i) => {
     let c;
-    if (Array.isArray(cell)) c = mix(NEUTRAL, classColor(cell[0], view.classes), 0.25 + 0.6 * (cell[1] / 100));
+    // a class and its confidence (0 a tie, 100 certain), or a regression's value
+    if (Array.isArray(cell)) c = mix(NEUTRAL, classColor(cell[0], view.classes), 0.15 + 0.6 * (cell[1] / 100));
     else if (cell === null) c = [120, 120, 120];
-    else if (regression) c = diverging(cell / scale);
-    else c = diverging(Math.tanh(cell) * 0.8);
+    else c = diverging(cell / scale);
     image.data.set([c[0], c[1], c[2], 255], 4 * i);
   });
   small.putImageData(image, 0, 0);
@@ -247,6 +265,9 @@ function drawMap() {
   };
   draw(points.train, false);
   if ($('show-test').checked) draw(points.test, true);
+  g.fillStyle = '#333'; g.font = '11px sans-serif';
+  g.fillText(view.axes[0] + ' \u2192', canvas.width - 90, canvas.height - 4);
+  if (view.axes[1]) { g.save(); g.translate(11, 90); g.rotate(-Math.PI / 2); g.fillText(view.axes[1] + ' \u2192', 0, 0); g.restore(); }
 }
 
 function toPixel(x, y) {
@@ -300,12 +321,12 @@ function escapeHtml(text) {
 
 // ---- the network diagram ----------------------------------------------------------------
 
-let layout = null; // {tile, columns: [{x, ys}], links: [[path element, layer, neuron, input]]}
+let layout = null; // {canvases: [[canvas]], links: [[path, layer, neuron, input]], biases}
 
 function drawNetwork() {
   const net = state.network;
   const widths = [net.features.length, ...net.layers.map((l) => l.length)];
-  const key = JSON.stringify([net.features, widths, settings.features]);
+  const key = JSON.stringify([net.features, net.offered, widths]);
   if (key !== structureKey) { buildNetwork(net, widths); structureKey = key; }
   // tiles
   const tiles = state.view.tiles, size = state.view.tile_size;
@@ -340,34 +361,35 @@ function drawNetwork() {
 function buildNetwork(net, widths) {
   const box = $('network');
   box.innerHTML = '';
+  // the inputs the data offers, each a toggle: the chosen ones carry tiles below
+  const toggles = document.createElement('div');
+  toggles.className = 'feature-toggles';
+  for (const f of net.offered) {
+    const on = net.features.includes(f);
+    const label = document.createElement('span');
+    label.className = 'feature-toggle' + (on ? '' : ' off');
+    label.textContent = f;
+    label.title = on ? 'click to remove this input' : 'click to add this input';
+    label.addEventListener('click', () => toggleFeature(f));
+    toggles.appendChild(label);
+  }
+  box.appendChild(toggles);
+  const diagram = document.createElement('div');
+  diagram.className = 'diagram';
+  box.appendChild(diagram);
   const columns = widths.length;
-  const tallest = Math.max(...widths, FEATURES.length);
+  const tallest = Math.max(...widths);
   const tile = Math.max(14, Math.min(40, Math.floor(560 / tallest) - 6));
   const gap = Math.max(4, Math.min(12, tile / 3));
   const width = Math.max(380, box.clientWidth || 520);
   const step = (width - tile - 70) / Math.max(1, columns - 1);
   const height = tallest * (tile + gap) + 30;
-  box.style.height = height + 'px';
+  diagram.style.height = height + 'px';
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('width', String(width)); svg.setAttribute('height', String(height));
-  box.appendChild(svg);
+  diagram.appendChild(svg);
   const xs = widths.map((_, c) => 60 + c * step);
   const ys = widths.map((n) => Array.from({ length: n }, (_, k) => 24 + k * (tile + gap) + (tallest - n) * (tile + gap) / 2));
-  // the input column lists every feature; the chosen ones carry tiles
-  const chosen = net.features;
-  FEATURES.forEach((f, i) => {
-    const on = chosen.includes(f);
-    const label = document.createElement('div');
-    label.className = 'feature-toggle' + (on ? '' : ' off');
-    label.textContent = f;
-    label.title = on ? 'click to remove this input' : 'click to add this input';
-    const k = chosen.indexOf(f);
-    label.style.left = '0px';
-    label.style.top = (on ? ys[0][k] + tile / 2 - 7 : height - 14 - (FEATURES.length - i) * 0) + 'px';
-    if (!on) { label.style.top = ''; label.style.bottom = '0px'; label.style.left = (i * 52) + 'px'; label.style.position = 'absolute'; }
-    label.addEventListener('click', () => toggleFeature(f));
-    box.appendChild(label);
-  });
   layout = { canvases: [], links: [], biases: [] };
   const size = state.view.tile_size;
   widths.forEach((n, c) => {
@@ -378,14 +400,20 @@ function buildNetwork(net, widths) {
       canvas.className = 'tile' + (c === 0 ? ' input' : '');
       canvas.style.left = xs[c] + 'px'; canvas.style.top = ys[c][k] + 'px';
       canvas.style.width = tile + 'px'; canvas.style.height = tile + 'px';
-      box.appendChild(canvas);
+      diagram.appendChild(canvas);
       layout.canvases[c].push(canvas);
-      if (c > 0) {
+      if (c === 0) {
+        const name = document.createElement('div');
+        name.className = 'input-name';
+        name.textContent = net.features[k];
+        name.style.top = (ys[c][k] + tile / 2 - 7) + 'px';
+        diagram.appendChild(name);
+      } else {
         const bias = document.createElement('div');
         bias.className = 'bias';
         bias.style.left = (xs[c] - 9) + 'px'; bias.style.top = (ys[c][k] + tile - 7) + 'px';
         bias.addEventListener('click', () => explain(c - 1, k, 'bias'));
-        box.appendChild(bias);
+        diagram.appendChild(bias);
         layout.biases.push([bias, c - 1, k]);
         for (let j = 0; j < widths[c - 1]; j++) {
           const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
@@ -413,20 +441,22 @@ function buildNetwork(net, widths) {
       more.addEventListener('click', () => resize(l, 1));
       fewer.addEventListener('click', () => resize(l, -1));
     }
-    box.appendChild(heading);
+    diagram.appendChild(heading);
   });
 }
 
 function toggleFeature(f) {
-  const on = settings.features.includes(f);
-  if (on && settings.features.length === 1) { banner('The network needs at least one input.'); return; }
-  settings.features = on ? settings.features.filter((x) => x !== f) : FEATURES.filter((x) => x === f || settings.features.includes(x));
+  const offered = state.network.offered, chosen = state.network.features;
+  const on = chosen.includes(f);
+  if (on && chosen.length === 1) { banner('The network needs at least one input.'); return; }
+  const next = offered.filter((x) => (x === f ? !on : chosen.includes(x)));
+  settings.features = next.join(',');
   changed(true);
 }
 
 function resize(layer, by) {
   const next = settings.hidden[layer] + by;
-  if (next < 1 || next > MAX_WIDTH) return;
+  if (next < 1 || next > vocabulary.limits.width) return;
   settings.hidden[layer] = next;
   changed(true);
 }
@@ -452,7 +482,8 @@ async function showGraph(index) {
   try {
     const drawn = await call('GET', `/api/sessions/${session}/graph?point=${index}`);
     const label = state.task === 'regression' ? format(drawn.label) : escapeHtml(points.class_names[points.train[index][2]]);
-    $('graph-info').innerHTML = `<p>Training point ${index} at (${format(drawn.point[0])}, ${format(drawn.point[1])}), label ${label}: its loss <b>${format(drawn.loss)}</b> through the current network, after backward. Each box shows a value and its gradient d(loss)/d(value).</p>`;
+    const at = drawn.columns.slice(0, 6).map((c, j) => `${escapeHtml(c)} ${format(drawn.point[j])}`).join(', ') + (drawn.columns.length > 6 ? ', ...' : '');
+    $('graph-info').innerHTML = `<p>Training point ${index} (${at}), label ${label}: its loss <b>${format(drawn.loss)}</b> through the current network, after backward. Each box shows a value and its gradient d(loss)/d(value).</p>`;
     $('graph').innerHTML = graphSvg(drawn);
     $('graph-panel').hidden = false;
   } catch (error) {
@@ -511,21 +542,90 @@ function graphSvg(drawn) {
 
 // ---- controls ----------------------------------------------------------------------------
 
-function syncControls() {
-  for (const id of ['lr', 'activation', 'optimizer', 'regularization', 'regularization_rate', 'speed', 'dataset', 'points']) {
-    const element = $(id), value = String(settings[id]);
-    if (element.tagName === 'SELECT' && ![...element.options].some((o) => o.value === value)) {
-      element.add(new Option(value, value));
+// a readable name for a setting's key (`test_fraction` -> `Test fraction`; `lr` spelled out)
+function nameOf(key) {
+  if (key === 'lr') return 'Learning rate';
+  const words = key.replace(/_/g, ' ');
+  return words[0].toUpperCase() + words.slice(1);
+}
+
+// the choices of the `classes` control: the numbers the chosen dataset can make
+function classRange() {
+  const dataset = byKey.dataset.range.choices.find((c) => c.name === settings.dataset);
+  return settings.data || !dataset || !dataset.classes ? null : dataset.classes;
+}
+
+// one setting's control, made from its description: a select for choices, a number box for
+// numbers, a checkbox for a switch, a text box for names
+function control(key) {
+  const setting = byKey[key], range = setting.range;
+  const label = document.createElement('label');
+  label.title = setting.help;
+  label.appendChild(document.createTextNode(nameOf(key) + ' '));
+  let element;
+  if (range.kind === 'choice' || key === 'classes') {
+    element = document.createElement('select');
+    if (key !== 'classes') {
+      if (vocabulary.start[key] === null) element.add(new Option('default', ''));
+      for (const choice of range.choices) {
+        const option = new Option(choice.name, choice.name);
+        option.title = choice.describe;
+        element.add(option);
+      }
     }
-    element.value = value;
+    if (key === 'dataset') element.add(new Option('your table', 'upload'));
+  } else if (range.kind === 'switch') {
+    element = document.createElement('input');
+    element.type = 'checkbox';
+  } else if (range.kind === 'whole' || range.kind === 'number') {
+    element = document.createElement('input');
+    element.type = 'number';
+    element.step = range.kind === 'whole' ? '1' : 'any';
+    if (range.min !== undefined) element.min = String(range.min);
+    if (range.max !== null && range.max !== undefined) element.max = String(range.max);
+  } else {
+    element = document.createElement('input');
+    element.type = 'text';
+    element.placeholder = 'default';
   }
-  $('loss').value = settings.loss || '';
-  $('noise').value = settings.noise; $('noise-value').textContent = settings.noise;
-  $('test_fraction').value = settings.test_fraction; $('test-value').textContent = Math.round(settings.test_fraction * 100) + '%';
-  $('batch_size').value = settings.batch_size; $('batch-value').textContent = settings.batch_size;
-  $('seed').value = settings.seed;
-  const range = CLASS_RANGE[settings.dataset];
-  const classes = $('classes');
+  element.id = key;
+  label.appendChild(element);
+  element.addEventListener('change', () => {
+    const text = element.type === 'checkbox' ? String(element.checked) : element.value;
+    if (key === 'dataset') {
+      if (text === 'upload') return;
+      Object.assign(settings, { dataset: text, data: null, classes: null, loss: null, features: null, label: null, columns: null, plot_columns: null });
+    } else {
+      settings[key] = parseValue(key, text);
+    }
+    changed(!setting.live);
+  });
+  return label;
+}
+
+function buildControls() {
+  for (const [place, keys] of Object.entries(PLACES)) {
+    const box = $(place);
+    for (const key of keys) if (key in byKey) box.appendChild(control(key));
+  }
+  $('upload-limit').textContent = `${Math.round(vocabulary.limits.upload_bytes / 1048576)} MB, ${vocabulary.limits.upload_rows} rows and ${vocabulary.limits.columns} input columns`;
+}
+
+function syncControls() {
+  for (const keys of Object.values(PLACES)) {
+    for (const key of keys) {
+      const element = $(key);
+      if (!element) continue;
+      if (element.type === 'checkbox') element.checked = Boolean(settings[key]);
+      else if (key !== 'dataset' && key !== 'classes') element.value = textOf(settings[key]);
+    }
+  }
+  const dataset = $('dataset');
+  const upload = [...dataset.options].find((o) => o.value === 'upload');
+  upload.disabled = !settings.data;
+  upload.text = settings.data ? `table: ${settings.data}` : 'your table';
+  dataset.value = settings.data ? 'upload' : settings.dataset;
+  const range = classRange(), classes = $('classes');
   classes.innerHTML = '';
   if (range) for (let k = range[0]; k <= range[1]; k++) classes.add(new Option(String(k), String(k)));
   classes.disabled = !range || range[0] === range[1];
@@ -534,22 +634,8 @@ function syncControls() {
 }
 
 function bind() {
-  const live = { lr: Number, regularization: String, regularization_rate: Number, speed: Number, batch_size: Number };
-  const restart = { activation: String, optimizer: String, dataset: String, points: Number, noise: Number, test_fraction: Number, seed: Number };
-  for (const [id, parse] of Object.entries(live)) $(id).addEventListener('change', () => { settings[id] = parse($(id).value); changed(false); });
-  for (const [id, parse] of Object.entries(restart)) {
-    $(id).addEventListener('change', () => {
-      settings[id] = parse($(id).value);
-      if (id === 'dataset') { settings.classes = 0; settings.loss = null; }
-      changed(true);
-    });
-  }
-  $('noise').addEventListener('input', () => { $('noise-value').textContent = $('noise').value; });
-  $('batch_size').addEventListener('input', () => { $('batch-value').textContent = $('batch_size').value; });
-  $('loss').addEventListener('change', () => { settings.loss = $('loss').value || null; changed(true); });
-  $('classes').addEventListener('change', () => { settings.classes = Number($('classes').value); changed(true); });
   $('regenerate').addEventListener('click', () => { settings.seed += 1; changed(true); });
-  $('add-layer').addEventListener('click', () => { if (settings.hidden.length < MAX_LAYERS) { settings.hidden.push(2); changed(true); } });
+  $('add-layer').addEventListener('click', () => { if (settings.hidden.length < vocabulary.limits.layers) { settings.hidden.push(2); changed(true); } });
   $('remove-layer').addEventListener('click', () => { if (settings.hidden.length > 0) { settings.hidden.pop(); changed(true); } });
   $('play').addEventListener('click', () => act(playing ? 'pause' : 'play'));
   $('step-button').addEventListener('click', () => act('step', '?count=1'));
@@ -569,20 +655,36 @@ function bind() {
   $('upload').addEventListener('change', async () => {
     const file = $('upload').files[0];
     if (!file) return;
-    if (file.size > 1048576) { banner(`${file.name} is larger than 1 MB.`); return; }
+    if (file.size > vocabulary.limits.upload_bytes) { banner(`${file.name} is larger than the playground takes.`); return; }
     const text = await file.text();
-    if (await act('upload', `?task=${$('upload-task').value}`, text)) {
-      settings.dataset = 'upload';
-      $('dataset').options[8].disabled = false;
+    const label = $('upload-label').value.trim();
+    const query = `?name=${encodeURIComponent(file.name)}&task=${$('upload-task').value}` + (label ? `&label=${encodeURIComponent(label)}` : '');
+    if (await act('upload', query, text)) {
+      settings = JSON.parse(JSON.stringify(state.settings));
       curve = [];
       syncControls();
+      writeUrl();
       banner('');
     }
   });
   for (const button of document.querySelectorAll('[data-close]')) button.addEventListener('click', () => { $(button.dataset.close).hidden = true; });
 }
 
-syncControls();
-bind();
-writeUrl();
-start().then(loop);
+async function boot() {
+  try {
+    vocabulary = await call('GET', '/api/vocabulary');
+  } catch (error) {
+    banner('The server did not say which settings there are: ' + error.message);
+    return;
+  }
+  for (const setting of vocabulary.settings) byKey[setting.key] = setting;
+  settings = readUrl();
+  buildControls();
+  syncControls();
+  bind();
+  writeUrl();
+  await start();
+  loop();
+}
+
+boot();

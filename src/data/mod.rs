@@ -70,6 +70,15 @@ impl Task {
     }
 }
 
+/// The names classes get when nothing names them: `-1` and `+1` for two (micrograd's labels),
+/// else the class numbers `0`, `1`, ...
+pub fn numbered_classes(classes: usize) -> Vec<String> {
+    match classes {
+        2 => vec!["-1".to_string(), "+1".to_string()],
+        _ => (0..classes).map(|class| class.to_string()).collect(),
+    }
+}
+
 /// Rows of named input columns, each with a label.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {

@@ -7,7 +7,7 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use super::{Dataset, MAX_CLASSES, Task};
+use super::{Dataset, MAX_CLASSES, Task, numbered_classes};
 
 /// A built-in dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,10 +119,9 @@ impl Generator {
     /// The names of its `classes` classes: `-1` and `+1` for two (micrograd's labels), yin,
     /// yang and dot for the yin-yang, else the class numbers.
     fn class_names(self, classes: usize) -> Vec<String> {
-        match (self, classes) {
-            (Generator::Yinyang, _) => ["yin", "yang", "dot"].map(String::from).to_vec(),
-            (_, 2) => vec!["-1".to_string(), "+1".to_string()],
-            _ => (0..classes).map(|class| class.to_string()).collect(),
+        match self {
+            Generator::Yinyang => ["yin", "yang", "dot"].map(String::from).to_vec(),
+            _ => numbered_classes(classes),
         }
     }
 

@@ -212,7 +212,7 @@ fn visit<S: Scalar>(
         return;
     };
     // The callback is inlined at each place an op reports a derivative, where its kind is
-    // known: out of line, every edge paid a call (callgrind on bench/examples/chain.rs).
+    // known: out of line, every edge would pay a call.
     op.local_derivatives(
         x,
         &x(index),
@@ -268,8 +268,8 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
 
     /// The zero gradients below `end`, four at a time: in a batch, every node of an example
     /// whose loss is flat there (a hinge whose margin is met) has gradient 0, and one at a time
-    /// they cost W's sweep about 10 instructions each. Out of line: it runs once per such run,
-    /// and keeps its scan out of the sweep's loop.
+    /// each costs a test and a branch of the sweep. Out of line: it runs once per such run, and
+    /// keeps its scan out of the sweep's loop.
     #[inline(never)]
     fn unreached_below(&self, end: usize) -> usize {
         // as `upstream`: -0.0 too, not NaN
@@ -277,8 +277,7 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
     }
 
     /// The same arithmetic as `neurons` in the same order, over slices cut once per layer: per
-    /// neuron, no slices to cut and check and no op to build (callgrind: CE 73.1M -> 70.2M
-    /// instructions per 20 steps).
+    /// neuron, no slices to cut and check and no op to build.
     #[inline(always)]
     fn layer(
         &mut self,
@@ -351,8 +350,7 @@ fn add_chained(gradients: &mut [f64], locals: &[f64], inner: f64) {
 
 /// `add_chained` out of line: as a function's arguments the two slices are known apart, so the
 /// compiler turns the loop into vector instructions; inlined into the sweep (both cut from the
-/// tape's arrays) it kept a layer's runs scalar (callgrind: CE 70.2M -> 62.3M instructions per
-/// 20 steps once out of line).
+/// tape's arrays) it keeps a layer's runs scalar.
 #[inline(never)]
 fn add_chained_long(gradients: &mut [f64], locals: &[f64], inner: f64) {
     for (gradient, local) in gradients.iter_mut().zip(locals) {

@@ -171,8 +171,7 @@ pub fn dot(bias: f64, weights: &[f64], inputs: &[f64]) -> f64 {
 
 /// A neuron's value: `activation(bias + weights . inputs)`.
 // Inlined into the forward pass's loop over neurons: out of line, the call and the lost
-// knowledge of the layer's width are a large part of W's forward pass (callgrind on
-// `bench/examples/w_engine.rs` shows it).
+// knowledge of the layer's width would be a large part of a small network's forward pass.
 #[inline(always)]
 pub(crate) fn dense_value(
     activation: Activation,
@@ -343,7 +342,7 @@ pub(crate) fn dense_layers_single(inputs: &[Node], layers: &[DenseLayer]) -> Opt
 pub struct NonzeroUnits {
     /// Per neuron, the OR of the bits of every value it took: a value is nonzero (NaN too)
     /// exactly when a bit other than the sign is set, and OR keeps every bit once set. One OR
-    /// per value, where a flag per value took a compare and a pack (about 6.5 instructions).
+    /// per value, where a flag per value would take a compare and a pack.
     bits: Vec<u64>,
 }
 

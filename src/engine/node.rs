@@ -265,9 +265,8 @@ impl<'a> std::iter::Sum<&'a Node> for Node {
 /// given up where the new node is made, not in a `Drop` of its own.
 ///
 /// Each impl (and the helpers below, `Clone` and `Drop`) is `#[inline]`, so that it can be
-/// compiled into the user's crate, in the user's loop: called across crates, every op paid a call
-/// and saved and restored six registers (callgrind on `bench/examples/chain.rs`: 458.7M -> 371.7M
-/// instructions).
+/// compiled into the user's crate, in the user's loop: called across crates, every op pays a call
+/// and saves and restores registers.
 macro_rules! binary_operator {
     (
         $trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident,

@@ -77,8 +77,7 @@ pub(crate) enum Derivative<S> {
 impl Op {
     /// The forward value, from the values of the nodes on the tape.
     // Inlined so that each constructor (`add`, `exp`, ...), which passes a known op, compiles to
-    // its own arm instead of a jump through the whole match (measure with callgrind on
-    // `bench/examples/chain.rs`).
+    // its own arm instead of a jump through the whole match.
     #[inline(always)]
     pub(crate) fn value(&self, values: &[f64], operands: &[Idx]) -> f64 {
         let x = |i: Idx| values[i as usize];
@@ -312,10 +311,10 @@ pub(crate) fn apply(make: impl FnOnce() -> Op) -> Node {
 
 /// `apply` for an operator given some of its operands by value (`a * b + c`, where `a * b` is a
 /// temporary): their handles are given up in the same tape access that records the new node,
-/// instead of in a `Drop` each (a tape access of its own: about 30 instructions per temporary in
-/// callgrind on `bench/examples/chain.rs`). As with `apply`, each caller passes a closure of its
-/// own (a closure shared by several ops made the tape access one shared, out-of-line copy that
-/// read the op back from memory: 50 more instructions per op).
+/// instead of in a `Drop` each (which would be a tape access of its own). As with `apply`, each
+/// caller passes a closure of its own: a closure shared by several ops makes the tape access one
+/// shared, out-of-line copy that reads the op back from memory (bench/RESULTS.md has the
+/// figures).
 #[inline(always)]
 #[track_caller]
 pub(crate) fn apply_consuming(make: impl FnOnce() -> Op, consumed: [Option<Node>; 2]) -> Node {
@@ -570,8 +569,7 @@ pub fn linear(weights: &[Node], inputs: &[Node], bias: &Node) -> Node {
 /// `sum_k terms[k]^2`, the L2 penalty's sum, with the value and gradients of
 /// `linear(terms, terms, &Node::new(0.0))` to the bit. When the terms are consecutive nodes (a
 /// network's parameters are) it is one node that reads them as a slice, with no list of parents
-/// to store and gather (`valgrind --tool=callgrind` on `bench/examples/w_engine.rs` counts the
-/// difference); otherwise it is that `linear` node.
+/// to store and gather; otherwise it is that `linear` node.
 ///
 /// ```
 /// use scalargrad::{Node, engine::sum_of_squares};

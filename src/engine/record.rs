@@ -252,17 +252,13 @@ impl Records {
     /// `then(op)` for the op of node `index`.
     ///
     /// Each kind calls `then` in an arm of its own, so that once `then` is inlined it is compiled
-    /// once per kind, with the kind known (the backward sweep's match on the op folds away):
-    /// reading an `Op` back and matching on it cost a chain's backward pass 25 more instructions
-    /// per node (callgrind on `bench/examples/chain.rs`).
+    /// once per kind, with the kind known (the backward sweep's match on the op folds away),
+    /// where reading an `Op` back and matching on it again would cost every node of a sweep.
     ///
     /// The commonest kinds (a network's layers, a user's sums and products) are tested one by one
-    /// before the match. The compiler folds these tests into the match's jump table (objdump
-    /// shows no compare before its one indirect jump, then and now), but they change the code it
-    /// makes around it, and that measures faster: a chain's backward pass takes a median 5.1
-    /// ns per node with them, 6.4-7.0 without (`bench/examples/chain_phases.rs`, four runs of each
-    /// build, alternating). Why, this machine cannot say (it has no hardware counters); the
-    /// commit that added them guessed a mispredicted jump, which the code does not bear out.
+    /// before the match. The compiler folds these tests into the match's jump table, but the code
+    /// it makes with them measures faster on a chain's backward pass
+    /// (`cargo run --release -p scalargrad-bench --example chain_phases`; bench/RESULTS.md).
     #[inline(always)]
     pub(crate) fn with_op<R>(&self, index: Idx, then: impl FnOnce(Op) -> R) -> R {
         let record = self.packed[index as usize];

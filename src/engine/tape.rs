@@ -73,11 +73,10 @@ pub(crate) fn with_tape<R>(f: impl FnOnce(&mut Tape) -> R) -> R {
         .unwrap_or_else(|_| tape_destroyed())
 }
 
-/// `with_tape`, inlined into its caller: for the code that runs once per node it makes (out of
-/// line, the call's entry and exit were 17 of a chain's 178 instructions per node, in callgrind
-/// on `bench/examples/chain.rs`). The two are not one function calling the other: through such
-/// a wrapper the compiler inlined differently elsewhere, and CE's backward sweep took 5% more
-/// instructions.
+/// `with_tape`, inlined into its caller: for the code that runs once per node it makes, where a
+/// call's entry and exit are a noticeable share of the work. The two are not one function
+/// calling the other: through such a wrapper the compiler inlines differently elsewhere, and the
+/// backward sweep gets slower (bench/RESULTS.md).
 ///
 /// # Panics
 /// As `with_tape`.
@@ -110,7 +109,7 @@ impl Tape {
     ///
     /// # Panics
     /// If more than `record::MAX_NODES` (2^29) nodes would be alive at once.
-    #[inline(always)] // once per node: a call here shows in callgrind on bench/examples/chain.rs
+    #[inline(always)] // once per node: a call here is a noticeable share of a node's cost
     pub(crate) fn push(&mut self, op: Op, value: f64) -> Idx {
         let index = self.records.len();
         if index >= MAX_NODES {

@@ -67,7 +67,7 @@ fn raw_features() -> Vec<String> {
 }
 
 fn two_classes() -> Vec<String> {
-    vec!["-1".to_string(), "+1".to_string()]
+    crate::data::numbered_classes(2)
 }
 
 fn hinge() -> Loss {

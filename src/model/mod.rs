@@ -12,7 +12,7 @@ mod weights_csv;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::data::{Dataset, Task};
+use crate::data::{Dataset, Task, numbered_classes};
 use crate::engine::set_values;
 use crate::inputs::{Feature, Inputs, Scaling};
 use crate::nn::loss::Loss;
@@ -373,10 +373,8 @@ impl Model {
         let outputs = widths.last().copied().unwrap_or(0);
         let (class_names, loss) = match (bare.task, outputs) {
             (Task::Regression, _) => (Vec::new(), Loss::Mse),
-            (Task::Classification, 1) => (vec!["-1".to_string(), "+1".to_string()], Loss::Hinge),
-            (Task::Classification, k) => {
-                ((0..k).map(|c| c.to_string()).collect(), Loss::CrossEntropy)
-            }
+            (Task::Classification, 1) => (numbered_classes(2), Loss::Hinge),
+            (Task::Classification, k) => (numbered_classes(k), Loss::CrossEntropy),
         };
         Model::from_tensors(
             tensors,

@@ -160,12 +160,9 @@ const POLL: Duration = Duration::from_millis(1);
 
 /// The next message of `channel`, polled for up to `POLL` before blocking on it; `Err` once every
 /// sender is gone. Between two steps the wait is short, and a blocked thread of a virtual
-/// machine took long to wake: a helper blocked in `recv` started its share 50-330 us after the
-/// job was sent (a tenth of a W-big step), a polling one 13-25 us after (the threads line of
-/// `cargo bench -p scalargrad-bench --bench training` shows the difference). Between polls the
-/// thread yields: with more threads than cores, a thread spinning on the CPU kept the others
-/// from working (`bench/examples/w_big_threads.rs 4` on 2 cores: 3.4-4.0 ms per step spinning,
-/// 1.4-1.8 yielding, 1.5-1.65 blocking at once).
+/// machine takes long to wake (a good part of a step); between polls the thread yields, so
+/// that with more threads than cores a polling thread does not keep the others from working
+/// (`cargo run --release -p scalargrad-bench --example w_big_threads -- 4`; bench/RESULTS.md).
 fn receive<T>(channel: &Receiver<T>) -> Result<T, RecvError> {
     let start = Instant::now();
     loop {

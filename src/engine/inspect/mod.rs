@@ -94,9 +94,8 @@ impl Inspection {
         operands: &[Idx],
     ) {
         // `op` made here, only when needed: a reference to the new op would keep it in memory,
-        // and the push that follows then reloads it, stalling on the stores that just wrote it
-        // (perf on W showed it); an op by value was still written to the stack before the test
-        // (four instructions per node in bench/examples/chain.rs)
+        // and the push that follows would reload it, stalling on the stores that just wrote it;
+        // an op by value would still be written to the stack before the test
         if self.detecting {
             self.watch_created(index, location, &op(), values, operands);
         }

@@ -18,7 +18,7 @@
 //! ```
 
 use crate::data::Dataset;
-use crate::model::Model;
+use crate::model::{Model, ModelScratch};
 use crate::nn::metrics::predicted_class;
 
 /// The largest span an axis is given: beyond it the arithmetic of tick placement overflows.
@@ -193,6 +193,20 @@ impl Plane {
         })
     }
 
+    /// Calls `visit(row)` for every cell of a `cells` x `cells` grid, row by row from the top
+    /// left, with one row buffer for all (what [`Plane::grid_rows`] gives, without a row each).
+    pub fn for_each_cell(&self, cells: usize, mut visit: impl FnMut(&[f64])) {
+        let mut row = self.base.clone();
+        for k in 0..cells * cells {
+            let (x, y) = self.cell(k % cells, k / cells, cells);
+            row[self.x_column] = x;
+            if let Some(column) = self.y_column {
+                row[column] = y;
+            }
+            visit(&row);
+        }
+    }
+
     /// Where `row` lies on the plane: its axis columns (0 on a missing vertical axis).
     pub fn position(&self, row: &[f64]) -> (f64, f64) {
         (row[self.x_column], self.y_column.map_or(0.0, |c| row[c]))
@@ -241,18 +255,18 @@ pub enum MapCell {
 pub fn map(model: &Model, plane: &Plane, cells: usize) -> Vec<MapCell> {
     let predictor = model.predictor();
     let regression = model.classes() == 0;
-    plane
-        .grid_rows(cells)
-        .map(|row| {
-            let outputs = predictor.outputs(&row);
-            if regression {
-                MapCell::Value(outputs[0])
-            } else {
-                let (class, confidence) = class_and_confidence(&outputs);
-                MapCell::Class { class, confidence }
-            }
-        })
-        .collect()
+    let mut scratch = ModelScratch::default();
+    let mut map = Vec::with_capacity(cells * cells);
+    plane.for_each_cell(cells, |row| {
+        let outputs = predictor.outputs_into(row, &mut scratch);
+        map.push(if regression {
+            MapCell::Value(outputs[0])
+        } else {
+            let (class, confidence) = class_and_confidence(outputs);
+            MapCell::Class { class, confidence }
+        });
+    });
+    map
 }
 
 /// Every unit's value at every cell of a `cells` x `cells` grid over `plane` (row by row from
@@ -269,13 +283,13 @@ pub fn unit_grids(model: &Model, plane: &Plane, cells: usize) -> Vec<Vec<Vec<f64
             .iter()
             .map(|&w| vec![Vec::with_capacity(cells * cells); w]),
     );
-    for row in plane.grid_rows(cells) {
-        for (column, values) in predictor.unit_values(&row).iter().enumerate() {
+    plane.for_each_cell(cells, |row| {
+        for (column, values) in predictor.unit_values(row).iter().enumerate() {
             for (unit, &v) in values.iter().enumerate() {
                 grids[column][unit].push(v);
             }
         }
-    }
+    });
     grids
 }
 

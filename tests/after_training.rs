@@ -25,10 +25,11 @@ fn moons() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/data/moons100.csv")
 }
 
-/// Trains a model with `flags` into `out` and returns its directory.
+/// Trains a model with `flags` into `out` (no animation: its files are what is used here) and
+/// returns its directory.
 fn trained(out: &Path, flags: &[&str]) -> PathBuf {
     let mut args = flags.to_vec();
-    args.extend(["--out", s(out)]);
+    args.extend(["--frames", "0", "--out", s(out)]);
     let output = run(&args);
     assert!(output.status.success(), "{}", text(&output.stderr));
     out.to_path_buf()

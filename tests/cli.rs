@@ -77,12 +77,35 @@ fn default_run_writes_every_file() {
     let model = scalargrad::model::SavedModel::load(&out.join("model.json")).expect("model.json");
     assert_eq!(model.widths, vec![16, 16, 1]);
 
+    assert_eq!(
+        gif_frames(&out.join("training.gif")).0.len(),
+        50,
+        "the default --frames"
+    );
+
     let stdout = text(&output.stdout);
     assert!(stdout.contains("final (step 99)"), "{stdout}");
     assert!(
         stdout.contains(&format!("wrote 10 files to {}", out.display())),
         "{stdout}"
     );
+    // the training's time and the pictures' apart, ms per step to three significant digits
+    let timing = stdout
+        .lines()
+        .find(|line| line.starts_with("100 steps in "))
+        .expect("the timing line");
+    let per_step = timing
+        .split('(')
+        .nth(1)
+        .and_then(|rest| rest.split(" ms/step").next())
+        .expect("ms per step");
+    let digits: String = per_step
+        .trim_start_matches(['0', '.'])
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(digits.len(), 3, "three significant digits: {timing}");
+    assert!(timing.contains("; pictures "), "{timing}");
     // stderr is not a terminal here: plain progress lines every 10% instead of a bar
     let stderr = text(&output.stderr);
     assert_eq!(
@@ -118,6 +141,8 @@ fn same_seed_same_run_different_seed_different_run() {
             seed,
             "--dataset",
             "spiral",
+            "--frames",
+            "0",
             "--out",
             out.to_str().expect("utf-8"),
         ];
@@ -387,6 +412,7 @@ fn help_explains_flags_and_exit_codes() {
         "evaluate",
         "export",
         "2 to 10",
+        "[default: 50]",
         "Exit codes",
         "130",
         "micrograd",
@@ -570,6 +596,8 @@ fn micrograds_demo_from_safetensors_weights_reproduces_its_losses() {
         "0",
         "--init-from",
         weights.to_str().expect("utf-8"),
+        "--frames",
+        "0",
         "--out",
         out.to_str().expect("utf-8"),
     ]);
@@ -621,6 +649,8 @@ fn k_classes_and_regression_write_their_own_files() {
         "80",
         "--steps",
         "20",
+        "--frames",
+        "3",
         "--out",
         out.to_str().expect("utf-8"),
     ]);
@@ -657,6 +687,8 @@ fn k_classes_and_regression_write_their_own_files() {
         "plane",
         "--steps",
         "20",
+        "--frames",
+        "3",
         "--out",
         out.to_str().expect("utf-8"),
     ]);
@@ -836,7 +868,7 @@ proptest::proptest! {
         }
         let file = dir.join("extreme.csv");
         std::fs::write(&file, csv).expect("write");
-        let mut args = vec!["--data", file.to_str().expect("utf-8"), "--steps", "3", "--test-fraction", "0"];
+        let mut args = vec!["--data", file.to_str().expect("utf-8"), "--steps", "3", "--frames", "2", "--test-fraction", "0"];
         if regression {
             args.extend(["--task", "regression"]);
         }
@@ -871,13 +903,15 @@ fn gif_frames(path: &Path) -> (Vec<Vec<u8>>, bool, (u16, u16)) {
 fn training_gif_network_png_and_telemetry() {
     let dir = scratch("pictures");
     let out = dir.join("out");
-    let output = run(&["--out", out.to_str().expect("utf-8")]);
+    // the default run's animation (50 frames, `--help` says) is decoded by the default-run
+    // test; here 12 frames of the same run
+    let output = run(&["--frames", "12", "--out", out.to_str().expect("utf-8")]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let (frames, loops, size) = gif_frames(&out.join("training.gif"));
-    assert_eq!(frames.len(), 50, "the default --frames");
+    assert_eq!(frames.len(), 12);
     assert!(loops, "loops forever");
     assert!(size.0 >= 400, "{size:?}");
-    assert_ne!(frames[0], frames[49], "the map changes as it trains");
+    assert_ne!(frames[0], frames[11], "the map changes as it trains");
     let bytes = std::fs::metadata(out.join("training.gif"))
         .expect("gif")
         .len();

@@ -18,7 +18,7 @@ use crate::inputs::{Feature, Inputs, Scaling};
 use crate::nn::loss::Loss;
 use crate::nn::metrics;
 use crate::nn::optim::OptimizerState;
-use crate::nn::{Activation, Mlp, Predictor};
+use crate::nn::{Activation, Mlp, Predictor, Scratch};
 
 pub use json::{LoadError, SavedModel};
 use safetensors::{Dtype, SafetensorsError, Tensors};
@@ -113,9 +113,22 @@ impl ModelPredictor {
         self.network.predict(&self.inputs.of(row))
     }
 
+    /// [`ModelPredictor::outputs`] into `scratch`'s buffers, reused from one call to the next.
+    pub fn outputs_into<'s>(&self, row: &[f64], scratch: &'s mut ModelScratch) -> &'s [f64] {
+        scratch.inputs.clear();
+        self.inputs.extend(row, &mut scratch.inputs);
+        self.network
+            .predict_into(&scratch.inputs, &mut scratch.network)
+    }
+
     /// The outputs of every row of `data`, row after row.
     pub fn outputs_of(&self, data: &Dataset) -> Vec<f64> {
-        data.rows().flat_map(|row| self.outputs(row)).collect()
+        let mut scratch = ModelScratch::default();
+        let mut all = Vec::with_capacity(data.len());
+        for row in data.rows() {
+            all.extend_from_slice(self.outputs_into(row, &mut scratch));
+        }
+        all
     }
 
     /// The predicted class of `row` (see `metrics::predicted_class`).
@@ -131,6 +144,13 @@ impl ModelPredictor {
         values.extend(self.network.layer_outputs(&inputs));
         values
     }
+}
+
+/// Buffers a [`ModelPredictor`] reuses from one row to the next.
+#[derive(Clone, Debug, Default)]
+pub struct ModelScratch {
+    inputs: Vec<f64>,
+    network: Scratch,
 }
 
 /// Why a model file could not be used.

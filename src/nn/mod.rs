@@ -41,7 +41,7 @@ use crate::engine::Node;
 
 pub use init::Init;
 pub use mlp::{Layer, Mlp, MlpOptions, Neuron};
-pub use predictor::Predictor;
+pub use predictor::{Predictor, Scratch};
 
 /// Anything with trainable parameters.
 pub trait Module {

@@ -102,19 +102,34 @@ impl Predictor {
     /// # Panics
     /// If `inputs` does not have one value per input of the first layer.
     pub fn predict(&self, inputs: &[f64]) -> Vec<f64> {
-        let mut values = inputs.to_vec();
+        self.predict_into(inputs, &mut Scratch::default()).to_vec()
+    }
+
+    /// [`Predictor::predict`] into `scratch`'s buffers, reused from one call to the next: no
+    /// allocation per input once they have grown (a map's thousands of cells).
+    ///
+    /// # Panics
+    /// If `inputs` does not have one value per input of the first layer.
+    pub fn predict_into<'s>(&self, inputs: &[f64], scratch: &'s mut Scratch) -> &'s [f64] {
+        let Scratch { values, next } = scratch;
+        values.clear();
+        values.extend_from_slice(inputs);
         for layer in &self.layers {
             assert_eq!(values.len(), layer.inputs, "one input per weight");
-            values = layer
-                .biases
-                .iter()
-                .enumerate()
-                .map(|(k, &bias)| {
-                    let weights = &layer.weights[k * layer.inputs..(k + 1) * layer.inputs];
-                    layer.activation.apply_value(dot(bias, weights, &values))
-                })
-                .collect();
+            next.clear();
+            next.extend(layer.biases.iter().enumerate().map(|(k, &bias)| {
+                let weights = &layer.weights[k * layer.inputs..(k + 1) * layer.inputs];
+                layer.activation.apply_value(dot(bias, weights, values))
+            }));
+            std::mem::swap(values, next);
         }
         values
     }
+}
+
+/// Buffers a [`Predictor`] reuses from one evaluation to the next.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    values: Vec<f64>,
+    next: Vec<f64>,
 }

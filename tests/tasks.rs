@@ -384,6 +384,7 @@ fn a_table_of_six_columns_standardised_matches_the_reference() {
 #[test]
 fn cs231n_spiral_reaches_97_percent_with_cross_entropy() {
     // CS231n's spiral, 3 classes of 100 points, noise 0.2; its float64 reference reaches 98.7%
+    // (in 10,000 steps; this network is at 98% from about step 300)
     let data = Generator::Spiral.generate_classes(300, 0.2, 3, &mut StdRng::seed_from_u64(42));
     let config = TrainConfig {
         hidden: vec![100],
@@ -391,7 +392,7 @@ fn cs231n_spiral_reaches_97_percent_with_cross_entropy() {
         lr: 1.0,
         schedule: Schedule::Constant,
         l2: 5e-4,
-        steps: 1000,
+        steps: 400,
         ..TrainConfig::default()
     };
     let result = train::train(

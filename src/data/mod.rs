@@ -53,6 +53,15 @@ impl Task {
         }
     }
 
+    /// The task of a model or data with these class names: regression when there are none.
+    pub fn of_classes(class_names: &[String]) -> Task {
+        if class_names.is_empty() {
+            Task::Regression
+        } else {
+            Task::Classification
+        }
+    }
+
     /// What it learns.
     pub fn describe(self) -> &'static str {
         match self {
@@ -97,11 +106,7 @@ pub struct Dataset {
 impl Dataset {
     /// A dataset of two columns `x1`, `x2` from points in the plane.
     pub fn of_points(points: &[[f64; 2]], labels: Vec<f64>, class_names: Vec<String>) -> Dataset {
-        let task = if class_names.is_empty() {
-            Task::Regression
-        } else {
-            Task::Classification
-        };
+        let task = Task::of_classes(&class_names);
         Dataset {
             columns: vec!["x1".to_string(), "x2".to_string()],
             inputs: points.iter().flatten().copied().collect(),
@@ -147,11 +152,7 @@ impl Dataset {
 
     /// Classification (there are class names) or regression.
     pub fn task(&self) -> Task {
-        if self.class_names.is_empty() {
-            Task::Regression
-        } else {
-            Task::Classification
-        }
+        Task::of_classes(&self.class_names)
     }
 
     /// Number of classes (0 for regression).

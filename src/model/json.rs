@@ -124,11 +124,7 @@ impl SavedModel {
                 self.inputs
             )));
         }
-        let task = if self.class_names.is_empty() {
-            crate::data::Task::Regression
-        } else {
-            crate::data::Task::Classification
-        };
+        let task = crate::data::Task::of_classes(&self.class_names);
         let model = Model {
             network,
             inputs: Inputs {

@@ -43,11 +43,7 @@ pub struct Model {
 impl Model {
     /// Classification or regression.
     pub fn task(&self) -> Task {
-        if self.class_names.is_empty() {
-            Task::Regression
-        } else {
-            Task::Classification
-        }
+        Task::of_classes(&self.class_names)
     }
 
     /// Number of classes (0 for regression).
@@ -354,11 +350,7 @@ impl Model {
             Feature::parse_list(features_text, &columns)
         }
         .map_err(|why| invalid("features", why))?;
-        let task = if class_names.is_empty() {
-            Task::Regression
-        } else {
-            Task::Classification
-        };
+        let task = Task::of_classes(&class_names);
         let label = tensors
             .metadata
             .get("label")

@@ -77,7 +77,7 @@ struct LastStep {
 }
 
 /// A run in progress, one step at a time: the model, the optimizer with its state, the training
-/// examples and the batch sampler. [`train_model`] drives one for a fixed number of steps; the
+/// examples and the batch sampler. [`super::train_model`] drives one for a fixed number of steps; the
 /// playground drives one for as long as the page plays, changing the learning rate and the
 /// regularisation between steps.
 ///

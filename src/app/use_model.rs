@@ -4,7 +4,8 @@ use std::path::Path;
 
 use serde_json::json;
 
-use scalargrad::data::csv::{ModelRows, class_of, model_rows, quoted};
+use scalargrad::data::csv::{ModelRows, model_rows, quoted};
+use scalargrad::data::labels::class_of;
 use scalargrad::data::{DataError, Dataset, Task};
 use scalargrad::files::write_atomic;
 use scalargrad::model::{Bare, Model, ModelFileError};

@@ -7,16 +7,12 @@
 //! hold anything. Blank lines are skipped; quoted fields, a byte-order mark and CRLF line ends are
 //! understood.
 //!
-//! One rule tells classes apart everywhere (training, `evaluate`, `predict`): when every label
-//! is a number, a class is a value (`1`, `1.0`, `+1` and `1e0` are one class, named as first
-//! written); otherwise a class is a text, compared exactly.
+//! Labels become classes by the one rule of [`super::labels`].
 
 use std::path::Path;
 
-use super::{DataError, Dataset, MAX_CLASSES, MAX_COLUMNS, Task};
-
-/// The longest label text a table may hold, in characters.
-pub const MAX_LABEL_CHARS: usize = 100;
+use super::labels::{MAX_LABEL_CHARS, classes_of};
+use super::{DataError, Dataset, MAX_COLUMNS, Task};
 
 /// Which columns of a table are read, and as what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,99 +311,6 @@ fn finite_number(field: &str, column: &str, line: usize, path: &Path) -> Result<
             quoted(field)
         )))
     }
-}
-
-/// The label's value when it is a number, for the class rule.
-fn label_number(label: &str) -> Option<f64> {
-    label.parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
-/// The classes of `labels` (each with its line) by the module's rule: their names in class
-/// order (numerically when every label is a number, else as text) and each label's class index.
-///
-/// # Errors
-/// Fewer than two or more than [`MAX_CLASSES`] classes, or a label longer than
-/// [`MAX_LABEL_CHARS`].
-pub fn classes_of(
-    labels: &[(&str, usize)],
-    path: &Path,
-) -> Result<(Vec<f64>, Vec<String>), DataError> {
-    let error = |line: Option<usize>, message: String| DataError {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let numeric = labels
-        .iter()
-        .all(|(label, _)| label_number(label).is_some());
-    let mut names: Vec<String> = Vec::new();
-    for &(label, line) in labels {
-        if label.chars().count() > MAX_LABEL_CHARS {
-            return Err(error(
-                Some(line),
-                format!(
-                    "a label of {} characters; at most {MAX_LABEL_CHARS} (is this the label \
-                     column? choose it with --label)",
-                    label.chars().count()
-                ),
-            ));
-        }
-        if class_among(label, &names, numeric).is_none() {
-            if names.len() == MAX_CLASSES {
-                return Err(error(
-                    Some(line),
-                    format!(
-                        "an 11th label {}; a classifier takes at most {MAX_CLASSES} classes (for a \
-                         real-valued target use --task regression)",
-                        quoted(label)
-                    ),
-                ));
-            }
-            names.push(label.to_string());
-        }
-    }
-    if names.len() < 2 {
-        return Err(error(
-            None,
-            format!(
-                "only one label ({}); a classifier needs two",
-                quoted(&names[0])
-            ),
-        ));
-    }
-    if numeric {
-        names.sort_by(|a, b| {
-            let (a, b) = (label_number(a), label_number(b));
-            a.partial_cmp(&b).expect("finite numbers are ordered")
-        });
-    } else {
-        names.sort();
-    }
-    let classes = labels
-        .iter()
-        .map(|&(label, _)| {
-            class_among(label, &names, numeric).expect("every label is among the names") as f64
-        })
-        .collect();
-    Ok((classes, names))
-}
-
-/// The class of `label` among `names`, by value when `numeric`, else by text.
-fn class_among(label: &str, names: &[String], numeric: bool) -> Option<usize> {
-    if numeric {
-        let value = label_number(label);
-        names.iter().position(|name| label_number(name) == value)
-    } else {
-        names.iter().position(|name| name == label)
-    }
-}
-
-/// The class of `label` among a model's `class_names`, by the module's rule: by value when the
-/// label and every class name are numbers (`1` is `+1`), else by exact text.
-pub fn class_of(label: &str, class_names: &[String]) -> Option<usize> {
-    let numeric = label_number(label).is_some()
-        && class_names.iter().all(|name| label_number(name).is_some());
-    class_among(label, class_names, numeric)
 }
 
 /// The rows of a file as a model reads them: its inputs matched by header name (in any order),
@@ -754,12 +657,6 @@ mod tests {
         let data = parse("0,0,-0\n0,0,0\n0,0,1\n0,0,1.0\n0,0,+1\n0,0,1e0\n").expect("valid");
         assert_eq!(data.class_names, ["-0", "1"]);
         assert_eq!(data.labels, vec![0.0, 0.0, 1.0, 1.0, 1.0, 1.0]);
-        assert_eq!(class_of("+1", &data.class_names), Some(1));
-        assert_eq!(class_of("0.0", &data.class_names), Some(0));
-        assert_eq!(class_of("2", &data.class_names), None);
-        let names = ["cat".to_string(), "1".to_string()];
-        assert_eq!(class_of("1.0", &names), None, "mixed names compare as text");
-        assert_eq!(class_of("1", &names), Some(1));
     }
 
     #[test]

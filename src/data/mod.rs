@@ -16,6 +16,7 @@
 //! ```
 
 pub mod csv;
+pub mod labels;
 mod plane;
 
 use std::path::PathBuf;

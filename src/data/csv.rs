@@ -193,7 +193,7 @@ pub fn read_table(path: &Path, options: &TableOptions<'_>) -> Result<Dataset, Da
 /// A [`DataError`] naming the file and, where it applies, the line: rows of different widths, a
 /// `--label` or `--columns` name the header does not have (or no header to name them by), an
 /// input that is not a finite number (naming its column and line), more than [`MAX_COLUMNS`]
-/// inputs, fewer than two or more than [`MAX_CLASSES`] classes, a label longer than
+/// inputs, fewer than two or more than [`super::MAX_CLASSES`] classes, a label longer than
 /// [`MAX_LABEL_CHARS`] characters, a target that is not a finite number, or no rows.
 pub fn parse_table(
     text: &str,

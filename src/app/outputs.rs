@@ -7,66 +7,17 @@
 
 use std::path::{Path, PathBuf};
 
-use scalargrad::data::{Dataset, Task};
+use scalargrad::data::Task;
 use scalargrad::engine::to_dot;
 use scalargrad::files::{remove_stale_temporaries, write_atomic, write_set};
 use scalargrad::model::SavedModel;
 use scalargrad::model::safetensors::Dtype;
-use scalargrad::settings::Settings;
-use scalargrad::train::{self, Measures, TrainConfig, TrainResult};
-use scalargrad::view::Plane;
+use scalargrad::train;
 
-use super::cli::Args;
 use super::error::AppError;
 use super::graphviz::write_graph;
 use super::plot;
-use super::report;
-
-/// Everything a finished run's files are made from.
-pub(crate) struct Finished<'a> {
-    /// The flags of the run.
-    pub(crate) args: &'a Args,
-    /// Its settings (the flags' training part).
-    pub(crate) settings: &'a Settings,
-    /// The configuration the settings resolved to for the data.
-    pub(crate) config: &'a TrainConfig,
-    /// What training did.
-    pub(crate) result: &'a TrainResult,
-    /// The training set.
-    pub(crate) train: &'a Dataset,
-    /// The held-out set.
-    pub(crate) test: &'a Dataset,
-    /// The plane the maps are drawn over.
-    pub(crate) plane: &'a Plane,
-    /// The trained model's measures on the training set (no penalty in `data_loss`).
-    pub(crate) trained: Measures,
-    /// The same on the held-out set.
-    pub(crate) held_out: Measures,
-}
-
-impl<'a> Finished<'a> {
-    /// A finished run, with the trained model measured on both sets.
-    pub(crate) fn new(
-        args: &'a Args,
-        config: &'a TrainConfig,
-        result: &'a TrainResult,
-        (train, test): (&'a Dataset, &'a Dataset),
-        plane: &'a Plane,
-    ) -> Finished<'a> {
-        let penalty = config.penalty();
-        Finished {
-            args,
-            settings: &args.settings.0,
-            config,
-            result,
-            train,
-            test,
-            plane,
-            trained: train::measure(&result.model, penalty, train),
-            held_out: train::measure(&result.model, penalty, test),
-        }
-    }
-}
+use super::report::{self, Finished};
 
 /// One file of a run: its name, whether a run of this task writes it, and its bytes.
 struct OutputFile {

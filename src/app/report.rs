@@ -1,17 +1,65 @@
-//! What a run says of itself: run.json (enough to know what ran and run it again), the captions
-//! of its frames, and the summary it prints.
+//! A finished run (everything its files are made from) and what it says of itself: run.json
+//! (enough to know what ran and run it again), the captions of its frames, and the summary it
+//! prints.
 
 use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use scalargrad::data::Task;
+use scalargrad::data::{Dataset, Task};
 use scalargrad::model::Model;
 use scalargrad::settings::Settings;
 use scalargrad::train::{self, Measures, StepMetrics, Stop, TrainConfig, TrainResult};
+use scalargrad::view::Plane;
 
-use super::outputs::Finished;
+use super::cli::Args;
+
+/// Everything a finished run's files are made from.
+pub(crate) struct Finished<'a> {
+    /// The flags of the run.
+    pub(crate) args: &'a Args,
+    /// Its settings (the flags' training part).
+    pub(crate) settings: &'a Settings,
+    /// The configuration the settings resolved to for the data.
+    pub(crate) config: &'a TrainConfig,
+    /// What training did.
+    pub(crate) result: &'a TrainResult,
+    /// The training set.
+    pub(crate) train: &'a Dataset,
+    /// The held-out set.
+    pub(crate) test: &'a Dataset,
+    /// The plane the maps are drawn over.
+    pub(crate) plane: &'a Plane,
+    /// The trained model's measures on the training set (no penalty in `data_loss`).
+    pub(crate) trained: Measures,
+    /// The same on the held-out set.
+    pub(crate) held_out: Measures,
+}
+
+impl<'a> Finished<'a> {
+    /// A finished run, with the trained model measured on both sets.
+    pub(crate) fn new(
+        args: &'a Args,
+        config: &'a TrainConfig,
+        result: &'a TrainResult,
+        (train, test): (&'a Dataset, &'a Dataset),
+        plane: &'a Plane,
+    ) -> Finished<'a> {
+        let penalty = config.penalty();
+        Finished {
+            args,
+            settings: &args.settings.0,
+            config,
+            result,
+            train,
+            test,
+            plane,
+            trained: train::measure(&result.model, penalty, train),
+            held_out: train::measure(&result.model, penalty, test),
+        }
+    }
+}
 
 /// A number as people read it at any size: 4 decimals from 0.001 to 99999, else scientific
 /// (`3.000e116`, not a 117-digit integer).

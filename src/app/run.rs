@@ -17,9 +17,10 @@ use scalargrad::view::Plane;
 use super::animation::{self, Animation};
 use super::cli::{Args, UsageError};
 use super::error::AppError;
-use super::outputs::{self, ANIMATION, Finished};
+use super::outputs::{self, ANIMATION};
 use super::progress::Progress;
 use super::report;
+use super::report::Finished;
 
 /// Set by the Ctrl-C handler; the training loop stops before its next step.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);

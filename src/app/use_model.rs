@@ -4,8 +4,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use scalargrad::data::csv::{ModelRows, model_rows, quoted};
+use scalargrad::data::csv::{ModelRows, model_rows};
 use scalargrad::data::labels::class_of;
+use scalargrad::data::quoted;
 use scalargrad::data::{DataError, Dataset, Task};
 use scalargrad::files::write_atomic;
 use scalargrad::model::{Bare, Model, ModelFileError};

@@ -11,8 +11,8 @@
 
 use std::path::Path;
 
-use super::labels::{MAX_LABEL_CHARS, classes_of};
-use super::{DataError, Dataset, MAX_COLUMNS, Task};
+use super::labels::classes_of;
+use super::{DataError, Dataset, MAX_COLUMNS, Task, quoted};
 
 /// Which columns of a table are read, and as what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,16 +33,6 @@ impl TableOptions<'_> {
         label: None,
         columns: None,
     };
-}
-
-/// Text from a file for a message: at most [`MAX_LABEL_CHARS`] characters, quoted.
-pub fn quoted(text: &str) -> String {
-    if text.chars().count() <= MAX_LABEL_CHARS {
-        format!("{text:?}")
-    } else {
-        let start: String = text.chars().take(MAX_LABEL_CHARS).collect();
-        format!("{start:?}... ({} characters)", text.chars().count())
-    }
 }
 
 /// Names for a message: the first ten, then how many more.
@@ -194,7 +184,7 @@ pub fn read_table(path: &Path, options: &TableOptions<'_>) -> Result<Dataset, Da
 /// `--label` or `--columns` name the header does not have (or no header to name them by), an
 /// input that is not a finite number (naming its column and line), more than [`MAX_COLUMNS`]
 /// inputs, fewer than two or more than [`super::MAX_CLASSES`] classes, a label longer than
-/// [`MAX_LABEL_CHARS`] characters, a target that is not a finite number, or no rows.
+/// [`super::labels::MAX_LABEL_CHARS`] characters, a target that is not a finite number, or no rows.
 pub fn parse_table(
     text: &str,
     path: &Path,
@@ -631,7 +621,7 @@ mod tests {
         assert_eq!(parse("").unwrap_err(), "d.csv: no data rows");
         assert_eq!(parse("x1,x2,y\n").unwrap_err(), "d.csv: no data rows");
         assert!(parse("1,2,a\n").unwrap_err().contains("only one label"));
-        let long = "z".repeat(MAX_LABEL_CHARS + 1);
+        let long = "z".repeat(crate::data::labels::MAX_LABEL_CHARS + 1);
         let why = parse(&format!("1,2,a\n1,2,{long}\n")).unwrap_err();
         assert!(why.contains("a label of 101 characters"), "{why}");
         assert!(why.len() < 200, "the label is not echoed whole");

@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use super::csv::quoted;
-use super::{DataError, MAX_CLASSES};
+use super::{DataError, MAX_CLASSES, quoted};
 
 /// The longest label text a table may hold, in characters.
 pub const MAX_LABEL_CHARS: usize = 100;

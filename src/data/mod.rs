@@ -310,6 +310,20 @@ pub struct DataError {
     pub message: String,
 }
 
+/// The most characters of a file's text a message repeats.
+pub const MAX_QUOTED_CHARS: usize = 100;
+
+/// Text from a file for a message: quoted, and cut after [`MAX_QUOTED_CHARS`] characters (a
+/// message names what it found without repeating a whole line of it).
+pub fn quoted(text: &str) -> String {
+    if text.chars().count() <= MAX_QUOTED_CHARS {
+        format!("{text:?}")
+    } else {
+        let start: String = text.chars().take(MAX_QUOTED_CHARS).collect();
+        format!("{start:?}... ({} characters)", text.chars().count())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

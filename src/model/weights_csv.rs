@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use crate::data::DataError;
-use crate::data::csv::{csv_records, quoted};
+use crate::data::csv::csv_records;
+use crate::data::quoted;
 
 /// Reads the `value` column of a parameter file with a header row and `value` as its last column
 /// (like `layer,neuron,kind,idx,value`), in file order: initial weights for `Mlp::parameters()`

@@ -39,8 +39,8 @@ pub(crate) use dense::{dense_layers_marking_into, dense_layers_single};
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use inspect::{
     Anomaly, AnomalyKind, Contribution, Detail, Explanation, Graph, GraphNode, GraphNodeKind,
-    SUMMARY_THRESHOLD, Via, detect_anomalies, explain, graph, record_contributions, take_anomaly,
-    to_dot, to_dot_with,
+    SUMMARY_THRESHOLD, Via, detect_anomalies, explain, graph, record_contributions,
+    record_contributions_to, take_anomaly, to_dot, to_dot_with,
 };
 pub use node::Node;
 pub use ops::{

@@ -2,6 +2,8 @@
 //! `crate::settings`), within the playground's budget (layers, widths, points, columns), and the
 //! settings a session starts with.
 
+use std::time::Duration;
+
 use crate::nn::Activation;
 use crate::settings::{SETTINGS, SettingError, Settings};
 
@@ -17,6 +19,14 @@ pub const MAX_UPLOAD_BYTES: usize = 1 << 20;
 pub const MAX_UPLOAD_ROWS: usize = 10_000;
 /// The most input columns an uploaded table may give the network.
 pub const MAX_COLUMNS: usize = 64;
+/// The most connections the server serves at once (a browser opens at most 6 to one server,
+/// for all its tabs); one more is answered 503. Each may hold a body of up to the upload limit.
+pub const MAX_CONNECTIONS: usize = 32;
+/// A client must send a request's head within this (the connection is closed), and its body
+/// within this again (answered 408).
+pub const REQUEST_WITHIN: Duration = Duration::from_secs(10);
+/// A connection with no request for this long is closed (the browser opens another).
+pub const IDLE_CONNECTION: Duration = Duration::from_secs(30);
 
 /// TF Playground's start: 500 points, half held out, hidden layers of 4 and 2 tanh neurons,
 /// batches of 10, learning rate 0.1, no regularisation (on the moons, with this engine's default

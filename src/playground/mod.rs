@@ -18,9 +18,11 @@
 //! ```
 //!
 //! Layout: `limits.rs` (what a page may ask for, checked, and where a session starts),
+//! `cost.rs` (what a step and an explanation will compute, checked before they start),
 //! `views.rs` (the JSON the page draws), `history.rs` (the curves and metrics kept while it
 //! plays).
 
+pub mod cost;
 mod history;
 mod limits;
 mod views;
@@ -42,8 +44,8 @@ use crate::view::Plane;
 
 use history::{CurvePoint, Thinned};
 pub use limits::{
-    MAX_COLUMNS, MAX_LAYERS, MAX_POINTS, MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, MAX_WIDTH, check,
-    same_run, starting_settings,
+    IDLE_CONNECTION, MAX_COLUMNS, MAX_CONNECTIONS, MAX_LAYERS, MAX_POINTS, MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_ROWS, MAX_WIDTH, REQUEST_WITHIN, check, same_run, starting_settings,
 };
 use views::metric;
 
@@ -113,6 +115,7 @@ impl Session {
             key: "features",
             message: why,
         })?;
+        cost::check_step(&model.network, Session::batch(&config, &train))?;
         let mut trainer = Trainer::new(&config, Start::fresh(model), &train);
         trainer.keep_last_step(true);
         let mut session = Session {
@@ -140,6 +143,11 @@ impl Session {
             ..settings.clone()
         };
         playing.resolve(train)
+    }
+
+    /// The examples one step takes: the batch size, or every training point.
+    fn batch(config: &TrainConfig, train: &Dataset) -> usize {
+        config.batch_size.unwrap_or(usize::MAX).min(train.len())
     }
 
     /// The plane the map is drawn over: the `plot_columns`, or the first two.
@@ -182,7 +190,8 @@ impl Session {
                     return Err(refuse(
                         "columns",
                         format!(
-                            "{} input columns; the playground takes at most {MAX_COLUMNS} (choose                              some with columns)",
+                            "{} input columns; the playground takes at most {MAX_COLUMNS} (choose some \
+                             with columns)",
                             data.width()
                         ),
                     ));
@@ -214,7 +223,10 @@ impl Session {
         check(&settings)?;
         if same_run(&self.settings, &settings) {
             let plane = Session::plane(&settings, &self.train, &self.test)?;
-            self.config = Session::config(&settings, &self.train)?;
+            let config = Session::config(&settings, &self.train)?;
+            let batch = Session::batch(&config, &self.train);
+            cost::check_step(&self.trainer.model().network, batch)?;
+            self.config = config;
             self.plane = plane;
             self.settings = settings;
             return Ok(false);
@@ -317,11 +329,18 @@ impl Session {
     /// Takes up to `count` steps (at most [`MAX_STEPS_PER_REQUEST`], and no more than fit in
     /// about [`STEP_TIME_LIMIT`]); stops early if the run diverges. Returns the steps taken.
     pub fn step(&mut self, count: usize) -> usize {
+        self.step_until(count, || false)
+    }
+
+    /// As [`Session::step`], also stopping as soon as `stop()` is true (checked before each
+    /// step: the server stops when the request's client has gone).
+    pub fn step_until(&mut self, count: usize, stop: impl Fn() -> bool) -> usize {
         let mut taken = 0;
         let started = Instant::now();
         while taken < count.min(MAX_STEPS_PER_REQUEST)
             && self.diverged.is_none()
             && started.elapsed() < STEP_TIME_LIMIT
+            && !stop()
         {
             let outcome = self.trainer.step(&self.step_settings(), &self.test);
             match outcome {

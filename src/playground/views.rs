@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::cost::MAX_TERMS;
 use super::{MAP_SIZE, Session, TILE_SIZE};
 use crate::data::{Dataset, Task};
 use crate::engine::{Detail, GraphNodeKind, Node, gradients, graph, with_gradients_set_aside};
@@ -289,8 +290,10 @@ impl Session {
             .trainer
             .explain_last_step(node)
             .ok_or("no step taken yet: press Step first")?;
-        let terms: Vec<Value> = explanation
-            .contributions
+        // the answer lists at most MAX_TERMS terms; the rest are counted and summed
+        let listed = explanation.contributions.len().min(MAX_TERMS);
+        let (shown, rest) = explanation.contributions.split_at(listed);
+        let terms: Vec<Value> = shown
             .iter()
             .map(|c| {
                 json!({"via": c.consumer, "op": c.consumer_op, "local": number(c.local), "upstream": number(c.upstream), "product": number(c.product)})
@@ -304,7 +307,9 @@ impl Session {
             "terms": terms,
             "sum": number(sum + explanation.unexplained),
             "unexplained": number(explanation.unexplained),
-            "batch": self.config.batch_size.unwrap_or(usize::MAX).min(self.train.len()),
+            "more_terms": rest.len(),
+            "more_sum": number(rest.iter().map(|c| c.product).sum()),
+            "batch": Session::batch(&self.config, &self.train),
         }))
     }
 }

@@ -9,8 +9,8 @@ use super::step::{Share, batch_gradient, dead_fraction, first_anomaly, share_gra
 use super::{Examples, Objective, StepMetrics, TrainConfig, TrainError, Workers, measure};
 use crate::data::Dataset;
 use crate::engine::{
-    Anomaly, Explanation, Node, explain, gradients, record_contributions, set_values, values,
-    with_gradients_set_aside,
+    Anomaly, Explanation, Node, explain, gradients, record_contributions, record_contributions_to,
+    set_values, values, with_gradients_set_aside,
 };
 use crate::model::Model;
 use crate::nn::Module;
@@ -251,7 +251,7 @@ impl Trainer {
         let now = values(&self.parameters);
         set_values(&self.parameters, &last.weights);
         let explanation = with_gradients_set_aside(&self.parameters, || {
-            record_contributions(true);
+            record_contributions_to(node);
             let whole = Share {
                 examples: &last.batch,
                 weight: 1.0,

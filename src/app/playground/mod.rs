@@ -16,16 +16,20 @@
 //! | `GET /{id}/explain?layer=L&neuron=K&input=J` (or `input=bias`) | that parameter's last gradient, explained |
 //! | `GET /{id}/model.json`, `/model.safetensors`, `/metrics.csv` | downloads |
 //!
-//! Every refusal is JSON `{"error": "..."}` with status 400 (a bad request), 404 (no such
-//! session or path), 413 (too large a body) or 503 (too many sessions).
+//! Every refusal is JSON `{"error": "..."}` with status 400 (a bad request, or one past a
+//! limit: [`cost`](scalargrad::playground::cost)), 403 (a `Host` other than the address served,
+//! or another site's `Origin`: [`guard`]), 404 (no such session or path), 408 (a body not sent
+//! within 10 seconds), 413 (too large a body), 429 (a request of the same kind already waiting
+//! for the session) or 503 (too many sessions).
 
+mod guard;
 mod sessions;
 
 use std::convert::Infallible;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -34,16 +38,18 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use scalargrad::data::Task;
 use scalargrad::playground::{
-    MAX_COLUMNS, MAX_LAYERS, MAX_POINTS, MAX_STEPS_PER_REQUEST, MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS,
-    MAX_WIDTH, Upload, starting_settings,
+    IDLE_CONNECTION, MAX_COLUMNS, MAX_CONNECTIONS, MAX_LAYERS, MAX_POINTS, MAX_STEPS_PER_REQUEST,
+    MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, MAX_WIDTH, REQUEST_WITHIN, Upload, starting_settings,
 };
 use scalargrad::settings::Settings;
 
 use super::AppError;
 use super::cli::PlaygroundArgs;
+use guard::Served;
 use sessions::{Answer, Download, Refusal, Request as SessionRequest, Sessions};
 
 /// The page and what it loads, compiled in: the playground works offline.
@@ -56,9 +62,6 @@ const MAX_BODY_BYTES: usize = MAX_UPLOAD_BYTES + 4096;
 /// The most bytes hyper buffers for a request's head (its line and headers); a longer head is
 /// answered 431 and the connection closed.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
-/// A client that has not sent its whole head within this is disconnected (a slow client cannot
-/// hold a connection open for ever).
-const HEAD_WITHIN: Duration = Duration::from_secs(10);
 
 /// Serves the playground until Ctrl-C.
 ///
@@ -91,7 +94,11 @@ pub(crate) fn serve(args: &PlaygroundArgs) -> Result<(), AppError> {
         }
         println!("playground: http://{bound}/");
         let _ = std::io::stdout().flush();
-        let server = tokio::spawn(accept(listener, sessions));
+        let served = Served {
+            ip: bound.ip(),
+            port: bound.port(),
+        };
+        let server = tokio::spawn(accept(listener, sessions, served));
         let stopped = tokio::signal::ctrl_c().await;
         server.abort();
         stopped.map_err(|e| AppError::Serve(format!("cannot wait for Ctrl-C: {e}")))
@@ -115,39 +122,140 @@ fn listen_error(address: SocketAddr, error: &std::io::Error) -> AppError {
     })
 }
 
-/// Accepts connections for ever, each served as HTTP/1.1 on its own task.
-async fn accept(listener: tokio::net::TcpListener, sessions: Arc<Sessions>) {
+/// Accepts connections for ever, each served as HTTP/1.1 on its own task, at most
+/// [`MAX_CONNECTIONS`] at once: one more is answered 503 and closed (a client holding many
+/// connections open cannot make the page's requests wait behind them).
+async fn accept(listener: tokio::net::TcpListener, sessions: Arc<Sessions>, served: Served) {
+    let open = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             // out of file descriptors, say: wait a moment rather than spin
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
+            tokio::spawn(refuse_connection(stream));
+            continue;
+        };
         let sessions = Arc::clone(&sessions);
         tokio::spawn(async move {
-            let service = service_fn(move |request| handle(Arc::clone(&sessions), request));
-            // a connection's errors (a client gone, a malformed request) end that connection only
-            let _ = hyper::server::conn::http1::Builder::new()
-                .max_buf_size(MAX_HEAD_BYTES)
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEAD_WITHIN)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            serve_connection(stream, sessions, served).await;
+            drop(permit);
         });
+    }
+}
+
+/// Answers a connection past [`MAX_CONNECTIONS`] with 503 (without reading its request) and
+/// closes it.
+async fn refuse_connection(stream: tokio::net::TcpStream) {
+    let body = json!({ "error": format!(
+        "{MAX_CONNECTIONS} connections are open, the most this playground serves: close some, or \
+         try again in a moment"
+    ) })
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut unsent = response.as_bytes();
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while !unsent.is_empty() && Instant::now() < deadline {
+        if tokio::time::timeout(Duration::from_secs(1), stream.writable())
+            .await
+            .is_err()
+        {
+            return;
+        }
+        match stream.try_write(unsent) {
+            Ok(written) => unsent = &unsent[written..],
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Serves one connection until it closes, or has had no request for [`IDLE_CONNECTION`].
+async fn serve_connection(stream: tokio::net::TcpStream, sessions: Arc<Sessions>, served: Served) {
+    // when the last request began, and how many are being answered
+    let activity = Arc::new(std::sync::Mutex::new((Instant::now(), 0usize)));
+    let seen = Arc::clone(&activity);
+    let service = service_fn(move |request| {
+        let sessions = Arc::clone(&sessions);
+        let seen = Arc::clone(&seen);
+        async move {
+            let _busy = Busy::start(&seen);
+            handle(sessions, served, request).await
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .max_buf_size(MAX_HEAD_BYTES)
+        .timer(TokioTimer::new())
+        .header_read_timeout(REQUEST_WITHIN)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let mut closing = false;
+    // a connection's errors (a client gone, a malformed request) end that connection only
+    while tokio::time::timeout(Duration::from_secs(1), connection.as_mut())
+        .await
+        .is_err()
+    {
+        let (since, answering) = *activity.lock().unwrap_or_else(|e| e.into_inner());
+        if !closing && answering == 0 && since.elapsed() >= IDLE_CONNECTION {
+            connection.as_mut().graceful_shutdown();
+            closing = true;
+        }
+    }
+}
+
+/// A request being answered on a connection: counted from its start to its answer, so an idle
+/// connection is told from a busy one.
+struct Busy<'a>(&'a std::sync::Mutex<(Instant, usize)>);
+
+impl<'a> Busy<'a> {
+    fn start(activity: &'a std::sync::Mutex<(Instant, usize)>) -> Busy<'a> {
+        let mut state = activity.lock().unwrap_or_else(|e| e.into_inner());
+        *state = (Instant::now(), state.1 + 1);
+        Busy(activity)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *state = (Instant::now(), state.1.saturating_sub(1));
     }
 }
 
 type Reply = Response<Full<Bytes>>;
 
-/// One request: its body read within the limit, then routed.
-async fn handle(sessions: Arc<Sessions>, request: Request<Incoming>) -> Result<Reply, Infallible> {
+/// One request: its `Host` and `Origin` checked, its body read within the limits of size and
+/// time, then routed.
+async fn handle(
+    sessions: Arc<Sessions>,
+    served: Served,
+    request: Request<Incoming>,
+) -> Result<Reply, Infallible> {
+    if let Err(why) = served.check(request.headers()) {
+        return Ok(json_response(
+            StatusCode::FORBIDDEN,
+            &json!({ "error": why }),
+        ));
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = request.uri().query().map(str::to_string);
-    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    let reading = Limited::new(request.into_body(), MAX_BODY_BYTES).collect();
+    let Ok(read) = tokio::time::timeout(REQUEST_WITHIN, reading).await else {
+        return Ok(json_response(
+            StatusCode::REQUEST_TIMEOUT,
+            &json!({ "error": format!(
+                "the request body did not arrive within {} seconds",
+                REQUEST_WITHIN.as_secs()
+            ) }),
+        ));
+    };
+    let body = match read {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
             return Ok(json_response(
@@ -239,6 +347,7 @@ fn refuse(refusal: Refusal) -> Reply {
         Refusal::Bad(m) => (StatusCode::BAD_REQUEST, m),
         Refusal::Gone(m) => (StatusCode::NOT_FOUND, m),
         Refusal::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+        Refusal::Waiting(m) => (StatusCode::TOO_MANY_REQUESTS, m),
     };
     json_response(status, &json!({ "error": message }))
 }

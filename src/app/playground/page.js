@@ -467,9 +467,10 @@ async function explain(layer, neuron, input) {
   if (!session) return;
   try {
     const why = await call('GET', `/api/sessions/${session}/explain?layer=${layer}&neuron=${neuron}&input=${input}`);
-    let html = `<p><b>${escapeHtml(why.parameter)}</b>: value ${format(why.value)}, gradient on the last step <b>${format(why.grad)}</b>, the sum of these ${why.terms.length} contributions: the chain rule's <code>local &times; upstream</code> for each use of the parameter in the step's graph (its neuron on each of the batch's ${why.batch} examples, and the regularisation). Uses whose upstream gradient is 0 add nothing and are not listed: e.g. examples the hinge loss already puts beyond the margin, or a ReLU that is off.</p>`;
+    let html = `<p><b>${escapeHtml(why.parameter)}</b>: value ${format(why.value)}, gradient on the last step <b>${format(why.grad)}</b>, the sum of these ${why.terms.length + why.more_terms} contributions: the chain rule's <code>local &times; upstream</code> for each use of the parameter in the step's graph (its neuron on each of the batch's ${why.batch} examples, and the regularisation). Uses whose upstream gradient is 0 add nothing and are not listed: e.g. examples the hinge loss already puts beyond the margin, or a ReLU that is off.</p>`;
     html += '<table><tr><th>through node</th><th>op</th><th>local derivative</th><th>upstream gradient</th><th>product</th></tr>';
     for (const t of why.terms) html += `<tr><td>${escapeHtml(t.via)}</td><td>${escapeHtml(t.op)}</td><td>${format(t.local)}</td><td>${format(t.upstream)}</td><td>${format(t.product)}</td></tr>`;
+    if (why.more_terms > 0) html += `<tr><td colspan="4">and ${why.more_terms} more (not listed)</td><td>${format(why.more_sum)}</td></tr>`;
     html += `<tr><th colspan="4">sum</th><th>${format(why.sum)}</th></tr></table>`;
     $('explain').innerHTML = html;
     $('explain-panel').hidden = false;

@@ -3,8 +3,9 @@
 //! between them while it plays. The web server's tasks never train: they send and await.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,43 @@ pub(super) enum Request {
     Download(Download),
 }
 
+impl Request {
+    /// The request's kind, for the one-queued-per-kind rule: a number below [`KINDS`].
+    fn kind(&self) -> usize {
+        match self {
+            Request::State { .. } => 0,
+            Request::Apply(_) => 1,
+            Request::Play => 2,
+            Request::Pause => 3,
+            Request::Step(_) => 4,
+            Request::Reset => 5,
+            Request::Upload { .. } => 6,
+            Request::Graph(_) => 7,
+            Request::Explain { .. } => 8,
+            Request::Download(_) => 9,
+        }
+    }
+
+    /// What the request is called in a message.
+    fn name(&self) -> &'static str {
+        match self {
+            Request::State { .. } => "state",
+            Request::Apply(_) => "settings",
+            Request::Play => "play",
+            Request::Pause => "pause",
+            Request::Step(_) => "step",
+            Request::Reset => "reset",
+            Request::Upload { .. } => "upload",
+            Request::Graph(_) => "graph",
+            Request::Explain { .. } => "explain",
+            Request::Download(_) => "download",
+        }
+    }
+}
+
+/// How many kinds of request there are.
+const KINDS: usize = 10;
+
 /// The files a page can download.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Download {
@@ -87,6 +125,8 @@ pub(super) enum Refusal {
     Gone(String),
     /// Too many sessions, or the session did not answer in time (503).
     Busy(String),
+    /// A request of the same kind is already waiting for this session (429).
+    Waiting(String),
 }
 
 struct Command {
@@ -94,8 +134,14 @@ struct Command {
     reply: oneshot::Sender<Result<Answer, Refusal>>,
 }
 
+/// Which kinds of request wait in a session's queue: at most one of each, so that a page (or a
+/// client gone wild) cannot pile up work; the session clears a kind's flag when it takes that
+/// request from the queue.
+type Queued = Arc<[AtomicBool; KINDS]>;
+
 struct Handle {
     commands: Sender<Command>,
+    queued: Queued,
     thread: JoinHandle<()>,
 }
 
@@ -136,11 +182,20 @@ impl Sessions {
             }
             let id = format!("{:032x}", rand::rng().random::<u128>());
             let idle = self.idle;
+            let queued: Queued = Arc::new(std::array::from_fn(|_| AtomicBool::new(false)));
+            let taken = Arc::clone(&queued);
             let thread = std::thread::Builder::new()
                 .name(format!("session {}", &id[..8]))
-                .spawn(move || run(settings, ready_sender, &inbox, idle))
+                .spawn(move || run(settings, ready_sender, &inbox, &taken, idle))
                 .map_err(|e| Refusal::Busy(format!("cannot start a session: {e}")))?;
-            live.insert(id.clone(), Handle { commands, thread });
+            live.insert(
+                id.clone(),
+                Handle {
+                    commands,
+                    queued,
+                    thread,
+                },
+            );
             id
         };
         match ready.await {
@@ -150,16 +205,26 @@ impl Sessions {
         }
     }
 
-    /// Sends `request` to session `id` and awaits its answer.
+    /// Sends `request` to session `id` and awaits its answer. A request of a kind that is
+    /// already waiting for the session is refused; a request whose client has gone (this future
+    /// dropped) is skipped, or stopped early, by the session.
     pub(super) async fn ask(&self, id: &str, request: Request) -> Result<Answer, Refusal> {
         let (reply, answer) = oneshot::channel();
         {
             let live = self.live.lock().map_err(|_| poisoned())?;
             let handle = live.get(id).ok_or_else(|| gone(id))?;
-            handle
-                .commands
-                .send(Command { request, reply })
-                .map_err(|_| gone(id))?;
+            let kind = request.kind();
+            if handle.queued[kind].swap(true, Ordering::AcqRel) {
+                return Err(Refusal::Waiting(format!(
+                    "a {} request for this session is already waiting: wait for its answer \
+                     before sending another",
+                    request.name()
+                )));
+            }
+            if handle.commands.send(Command { request, reply }).is_err() {
+                handle.queued[kind].store(false, Ordering::Release);
+                return Err(gone(id));
+            }
         }
         match tokio::time::timeout(ANSWER_WITHIN, answer).await {
             Ok(Ok(result)) => result,
@@ -191,6 +256,7 @@ fn run(
     settings: Settings,
     ready: oneshot::Sender<Result<Value, String>>,
     inbox: &Receiver<Command>,
+    queued: &Queued,
     idle: Duration,
 ) {
     let mut session = match Session::new(settings, None) {
@@ -245,6 +311,10 @@ fn run(
             Err(RecvTimeoutError::Disconnected) => return,
         };
         last_request = Instant::now();
+        queued[command.request.kind()].store(false, Ordering::Release);
+        if command.reply.is_closed() {
+            continue; // its client has gone: nobody would read the answer
+        }
         let answer = match command.request {
             Request::State {
                 since,
@@ -286,7 +356,8 @@ fn run(
             }
             Request::Step(count) => {
                 playing = false;
-                session.step(count);
+                // stops early when the client goes
+                session.step_until(count, || command.reply.is_closed());
                 Ok(Answer::Json(state(
                     &session,
                     playing,

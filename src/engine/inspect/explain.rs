@@ -10,10 +10,34 @@ use super::describe;
 /// that [`explain`] can itemise them. Recording costs time and memory; it is off by default.
 pub fn record_contributions(on: bool) {
     with_tape(|tape| {
-        tape.inspection.recording = on;
+        let inspection = &mut tape.inspection;
+        inspection.recording = on;
+        inspection.recording_only = None;
         if !on {
-            tape.inspection.contributions.clear();
+            // the memory goes back too: a recording can be large
+            inspection.contributions = Vec::new();
         }
+    })
+}
+
+/// Starts recording, like [`record_contributions`]`(true)`, only the contributions to `node`:
+/// what [`explain`] needs for that one node, in memory that grows with its uses rather than
+/// with the graph. `record_contributions(false)` stops it.
+///
+/// ```
+/// use scalargrad::{Node, backward, engine::{explain, mul, record_contributions, record_contributions_to}};
+/// let (x, y) = (Node::new(3.0), Node::new(4.0));
+/// record_contributions_to(&x);
+/// backward(&mul(&mul(&x, &y), &y));
+/// assert_eq!(explain(&x).contributions.len(), 1);      // x's one use, recorded
+/// assert_eq!(explain(&y).unexplained, y.grad());      // y's were not
+/// record_contributions(false);
+/// ```
+pub fn record_contributions_to(node: &Node) {
+    let index = node.index();
+    with_tape(|tape| {
+        tape.inspection.recording = true;
+        tape.inspection.recording_only = Some(index);
     })
 }
 

@@ -15,7 +15,9 @@ use super::record::Records;
 use super::tape::{Idx, Tape, with_tape};
 
 pub use anomaly::{Anomaly, AnomalyKind, Via, detect_anomalies, take_anomaly};
-pub use explain::{Contribution, Explanation, explain, record_contributions};
+pub use explain::{
+    Contribution, Explanation, explain, record_contributions, record_contributions_to,
+};
 pub use picture::{
     Detail, Graph, GraphNode, GraphNodeKind, SUMMARY_THRESHOLD, graph, to_dot, to_dot_with,
 };
@@ -33,6 +35,8 @@ pub(crate) struct Inspection {
     anomaly: Option<Anomaly>,
     /// Recording gradient contributions?
     recording: bool,
+    /// While recording: only the contributions to this node, when set.
+    recording_only: Option<Idx>,
     /// Every contribution recorded, oldest first.
     contributions: Vec<Contribution>,
     /// Number of backward passes run while recording.
@@ -47,6 +51,7 @@ impl Inspection {
             detecting: false,
             anomaly: None,
             recording: false,
+            recording_only: None,
             contributions: Vec::new(),
             passes: 0,
         }
@@ -132,7 +137,7 @@ impl Inspection {
     /// `target`'s gradient on behalf of `consumer`.
     #[cold]
     pub(crate) fn observe(&mut self, records: &Records, values: &[f64], edge: Edge) {
-        if self.recording {
+        if self.recording && self.recording_only.is_none_or(|only| only == edge.target) {
             let consumer_op = records.op(edge.consumer).name();
             self.contributions.push(Contribution {
                 pass: self.passes,

@@ -3,12 +3,6 @@
 
 mod app;
 
-use clap::Parser;
-
 fn main() {
-    let cli = app::cli::Cli::parse();
-    if let Err(error) = app::dispatch(&cli) {
-        eprintln!("error: {error}");
-        std::process::exit(error.exit_code());
-    }
+    std::process::exit(app::main());
 }

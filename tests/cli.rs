@@ -406,6 +406,62 @@ fn ctrl_c_finishes_the_step_writes_outputs_and_exits_130() {
 }
 
 #[test]
+fn a_second_ctrl_c_while_the_outputs_are_made_abandons_them_and_exits_130() {
+    let dir = scratch("interrupt-twice");
+    let out = dir.join("out");
+    let mut child = Command::new(BINARY)
+        .args(["--steps", "1000000", "--samples", "400", "--frames", "0"])
+        .args(["--out", out.to_str().expect("utf-8")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(700));
+    // the first stops training and asks for the outputs; the second, while they are drawn,
+    // abandons them
+    for _ in 0..2 {
+        let killed = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "did not stop after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read");
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted while making the outputs; no file of this run was written"),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "nothing written, no temporary left: {left:?}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
 fn help_explains_flags_and_exit_codes() {
     let output = run(&["--help"]);
     assert!(output.status.success());
@@ -967,4 +1023,41 @@ fn frames_follow_the_steps_and_wide_networks_stay_bounded() {
     let (width, height) = png_size(&wide.join("network.png"));
     assert!(width <= 4000 && height <= 4000, "{width}x{height}");
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// A value of 100,000 characters given to any flag comes back in the error as at most 100 of
+/// them: the message stays a line.
+#[test]
+fn errors_repeat_at_most_100_characters_of_what_was_given() {
+    let long = "z".repeat(100_000);
+    let unknown_flag = format!("--{long}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--dataset", &long],
+        vec!["--hidden", &long],
+        vec!["--lr", &long],
+        vec!["--features", &long],
+        vec!["--data", &long],
+        vec!["--out", &long],
+        vec![&unknown_flag],
+        vec!["predict", "--model", &long, "--data", "x.csv"],
+    ];
+    for args in &cases {
+        let output = run(args);
+        let stderr = text(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "{}",
+            &stderr[..stderr.len().min(300)]
+        );
+        assert!(
+            stderr.len() < 600,
+            "{} bytes: {}",
+            stderr.len(),
+            &stderr[..stderr.len().min(300)]
+        );
+        assert!(
+            stderr.contains(&"z".repeat(20)),
+            "the value is named: {stderr}"
+        );
+    }
 }

@@ -429,6 +429,53 @@ fn every_bad_request_gets_a_400_and_the_server_keeps_serving() {
     assert_eq!(step_of(&state), 0);
 }
 
+/// Settings and uploads of a megabyte come back in the error as at most 100 characters of
+/// what was sent.
+#[test]
+fn refusals_repeat_at_most_100_characters_of_the_request() {
+    let server = Server::start(&[]);
+    let (id, _) = server.session("{}");
+    let long = "z".repeat(1_000_000);
+    let table_with = |field: &str| format!("a,b,label\n1,{field},0\n2,3,1\n");
+    let cases: Vec<(String, String)> = vec![
+        (
+            "/api/sessions".into(),
+            json!({ long.clone(): 1 }).to_string(),
+        ),
+        (
+            "/api/sessions".into(),
+            json!({ "dataset": long }).to_string(),
+        ),
+        (
+            "/api/sessions".into(),
+            json!({ "hidden": long }).to_string(),
+        ),
+        (
+            "/api/sessions".into(),
+            json!({ "features": long }).to_string(),
+        ),
+        (
+            format!("/api/sessions/{id}/upload?name=a.csv"),
+            table_with(&long),
+        ),
+        (
+            format!("/api/sessions/{id}/upload?name=a.csv"),
+            format!("a,b,label\n1,2,{long}\n2,3,1\n"),
+        ),
+    ];
+    for (path, body) in &cases {
+        let (status, answer) = server.json("POST", path, body);
+        let message = answer["error"].as_str().unwrap_or_default();
+        let shown: String = message.chars().take(200).collect();
+        assert_eq!(status, 400, "{path}: {shown}");
+        assert!(
+            message.len() < 1000 && !message.contains(&"z".repeat(101)),
+            "{path}: {} bytes: {shown}",
+            message.len()
+        );
+    }
+}
+
 #[test]
 fn sessions_beyond_the_limit_are_told_to_wait_and_idle_ones_are_freed() {
     let server = Server::start(&["--max-sessions", "2", "--idle-seconds", "1"]);

@@ -24,6 +24,36 @@ mod use_model;
 
 pub(crate) use error::AppError;
 
+use clap::Parser;
+use clap::error::ErrorKind;
+
+/// The program: parses the flags, runs what they ask, prints an error if it fails (with what it
+/// repeats of the input cut short: [`error::clip_echoes`]); returns the exit code.
+pub(crate) fn main() -> i32 {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            error.exit()
+        }
+        Err(error) => {
+            eprint!("{}", error::clip_echoes(&error.render().to_string(), true));
+            return error.exit_code();
+        }
+    };
+    match dispatch(&cli) {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("error: {}", error::clip_echoes(&error.to_string(), false));
+            error.exit_code()
+        }
+    }
+}
+
 /// Runs the subcommand `cli` names (training without one).
 ///
 /// # Errors

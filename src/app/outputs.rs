@@ -170,24 +170,37 @@ pub(crate) fn check_outputs(dir: &Path, task: Task, graph: bool) -> Result<(), A
 }
 
 /// Makes every file of `finished`'s run and writes them as a set, `animation` (a temporary file
-/// the run wrote) among them; returns their paths.
+/// the run wrote) among them; returns their paths. `interrupted` is asked before each file is
+/// made: an error from it abandons the set.
 ///
 /// # Errors
-/// `AppError::Output` naming the first file that could not be made or written; no file of the
-/// set is replaced then.
+/// `AppError::Output` naming the first file that could not be made or written, or
+/// `interrupted`'s error; no file of the set is replaced then, and the animation's temporary
+/// file is removed.
 pub(crate) fn write_outputs(
     finished: &Finished<'_>,
     animation: Option<PathBuf>,
+    interrupted: &dyn Fn() -> Result<(), AppError>,
 ) -> Result<Vec<PathBuf>, AppError> {
     let out = &finished.args.out;
     let task = finished.result.model.task();
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     for file in FILES.iter().filter(|file| (file.when)(task)) {
-        let bytes = (file.make)(finished).map_err(|message| AppError::Output {
-            path: out.join(file.name),
-            message,
-        })?;
-        files.push((file.name, bytes));
+        let made = interrupted().and_then(|()| {
+            (file.make)(finished).map_err(|message| AppError::Output {
+                path: out.join(file.name),
+                message,
+            })
+        });
+        match made {
+            Ok(bytes) => files.push((file.name, bytes)),
+            Err(error) => {
+                if let Some(path) = &animation {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(error);
+            }
+        }
     }
     let prepared: Vec<(PathBuf, &str)> = animation.into_iter().map(|p| (p, ANIMATION)).collect();
     write_set(out, &files, &prepared).map_err(|(name, error)| AppError::Output {

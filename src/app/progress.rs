@@ -14,7 +14,10 @@ use super::report::readable;
 /// Shows progress: a bar on a terminal, else a plain line every 10% of the run.
 pub(crate) struct Progress {
     bar: Option<ProgressBar>,
-    steps: usize,
+    /// The steps the model had taken before this run (a resumed model's).
+    first: usize,
+    /// The step this run ends after, counted from the model's first.
+    last: usize,
     task: Task,
     /// When the bar's message was last written: it is redrawn a few times a second, so
     /// formatting it every step (three numbers) would be wasted work on most steps.
@@ -25,10 +28,13 @@ pub(crate) struct Progress {
 const MESSAGE_EVERY: Duration = Duration::from_millis(100);
 
 impl Progress {
-    /// Progress over `steps` steps, drawn on standard error.
-    pub(crate) fn new(steps: usize, task: Task) -> Progress {
+    /// Progress over `steps` steps after the `first` a resumed model took before, drawn on
+    /// standard error; steps are counted from the model's first (`step 101/105`).
+    pub(crate) fn new(first: usize, steps: usize, task: Task) -> Progress {
+        let last = first.saturating_add(steps);
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(steps as u64);
+            let bar = ProgressBar::new(last as u64);
+            bar.set_position(first as u64);
             // under 80 columns with 4-digit steps, so the bar never wraps
             let style =
                 ProgressStyle::with_template("{bar:16.cyan/blue} step {pos}/{len} {msg} ETA {eta}")
@@ -39,7 +45,8 @@ impl Progress {
         });
         Progress {
             bar,
-            steps,
+            first,
+            last,
             task,
             written: Cell::new(None),
         }
@@ -55,15 +62,15 @@ impl Progress {
                     .written
                     .get()
                     .is_none_or(|at| at.elapsed() >= MESSAGE_EVERY);
-                if due || done == self.steps {
+                if due || done == self.last {
                     bar.set_message(self.text(m));
                     self.written.set(Some(Instant::now()));
                 }
             }
             None => {
-                let every = self.steps.div_ceil(10).max(1);
-                if done.is_multiple_of(every) || done == self.steps {
-                    eprintln!("step {done}/{}  {}", self.steps, self.text(m));
+                let every = (self.last - self.first).div_ceil(10).max(1);
+                if (done - self.first).is_multiple_of(every) || done == self.last {
+                    eprintln!("step {done}/{}  {}", self.last, self.text(m));
                 }
             }
         }

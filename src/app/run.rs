@@ -2,7 +2,7 @@
 //! training with a progress bar and the animation's frames -> every output file -> a summary.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use scalargrad::data::{DataError, Dataset, csv::read_table};
@@ -24,6 +24,32 @@ use super::report::Finished;
 
 /// Set by the Ctrl-C handler; the training loop stops before its next step.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// How many times Ctrl-C was pressed: a press while the outputs are made (the first may have
+/// stopped training, asking for them) abandons them.
+static PRESSES: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs the Ctrl-C handler. The process has one; a second install (impossible here: `run`
+/// is called once) would only fail to replace it, and it counts the same presses.
+fn catch_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        PRESSES.fetch_add(1, Ordering::SeqCst);
+    });
+}
+
+/// Refuses to go on once Ctrl-C was pressed more than `presses` times.
+///
+/// # Errors
+/// `AppError::InterruptedUnwritten` naming `phase`.
+fn go_on(presses: usize, phase: &'static str, out: &Path) -> Result<(), AppError> {
+    if PRESSES.load(Ordering::SeqCst) > presses {
+        return Err(AppError::InterruptedUnwritten {
+            phase,
+            out: out.to_path_buf(),
+        });
+    }
+    Ok(())
+}
 
 fn usage(error: SettingError) -> AppError {
     AppError::Usage(UsageError::from(error))
@@ -68,6 +94,7 @@ fn load_data(settings: &Settings) -> Result<Dataset, AppError> {
 /// See [`AppError`]; for `Diverged` and `Interrupted` the outputs of the steps done are written
 /// before the error is returned.
 pub(crate) fn run(args: &Args) -> Result<(), AppError> {
+    catch_ctrl_c();
     let settings = &args.settings.0;
     let task = settings.resolved_task().map_err(usage)?;
     outputs::check_outputs(&args.out, task, args.graph)?;
@@ -101,10 +128,7 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
     if let Some(path) = &args.init_from {
         start_from(&mut start, path, &config)?;
     }
-    // The process has one handler; a second install (impossible here: `run` is called once)
-    // would only fail to replace it, and it sets the same flag.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-
+    go_on(0, "before training", &args.out)?;
     eprintln!(
         "training an MLP {} on {} examples ({} held out) for {} steps",
         report::shape(&start.model),
@@ -112,7 +136,7 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
         test_set.len(),
         config.steps
     );
-    let progress = Progress::new(config.steps, task);
+    let progress = Progress::new(start.steps_done, config.steps, task);
     // training.gif: frames after 0, ..., steps updates, evenly spaced
     let keep = animation::frame_steps(args.frames, config.steps);
     let mut drawing = Duration::ZERO;
@@ -170,10 +194,14 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
         path: args.out.join(ANIMATION),
         message: error.to_string(),
     })?;
+    // a press from here on abandons the outputs (one that stopped training asked for them)
+    let presses = PRESSES.load(Ordering::SeqCst);
+    let interrupted = || go_on(presses, "while making the outputs", &args.out);
     let finished = Finished::new(args, &config, &result, (&train_set, &test_set), &plane);
-    let written = outputs::write_outputs(&finished, animation);
+    let written = outputs::write_outputs(&finished, animation, &interrupted);
     let mut files: Vec<PathBuf> = written?;
     if args.graph {
+        interrupted()?;
         let (graph_files, rendered) = outputs::write_example_graph(&finished)?;
         if !rendered {
             eprintln!(

@@ -17,6 +17,9 @@ const FORMAT: &str = "scalargrad-mlp";
 /// names features by those columns; version 2 added the features, scaling, classes and loss (a
 /// version 1 file has x1, x2, two classes and the hinge loss). Every version loads.
 const VERSION: u32 = 3;
+/// The most steps a saved model may have taken: far beyond any run (a run takes at most a
+/// million), and small enough that a resumed run's count cannot overflow.
+pub const MAX_STEPS_DONE: usize = 1_000_000_000_000_000;
 
 /// A model as stored on disk: architecture, weights, and the configuration it was trained with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -193,6 +196,12 @@ impl SavedModel {
             return Err(LoadError::Invalid(format!(
                 "a network of {} inputs and layers {:?}: every count must be at least 1",
                 self.inputs, self.widths
+            )));
+        }
+        if self.steps_done > MAX_STEPS_DONE {
+            return Err(LoadError::Invalid(format!(
+                "steps_done is {}; a model takes at most {MAX_STEPS_DONE} steps",
+                self.steps_done
             )));
         }
         if self.weights.len() != self.widths.len() {

@@ -84,12 +84,18 @@ impl Model {
             classes => self.loss.outputs(classes),
         };
         if self.output_count() != expected {
-            return Err(format!(
-                "{} outputs, but {} classes with the {} loss take {expected}",
-                self.output_count(),
-                self.classes(),
-                self.loss.name()
-            ));
+            let needs = match self.classes() {
+                0 => "a regression target needs 1".to_string(),
+                classes => format!(
+                    "{classes} classes with the {} loss need {expected}",
+                    self.loss.name()
+                ),
+            };
+            let outputs = match self.output_count() {
+                1 => "1 output".to_string(),
+                count => format!("{count} outputs"),
+            };
+            return Err(format!("the network has {outputs}, but {needs}"));
         }
         Ok(())
     }

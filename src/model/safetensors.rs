@@ -146,8 +146,9 @@ pub fn to_bytes(network: &Mlp, dtype: Dtype, metadata: &BTreeMap<String, String>
 ///
 /// # Errors
 /// `SafetensorsError::Format` for anything that is not a well-formed file of F32/F64 tensors
-/// (a short or truncated file, a header that is not JSON, a byte range outside the data, a shape
-/// that does not match its range, another dtype). Never panics, whatever the bytes.
+/// (a short or truncated file, a header that is not JSON, a byte range outside the data or
+/// overlapping another's, a shape that does not match its range, another dtype). Never panics,
+/// whatever the bytes.
 pub fn parse(bytes: &[u8]) -> Result<Tensors, SafetensorsError> {
     let bad = |why: String| SafetensorsError::Format(why);
     let length: [u8; 8] = bytes
@@ -174,6 +175,8 @@ pub fn parse(bytes: &[u8]) -> Result<Tensors, SafetensorsError> {
         .map_err(|error| bad(format!("the header is not a JSON object: {error}")))?;
     let data = &bytes[header_end..];
     let mut tensors = Tensors::default();
+    // every tensor's byte range, to find two that share bytes
+    let mut ranges: Vec<(usize, usize, String)> = Vec::new();
     for (name, value) in header {
         if name == "__metadata__" {
             tensors.metadata = serde_json::from_value(value)
@@ -204,6 +207,7 @@ pub fn parse(bytes: &[u8]) -> Result<Tensors, SafetensorsError> {
                 data.len()
             )));
         }
+        ranges.push((begin, end, name.clone()));
         let raw = &data[begin..end];
         let values: Vec<f64> = if size == 4 {
             raw.chunks_exact(4)
@@ -215,6 +219,15 @@ pub fn parse(bytes: &[u8]) -> Result<Tensors, SafetensorsError> {
                 .collect()
         };
         tensors.tensors.insert(name, (entry.shape, values));
+    }
+    ranges.retain(|(begin, end, _)| begin < end);
+    ranges.sort();
+    if let Some(pair) = ranges.windows(2).find(|pair| pair[1].0 < pair[0].1) {
+        let ((a, a_end, first), (b, b_end, second)) = (&pair[0], &pair[1]);
+        return Err(bad(format!(
+            "{first:?} (bytes {a}..{a_end}) and {second:?} (bytes {b}..{b_end}) overlap: each \
+             tensor has bytes of its own"
+        )));
     }
     Ok(tensors)
 }

@@ -49,6 +49,7 @@ use scalargrad::settings::Settings;
 
 use super::AppError;
 use super::cli::PlaygroundArgs;
+use super::error::clip_echoes;
 use guard::Served;
 use sessions::{Answer, Download, Refusal, Request as SessionRequest, Sessions};
 
@@ -342,6 +343,7 @@ fn asset(content_type: &str, text: &'static str) -> Reply {
     )
 }
 
+/// A refusal as JSON, with whatever its message repeats of the request cut short.
 fn refuse(refusal: Refusal) -> Reply {
     let (status, message) = match refusal {
         Refusal::Bad(m) => (StatusCode::BAD_REQUEST, m),
@@ -349,7 +351,7 @@ fn refuse(refusal: Refusal) -> Reply {
         Refusal::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
         Refusal::Waiting(m) => (StatusCode::TOO_MANY_REQUESTS, m),
     };
-    json_response(status, &json!({ "error": message }))
+    json_response(status, &json!({ "error": clip_echoes(&message, false) }))
 }
 
 fn json_response(status: StatusCode, value: &serde_json::Value) -> Reply {

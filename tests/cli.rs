@@ -176,7 +176,16 @@ fn invalid_flags_exit_2_naming_the_flag_and_range_without_files() {
     let dir = scratch("flags");
     let out = dir.join("out");
     let out_arg = out.to_str().expect("utf-8");
-    let cases: [(&[&str], &str); 9] = [
+    let too_many = format!(
+        "hidden: a network of 33579009 parameters; at most {}",
+        scalargrad::train::MAX_PARAMETERS
+    );
+    let cases: [(&[&str], &str); 11] = [
+        (&["--hidden", "4096,4096,4096"], &too_many),
+        (
+            &["--frames", "1001"],
+            "'--frames <FRAMES>': must be a whole number from 0 to 1000",
+        ),
         (
             &["--steps", "0"],
             "'--steps <STEPS>': must be a whole number from 1 to 1000000",

@@ -337,3 +337,59 @@ fn version_2_model_files_predict_bit_for_bit_as_before() {
         }
     }
 }
+
+/// Training and `evaluate` tell classes apart by one rule: labels `-0`, `0`, `1`, `1.0`, `+1`
+/// and `1e0` are two classes in both, and `evaluate` on the training file (nothing held out)
+/// gives the accuracy training reported.
+#[test]
+fn training_and_evaluate_read_numeric_labels_by_one_rule() {
+    let dir = scratch("tables", "label-rule");
+    let spellings = [["-0", "0"], ["1", "1.0"], ["+1", "1e0"]];
+    let mut rows = String::from("x1,x2,label\n");
+    for k in 0..60 {
+        let class = k % 2;
+        let x = if class == 0 { -1.0 } else { 1.0 } + (k as f64 * 0.37).sin() * 0.3;
+        let label = if class == 0 {
+            spellings[0][k % 2]
+        } else {
+            spellings[1 + k % 2][(k / 2) % 2]
+        };
+        rows.push_str(&format!("{x},{},{label}\n", (k as f64 * 0.11).cos()));
+    }
+    let data = write(&dir, "spelled.csv", &rows);
+    let out = dir.join("out");
+    let output = run(&[
+        "--data",
+        s(&data),
+        "--test-fraction",
+        "0",
+        "--steps",
+        "30",
+        "--frames",
+        "0",
+        "--out",
+        s(&out),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let run_json = json(&out.join("run.json"));
+    assert_eq!(run_json["class_names"], serde_json::json!(["-0", "+1"])); // as first written
+    let trained = run_json["final"]["trained_accuracy"]
+        .as_f64()
+        .expect("an accuracy");
+    let output = run(&[
+        "evaluate",
+        "--model",
+        s(&out.join("model.json")),
+        "--data",
+        s(&data),
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let evaluated: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let accuracy = evaluated["accuracy"].as_f64().expect("an accuracy");
+    assert!(
+        (accuracy - trained).abs() < 1e-12,
+        "evaluate {accuracy} vs training {trained}: {evaluated}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}

@@ -97,7 +97,6 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
     catch_ctrl_c();
     let settings = &args.settings.0;
     let task = settings.resolved_task().map_err(usage)?;
-    outputs::check_outputs(&args.out, task, args.graph)?;
     let data = load_data(settings)?;
     let config = settings.resolve(&data).map_err(usage)?;
     let (train_set, test_set) = data.split(
@@ -118,16 +117,14 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
             message,
         })
     })?;
-    let model = train::build_model(&config, &train_set).map_err(|message| {
-        usage(SettingError {
-            key: "features",
-            message,
-        })
-    })?;
+    let model = train::build_model(&config, &train_set).map_err(|error| usage(error.into()))?;
     let mut start = Start::fresh(model);
     if let Some(path) = &args.init_from {
         start_from(&mut start, path, &config)?;
     }
+    // the output directory is made (and checked) once everything else is known to work, so a
+    // bad flag or file leaves no directory behind
+    outputs::check_outputs(&args.out, task, args.graph)?;
     go_on(0, "before training", &args.out)?;
     eprintln!(
         "training an MLP {} on {} examples ({} held out) for {} steps",

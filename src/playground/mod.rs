@@ -111,10 +111,7 @@ impl Session {
         let (train, test) = Session::data(&settings, upload.as_ref())?;
         let config = Session::config(&settings, &train)?;
         let plane = Session::plane(&settings, &train, &test)?;
-        let model = build_model(&config, &train).map_err(|why| SettingError {
-            key: "features",
-            message: why,
-        })?;
+        let model = build_model(&config, &train)?;
         cost::check_step(&model.network, Session::batch(&config, &train))?;
         let mut trainer = Trainer::new(&config, Start::fresh(model), &train);
         trainer.keep_last_step(true);

@@ -279,6 +279,15 @@ pub struct SettingError {
     pub message: String,
 }
 
+impl From<crate::train::ConfigError> for SettingError {
+    fn from(error: crate::train::ConfigError) -> SettingError {
+        SettingError {
+            key: error.key,
+            message: error.message,
+        }
+    }
+}
+
 fn refuse(key: &'static str, message: String) -> SettingError {
     SettingError { key, message }
 }

@@ -95,22 +95,59 @@ impl Default for TrainConfig {
     }
 }
 
+/// The most parameters a network may have: about 2 GB of memory with its graph and files
+/// (a network of two hidden layers of 4096 has 16.8 million).
+pub const MAX_PARAMETERS: usize = 20_000_000;
+
+/// Why a configuration cannot make a model: the setting at fault, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    /// The setting's key (`hidden`).
+    pub key: &'static str,
+    /// Why, and what would work.
+    pub message: String,
+}
+
+/// The weights and biases of a network of `inputs` inputs and layers `widths` (counted without
+/// overflow, for any widths).
+fn parameter_count(inputs: usize, widths: &[usize]) -> u128 {
+    let mut fan_in = inputs as u128;
+    let mut count = 0u128;
+    for &width in widths {
+        count += (fan_in + 1) * width as u128;
+        fan_in = width as u128;
+    }
+    count
+}
+
 /// The model a config describes for data like `train` (its columns and classes, and the
 /// standardisation of its columns if the config asks for it), with seeded initial weights.
 ///
 /// # Errors
-/// A message naming the setting: the loss cannot train `train`'s task (see `Loss::check`), or
-/// a feature names no column.
-pub fn build_model(config: &TrainConfig, train: &Dataset) -> Result<Model, String> {
+/// The setting at fault and why: the loss cannot train `train`'s task (see `Loss::check`), a
+/// feature names no column, or the network would have more than [`MAX_PARAMETERS`].
+pub fn build_model(config: &TrainConfig, train: &Dataset) -> Result<Model, ConfigError> {
+    let refuse = |key: &'static str, message: String| ConfigError { key, message };
     let classes = train.classes();
     config
         .loss
         .check(classes)
-        .map_err(|why| format!("loss: {why}"))?;
+        .map_err(|why| refuse("loss", why))?;
     let inputs = Inputs::for_data(config.features.as_deref(), config.standardize, train)
-        .map_err(|why| format!("features: {why}"))?;
+        .map_err(|why| refuse("features", why))?;
     let mut widths = config.hidden.clone();
     widths.push(config.loss.outputs(classes));
+    let parameters = parameter_count(inputs.len(), &widths);
+    if parameters > MAX_PARAMETERS as u128 {
+        return Err(refuse(
+            "hidden",
+            format!(
+                "a network of {parameters} parameters; at most {MAX_PARAMETERS} (fewer or \
+                 narrower layers)"
+            ),
+        ));
+    }
     let options = MlpOptions {
         activation: config.activation,
         init: config.init,

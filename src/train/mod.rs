@@ -23,7 +23,7 @@ use crate::engine::Anomaly;
 use crate::model::Model;
 use crate::nn::optim::OptimizerState;
 
-pub use config::{TrainConfig, build_model};
+pub use config::{ConfigError, MAX_PARAMETERS, TrainConfig, build_model};
 pub use example::example_graph;
 pub use measures::{Measures, StepMetrics, measure, metrics_csv};
 pub use parallel::Workers;

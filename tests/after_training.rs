@@ -238,7 +238,12 @@ fn export_f32_is_the_weights_rounded_to_f32() {
 #[test]
 fn resuming_is_exact_for_every_optimizer() {
     let dir = scratch("resume");
-    for (optimizer, lr) in [("sgd", "0.5"), ("momentum", "0.1"), ("adam", "0.01")] {
+    for (optimizer, lr) in [
+        ("sgd", "0.5"),
+        ("momentum", "0.1"),
+        ("adam", "0.01"),
+        ("adamw", "0.01"),
+    ] {
         let flags = [
             "--optimizer",
             optimizer,

@@ -226,6 +226,61 @@ fn optimizers_follow_their_update_rules() {
     ));
 }
 
+/// AdamW through the engine (gradients by `backward`) against PyTorch's AdamW written out in
+/// f64 (decay first, then Adam's step with `denom = sqrt(v) / sqrt(bc2) + eps` and step size
+/// `lr / bc1`), over several steps of a loss `sum (a p - b)^2`, to 1e-12.
+#[test]
+fn adamw_matches_pytorchs_formula_step_by_step() {
+    let (a, b) = ([0.5, -2.0, 3.0], [1.0, 0.25, -1.5]);
+    let (lr, decay) = (0.05, 0.1);
+    let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8);
+    let start = [0.3, -0.7, 1.1];
+    let parameters: Vec<Node> = start.iter().map(|&p| Node::new(p)).collect();
+    let mut adamw = Adam::decoupled(decay);
+    let mut p = start;
+    let (mut m, mut v) = ([0.0; 3], [0.0; 3]);
+    for step in 1..=6 {
+        // the engine's step
+        let loss = parameters
+            .iter()
+            .zip(a.iter().zip(&b))
+            .map(|(p, (&a, &b))| {
+                let r = p * a - b;
+                &r * &r
+            })
+            .fold(Node::new(0.0), |sum, term| sum + term);
+        for parameter in &parameters {
+            parameter.zero_grad();
+        }
+        loss.backward();
+        adamw.step(&parameters, lr);
+        // PyTorch's, by hand
+        let (bc1, bc2) = (1.0 - beta1.powi(step), 1.0 - beta2.powi(step));
+        for k in 0..3 {
+            let g = 2.0 * a[k] * (a[k] * p[k] - b[k]);
+            p[k] *= 1.0 - lr * decay;
+            m[k] = beta1 * m[k] + (1.0 - beta1) * g;
+            v[k] = beta2 * v[k] + (1.0 - beta2) * g * g;
+            let denom = v[k].sqrt() / bc2.sqrt() + eps;
+            p[k] -= (lr / bc1) * m[k] / denom;
+        }
+        for (k, parameter) in parameters.iter().enumerate() {
+            assert!(
+                close(parameter.value(), p[k], 1e-12),
+                "step {step}, parameter {k}: {} vs {}",
+                parameter.value(),
+                p[k]
+            );
+        }
+    }
+    // the decay is what sets it apart from Adam: with no gradient, Adam stays, AdamW shrinks
+    let still = [Node::new(2.0)];
+    Adam::new().step(&still, 0.1);
+    assert_eq!(still[0].value(), 2.0);
+    Adam::decoupled(0.5).step(&still, 0.1);
+    assert_eq!(still[0].value(), 2.0 * (1.0 - 0.1 * 0.5));
+}
+
 #[test]
 fn schedules() {
     assert_eq!(Schedule::Constant.rate(0.5, 7, 10), 0.5);

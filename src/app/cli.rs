@@ -58,7 +58,7 @@ pub(crate) enum Action {
     /// Train a network and write its pictures, metrics and model (what `scalargrad [FLAGS]`
     /// does).
     #[command(after_help = EXIT_CODES)]
-    Train(Args),
+    Train(Box<Args>),
     /// Score the rows of a CSV file with a trained model: one output row per input row.
     Predict(PredictArgs),
     /// Measure a trained model on a CSV file: its loss, accuracy and confusion matrix, or RMSE

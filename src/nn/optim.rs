@@ -28,10 +28,10 @@ pub struct OptimizerState {
     /// Momentum's velocity per parameter (empty otherwise).
     #[serde(default)]
     pub velocity: Vec<f64>,
-    /// Adam's first moment per parameter (empty otherwise).
+    /// Adam's (and AdamW's) first moment per parameter (empty otherwise).
     #[serde(default)]
     pub first_moment: Vec<f64>,
-    /// Adam's second moment per parameter (empty otherwise).
+    /// Adam's (and AdamW's) second moment per parameter (empty otherwise).
     #[serde(default)]
     pub second_moment: Vec<f64>,
 }
@@ -52,12 +52,12 @@ impl OptimizerState {
             (
                 "first_moment",
                 &self.first_moment,
-                self.kind == OptimizerKind::Adam,
+                matches!(self.kind, OptimizerKind::Adam | OptimizerKind::AdamW),
             ),
             (
                 "second_moment",
                 &self.second_moment,
-                self.kind == OptimizerKind::Adam,
+                matches!(self.kind, OptimizerKind::Adam | OptimizerKind::AdamW),
             ),
         ];
         for (name, list, belongs) in lists {
@@ -153,12 +153,16 @@ impl Optimizer for Momentum {
     }
 }
 
-/// Adam (Kingma & Ba, 2015), with bias correction.
+/// Adam (Kingma & Ba, 2015), with bias correction; with a weight decay, AdamW (Loshchilov &
+/// Hutter, 2019): each step first multiplies every parameter by `1 - lr * weight_decay`, then
+/// takes Adam's step (PyTorch's `AdamW`), so the decay is not scaled by the gradient's history.
 #[derive(Clone, Debug)]
 pub struct Adam {
+    kind: OptimizerKind,
     beta1: f64,
     beta2: f64,
     epsilon: f64,
+    weight_decay: f64,
     steps: i32,
     first_moment: Vec<f64>,
     second_moment: Vec<f64>,
@@ -168,12 +172,30 @@ impl Adam {
     /// Adam with the usual constants: beta1 0.9, beta2 0.999, epsilon 1e-8.
     pub fn new() -> Adam {
         Adam {
+            kind: OptimizerKind::Adam,
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-8,
+            weight_decay: 0.0,
             steps: 0,
             first_moment: Vec::new(),
             second_moment: Vec::new(),
+        }
+    }
+
+    /// AdamW: Adam's constants with decoupled `weight_decay` (PyTorch's default is 0.01).
+    ///
+    /// ```
+    /// use scalargrad::{Node, nn::optim::{Adam, Optimizer}};
+    /// let p = Node::new(2.0); // its gradient is 0: the step is the decay alone
+    /// Adam::decoupled(0.5).step(std::slice::from_ref(&p), 0.1);
+    /// assert_eq!(p.value(), 2.0 * (1.0 - 0.1 * 0.5));
+    /// ```
+    pub fn decoupled(weight_decay: f64) -> Adam {
+        Adam {
+            kind: OptimizerKind::AdamW,
+            weight_decay,
+            ..Adam::new()
         }
     }
 }
@@ -192,12 +214,14 @@ impl Optimizer for Adam {
         let correction1 = 1.0 - self.beta1.powi(self.steps);
         let correction2 = 1.0 - self.beta2.powi(self.steps);
         let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon);
+        // AdamW's decay, applied to the parameter before Adam's step (1 for plain Adam)
+        let kept = 1.0 - lr * self.weight_decay;
         let (first, second) = (&mut self.first_moment, &mut self.second_moment);
         update_values(parameters, |k, value, g| {
             let (m, v) = (&mut first[k], &mut second[k]);
             *m = beta1 * *m + (1.0 - beta1) * g;
             *v = beta2 * *v + (1.0 - beta2) * g * g;
-            value - lr * (*m / correction1) / ((*v / correction2).sqrt() + epsilon)
+            value * kept - lr * (*m / correction1) / ((*v / correction2).sqrt() + epsilon)
         });
     }
 
@@ -206,12 +230,12 @@ impl Optimizer for Adam {
             steps: u64::try_from(self.steps).unwrap_or(0),
             first_moment: self.first_moment.clone(),
             second_moment: self.second_moment.clone(),
-            ..OptimizerState::fresh(OptimizerKind::Adam)
+            ..OptimizerState::fresh(self.kind)
         }
     }
 
     fn restore(&mut self, state: &OptimizerState) -> bool {
-        if state.kind != OptimizerKind::Adam {
+        if state.kind != self.kind {
             return false;
         }
         self.first_moment = state.first_moment.clone();
@@ -231,22 +255,27 @@ pub enum OptimizerKind {
     Momentum,
     /// Adam.
     Adam,
+    /// Adam with decoupled weight decay.
+    #[serde(rename = "adamw")]
+    AdamW,
 }
 
 impl OptimizerKind {
     /// Every optimizer.
-    pub const ALL: [OptimizerKind; 3] = [
+    pub const ALL: [OptimizerKind; 4] = [
         OptimizerKind::Sgd,
         OptimizerKind::Momentum,
         OptimizerKind::Adam,
+        OptimizerKind::AdamW,
     ];
 
-    /// Its name (`sgd`, `momentum`, `adam`).
+    /// Its name (`sgd`, `momentum`, `adam`, `adamw`).
     pub fn name(self) -> &'static str {
         match self {
             OptimizerKind::Sgd => "sgd",
             OptimizerKind::Momentum => "momentum",
             OptimizerKind::Adam => "adam",
+            OptimizerKind::AdamW => "adamw",
         }
     }
 
@@ -256,26 +285,30 @@ impl OptimizerKind {
             OptimizerKind::Sgd => "p -= lr * grad (micrograd's)",
             OptimizerKind::Momentum => "SGD with momentum 0.9 (PyTorch's formulation)",
             OptimizerKind::Adam => "Adam with bias correction (beta1 0.9, beta2 0.999)",
+            OptimizerKind::AdamW => {
+                "Adam with decoupled weight decay: p *= 1 - lr * weight_decay, then Adam's step"
+            }
         }
     }
 
     /// The learning rate it takes when none is given, for a loss whose plain SGD rate is `sgd`:
     /// that rate for SGD, a tenth of it with momentum (whose steps add up to ten times one),
-    /// 0.01 for Adam (whose step is about `lr` whatever the gradient's size).
+    /// 0.01 for Adam and AdamW (whose step is about `lr` whatever the gradient's size).
     pub fn default_learning_rate(self, sgd: f64) -> f64 {
         match self {
             OptimizerKind::Sgd => sgd,
             OptimizerKind::Momentum => sgd / 10.0,
-            OptimizerKind::Adam => 0.01,
+            OptimizerKind::Adam | OptimizerKind::AdamW => 0.01,
         }
     }
 
-    /// A fresh optimizer of this kind.
-    pub fn build(self) -> Box<dyn Optimizer> {
+    /// A fresh optimizer of this kind; `weight_decay` is AdamW's (the others have none).
+    pub fn build(self, weight_decay: f64) -> Box<dyn Optimizer> {
         match self {
             OptimizerKind::Sgd => Box::new(Sgd),
             OptimizerKind::Momentum => Box::new(Momentum::new(0.9)),
             OptimizerKind::Adam => Box::new(Adam::new()),
+            OptimizerKind::AdamW => Box::new(Adam::decoupled(weight_decay)),
         }
     }
 }

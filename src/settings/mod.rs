@@ -235,7 +235,7 @@ settings! {
     optimizer: OptimizerKind = OptimizerKind::Sgd, Range::Choice(choices::<OptimizerKind>),
         Everywhere, live: false;
     /// Learning rate (where the schedule starts) [default: 1 for SGD (0.3 for mse), a tenth
-    /// of that with momentum, 0.01 for adam].
+    /// of that with momentum, 0.01 for adam and adamw].
     lr: Option<f64> = None,
         Range::Number { min: 0.0, max: f64::MAX, above: true, example: "0.1" }, Everywhere,
         live: true;
@@ -256,6 +256,11 @@ settings! {
     l1: f64 = 0.0,
         Range::Number { min: 0.0, max: f64::MAX, above: false, example: "1e-4" }, Everywhere,
         live: true;
+    /// AdamW's decoupled weight decay: each step first multiplies every parameter by
+    /// 1 - lr * weight_decay (PyTorch's AdamW; --optimizer adamw only).
+    weight_decay: f64 = 0.01,
+        Range::Number { min: 0.0, max: f64::MAX, above: false, example: "0.01" }, Everywhere,
+        live: false;
     /// Seed of the data, the split, the initial weights and the batches: the same seed gives
     /// the same run.
     seed: u64 = 42, Range::Whole { min: 0, max: u64::MAX }, Everywhere, live: false;
@@ -470,6 +475,7 @@ impl Settings {
             batch_size: self.batch_size,
             l2: self.l2,
             l1: self.l1,
+            weight_decay: self.weight_decay,
             features: self.features.clone(),
             standardize: self.standardize,
             seed: self.seed,

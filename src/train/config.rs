@@ -37,6 +37,10 @@ pub struct TrainConfig {
     /// L1 regularisation strength beta (the objective adds beta * sum |p|).
     #[serde(default)]
     pub l1: f64,
+    /// AdamW's decoupled weight decay (each step multiplies every parameter by
+    /// `1 - lr * weight_decay` first); the other optimizers ignore it.
+    #[serde(default)]
+    pub weight_decay: f64,
     /// The network's inputs by name over the data's columns (`x1,x2,x1^2`, `a*b`, `sin(a)`),
     /// in order; `None` for every column as it is.
     #[serde(default)]
@@ -87,6 +91,7 @@ impl Default for TrainConfig {
             batch_size: None,
             l2: 1e-4,
             l1: 0.0,
+            weight_decay: 0.01,
             features: None,
             standardize: false,
             seed: 42,

@@ -118,7 +118,7 @@ impl Trainer {
         } = start;
         let examples = Examples::encode(&model.inputs, train);
         let parameters = model.network.parameters();
-        let mut optimizer = config.optimizer.build();
+        let mut optimizer = config.optimizer.build(config.weight_decay);
         if let Some(state) = &saved {
             optimizer.restore(state);
         }

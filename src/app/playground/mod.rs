@@ -481,7 +481,7 @@ fn read(action: &str, query: Option<&str>) -> Result<SessionRequest, Refusal> {
 /// upload.
 fn act(action: &str, query: Option<&str>, body: &[u8]) -> Result<SessionRequest, Refusal> {
     Ok(match action {
-        "settings" => SessionRequest::Apply(settings_of(body)?),
+        "settings" => SessionRequest::Apply(Box::new(settings_of(body)?)),
         "play" => SessionRequest::Play,
         "pause" => SessionRequest::Pause,
         "reset" => SessionRequest::Reset,

@@ -25,7 +25,7 @@ pub(super) enum Request {
         data_version: u64,
     },
     /// New settings (live, or starting over).
-    Apply(Settings),
+    Apply(Box<Settings>),
     /// Train continuously, at the settings' speed.
     Play,
     /// Stop training.
@@ -322,7 +322,7 @@ fn run(
             } => Ok(Answer::Json(state(&session, playing, since, data_version))),
             Request::Apply(settings) => {
                 let speed_before = session.settings().speed;
-                match session.apply(settings) {
+                match session.apply(*settings) {
                     Ok(started_over) => {
                         if started_over {
                             playing = false;

@@ -329,6 +329,9 @@ impl clap::FromArgMatches for SettingFlags {
                 })?;
             }
         }
+        settings.apply_dataset_defaults(|key| {
+            matches.value_source(key) == Some(clap::parser::ValueSource::CommandLine)
+        });
         Ok(SettingFlags(settings))
     }
 

@@ -185,7 +185,8 @@ pub const MAX_LAYERS: usize = 32;
 pub const MAX_WIDTH: usize = 4096;
 
 settings! {
-    /// Built-in dataset (see the list); ignored with --data.
+    /// Built-in dataset (see the list); ignored with --data. digits brings its own defaults for
+    /// the settings not given: --hidden 64 --optimizer adam --batch-size 32 --steps 1500.
     dataset: Builtin = Builtin::Generated(crate::data::Generator::Moons),
         Range::Choice(choices::<Builtin>), Everywhere, live: false;
     /// A CSV table to train on instead of the built-in dataset: a header names the columns
@@ -483,6 +484,32 @@ impl Settings {
         })
     }
 
+    /// Applies the built-in dataset's own defaults ([`Builtin::defaults`]) to every setting
+    /// for which `given(key)` is false (a table, `data`, has none).
+    ///
+    /// ```
+    /// use scalargrad::settings::Settings;
+    /// let mut settings = Settings::default();
+    /// settings.set("dataset", "digits").expect("a dataset");
+    /// settings.set("steps", "10").expect("steps");
+    /// settings.apply_dataset_defaults(|key| key == "steps");
+    /// assert_eq!((settings.hidden.clone(), settings.steps), (vec![64], 10));
+    /// ```
+    ///
+    /// # Panics
+    /// If a dataset's default is not a valid value of its setting (a test checks every one).
+    pub fn apply_dataset_defaults(&mut self, given: impl Fn(&str) -> bool) {
+        if self.data.is_some() {
+            return;
+        }
+        for &(key, value) in self.dataset.defaults() {
+            if !given(key) {
+                self.set(key, value)
+                    .expect("a dataset's defaults are valid values of their settings");
+            }
+        }
+    }
+
     /// The vocabulary a page builds its controls from: every setting of the playground's scope
     /// with its range and help.
     pub fn vocabulary() -> Value {
@@ -499,6 +526,26 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_datasets_defaults_are_valid_values_of_their_settings() {
+        for builtin in Builtin::all() {
+            for &(key, value) in builtin.defaults() {
+                let mut settings = Settings::default();
+                assert!(
+                    settings.set(key, value).is_ok(),
+                    "{}: {key} = {value}",
+                    builtin.name()
+                );
+            }
+        }
+        // a table has none, and a setting given explicitly keeps its value
+        let mut settings = Settings::default();
+        settings.set("dataset", "digits").expect("a dataset");
+        settings.set("data", "t.csv").expect("a path");
+        settings.apply_dataset_defaults(|_| false);
+        assert_eq!(settings.hidden, vec![16, 16]);
+    }
 
     /// Each row: a setting, a text, and the start of the message (or `None` for accepted).
     #[test]

@@ -363,6 +363,34 @@ fn divergence_stops_names_the_step_and_keeps_the_steps_done() {
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
+/// Sends `child` a Ctrl-C (SIGINT).
+fn ctrl_c(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+}
+
+/// Waits (at most a minute) for `child` to stop; its status and what it wrote on stderr.
+fn stopped(child: &mut std::process::Child) -> (std::process::ExitStatus, String) {
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "did not stop after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read");
+    (status, stderr)
+}
+
 #[test]
 fn ctrl_c_finishes_the_step_writes_outputs_and_exits_130() {
     let dir = scratch("interrupt");
@@ -382,25 +410,8 @@ fn ctrl_c_finishes_the_step_writes_outputs_and_exits_130() {
         .expect("spawn");
     // let it start training (the plain progress lines come only every 100000 steps)
     std::thread::sleep(Duration::from_millis(700));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "did not stop after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
-        .expect("read");
+    ctrl_c(&child);
+    let (status, stderr) = stopped(&mut child);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted after"), "{stderr}");
     let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
@@ -429,27 +440,10 @@ fn a_second_ctrl_c_while_the_outputs_are_made_abandons_them_and_exits_130() {
     // the first stops training and asks for the outputs; the second, while they are drawn,
     // abandons them
     for _ in 0..2 {
-        let killed = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(killed.success());
+        ctrl_c(&child);
         std::thread::sleep(Duration::from_millis(150));
     }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "did not stop after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
-        .expect("read");
+    let (status, stderr) = stopped(&mut child);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(
         stderr.contains("interrupted while making the outputs; no file of this run was written"),

@@ -381,6 +381,24 @@ fn a_table_of_six_columns_standardised_matches_the_reference() {
     engine_matches_reference(&config, &data, &standardised);
 }
 
+/// The shipped digits (64 pixel columns, ten classes): 80 of them through 64-16-10 with
+/// softmax cross-entropy and L2, the engine against the float64 reference written above.
+#[test]
+fn digits_match_the_reference() {
+    let digits = scalargrad::data::digits::digits();
+    let some: Vec<usize> = (0..80).map(|k| k * 22).collect();
+    let data = digits.subset(&some);
+    assert_eq!((data.width(), data.classes()), (64, 10));
+    let config = TrainConfig {
+        hidden: vec![16],
+        loss: Loss::CrossEntropy,
+        l2: 1e-4,
+        lr: 0.5,
+        ..constant_rate(10)
+    };
+    engine_matches_reference(&config, &data, &|row| row.to_vec());
+}
+
 #[test]
 fn cs231n_spiral_reaches_97_percent_with_cross_entropy() {
     // CS231n's spiral, 3 classes of 100 points, noise 0.2; its float64 reference reaches 98.7%

@@ -596,158 +596,157 @@ fn abused_it_refuses_what_it_must_and_stays_quick_and_small() {
 
     let server = Server::start(&[]);
     let host = server.address.clone();
-    // a stalled body: 100 bytes announced, one sent every second; answered 408 once the time
-    // for a request is up
-    let stalled = std::thread::spawn({
-        let host = host.clone();
-        move || {
+    // the slow parts (a body stalled past the time for a request; the largest session's step and
+    // explanation) run beside the rest
+    std::thread::scope(|scope| {
+        let stalled = scope.spawn(|| stalled_body(&host, REQUEST_WITHIN));
+        let largest = scope.spawn(|| {
+            // the largest session the playground allows: every layer as wide as allowed, every
+            // point in one batch; one step, then a parameter of the first layer explained
+            let largest = json!({
+                "hidden": vec![MAX_WIDTH; MAX_LAYERS],
+                "samples": MAX_POINTS,
+                "batch_size": MAX_POINTS,
+                "test_fraction": 0,
+            });
+            let (id, _) = server.session(&largest.to_string());
+            server.ok("POST", &format!("/api/sessions/{id}/step?count=1"), "");
+            let why = server.ok(
+                "GET",
+                &format!("/api/sessions/{id}/explain?layer=0&neuron=0&input=0"),
+                "",
+            );
+            let terms = why["terms"].as_array().expect("terms");
+            let more = why["more_terms"].as_u64().expect("a count");
+            assert_eq!(
+                terms.len(),
+                MAX_TERMS,
+                "the answer lists at most {MAX_TERMS}"
+            );
+            assert!(more > 0, "the batch's other uses are counted: {more}");
+            let listed: f64 = terms
+                .iter()
+                .map(|t| t["product"].as_f64().expect("a product"))
+                .sum();
+            let total = listed + why["more_sum"].as_f64().expect("a sum");
+            let grad = why["grad"].as_f64().expect("a gradient");
+            assert!(
+                (total - grad).abs() <= 1e-9 * grad.abs().max(1.0),
+                "the terms sum to the gradient: {total} vs {grad}"
+            );
+        });
+
+        // another site's page, and a DNS-rebinding page naming its own domain
+        let foreign = [
+            format!(
+                "POST /api/sessions HTTP/1.1\r\nHost: {host}\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{{}}"
+            ),
+            "POST /api/sessions HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 2\r\n\r\n{}"
+                .to_string(),
+        ];
+        for request in &foreign {
+            let (status, body) = server.raw(request.as_bytes());
+            assert_eq!(status, 403, "{request}: {}", text(&body));
+        }
+
+        // a step past the work budget is refused before any work, naming the largest batch
+        // that fits: a table of 10,000 rows and 8 columns, in one batch, through the widest
+        // network
+        let (id, _) = server.session("{}");
+        let session = |action: &str| format!("/api/sessions/{id}/{action}");
+        let table: String = std::iter::once("a,b,c,d,e,f,g,h,label\n".to_string())
+            .chain((0..10_000).map(|i| format!("{},1,0,1,0,1,0,{},{}\n", i % 7, i % 3, i % 2)))
+            .collect();
+        server.ok("POST", &session("upload?name=wide.csv"), &table);
+        let too_much = json!({"data": "wide.csv", "standardize": true, "test_fraction": 0, "hidden": vec![MAX_WIDTH; MAX_LAYERS], "batch_size": 10_000});
+        let (status, refused) = server.json("POST", &session("settings"), &too_much.to_string());
+        let message = refused["error"].as_str().unwrap_or_default().to_string();
+        assert_eq!(status, 400, "{message}");
+        assert!(
+            message.contains("batch_size") && message.contains("a batch size of at most"),
+            "{message}"
+        );
+
+        // step requests piled up and abandoned: one runs (up to a second), one waits, the rest
+        // are told to wait; their clients go, and the session drops their work
+        let mut piled = Vec::new();
+        for _ in 0..6 {
             let mut stream = TcpStream::connect(&host).expect("connects");
+            let request = format!(
+                "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n",
+                session("step?count=1000")
+            );
+            stream.write_all(request.as_bytes()).expect("writes");
+            piled.push(stream);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let mut refused = 0;
+        for stream in &mut piled {
             stream
-                .write_all(
-                    format!(
-                        "POST /api/sessions HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100\r\n\r\n"
-                    )
-                    .as_bytes(),
-                )
-                .expect("writes");
-            let started = Instant::now();
-            while started.elapsed() < REQUEST_WITHIN + Duration::from_secs(5) {
-                if stream.write_all(b" ").is_err() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_secs(1));
-            }
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
+                .set_read_timeout(Some(Duration::from_millis(200)))
                 .expect("timeout");
             let mut answer = vec![0; 64];
-            let read = stream.read(&mut answer).unwrap_or(0);
-            text(&answer[..read])
+            if let Ok(read) = stream.read(&mut answer)
+                && text(&answer[..read]).starts_with("HTTP/1.1 429")
+            {
+                refused += 1;
+            }
         }
-    });
-
-    // another site's page, and a DNS-rebinding page naming its own domain
-    let foreign = [
-        format!(
-            "POST /api/sessions HTTP/1.1\r\nHost: {host}\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{{}}"
-        ),
-        "POST /api/sessions HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 2\r\n\r\n{}"
-            .to_string(),
-    ];
-    for request in &foreign {
-        let (status, body) = server.raw(request.as_bytes());
-        assert_eq!(status, 403, "{request}: {}", text(&body));
-    }
-
-    // the largest session the playground allows: every layer as wide as allowed, every point in
-    // one batch; one step, then a parameter of the first layer explained
-    let largest = json!({
-        "hidden": vec![MAX_WIDTH; MAX_LAYERS],
-        "samples": MAX_POINTS,
-        "batch_size": MAX_POINTS,
-        "test_fraction": 0,
-    });
-    let (id, _) = server.session(&largest.to_string());
-    let session = |action: &str| format!("/api/sessions/{id}/{action}");
-    server.ok("POST", &session("step?count=1"), "");
-    let why = server.ok("GET", &session("explain?layer=0&neuron=0&input=0"), "");
-    let listed = why["terms"].as_array().expect("terms").len();
-    let more = why["more_terms"].as_u64().expect("a count") as usize;
-    assert_eq!(listed, MAX_TERMS, "the answer lists at most {MAX_TERMS}");
-    assert!(more > 0, "the batch's other uses are counted: {more}");
-    let listed_sum: f64 = why["terms"]
-        .as_array()
-        .expect("terms")
-        .iter()
-        .map(|t| t["product"].as_f64().expect("a product"))
-        .sum();
-    let total = listed_sum + why["more_sum"].as_f64().expect("a sum");
-    let grad = why["grad"].as_f64().expect("a gradient");
-    assert!(
-        (total - grad).abs() <= 1e-9 * grad.abs().max(1.0),
-        "the terms sum to the gradient: {total} vs {grad}"
-    );
-    // a step past the work budget is refused before any work, naming the largest batch that
-    // fits: a table of 10,000 rows and 8 columns, in one batch, through the widest network
-    let (other, _) = server.session("{}");
-    let table: String = std::iter::once("a,b,c,d,e,f,g,h,label\n".to_string())
-        .chain((0..10_000).map(|i| format!("{},1,0,1,0,1,0,{},{}\n", i % 7, i % 3, i % 2)))
-        .collect();
-    server.ok(
-        "POST",
-        &format!("/api/sessions/{other}/upload?name=wide.csv"),
-        &table,
-    );
-    let too_much = json!({"data": "wide.csv", "standardize": true, "test_fraction": 0, "hidden": vec![MAX_WIDTH; MAX_LAYERS], "batch_size": 10_000});
-    let (status, refused) = server.json(
-        "POST",
-        &format!("/api/sessions/{other}/settings"),
-        &too_much.to_string(),
-    );
-    let message = refused["error"].as_str().unwrap_or_default().to_string();
-    assert_eq!(status, 400, "{message}");
-    assert!(
-        message.contains("batch_size") && message.contains("a batch size of at most"),
-        "{message}"
-    );
-
-    // step requests piled up and abandoned: one runs, one waits, the rest are told to wait
-    let mut piled = Vec::new();
-    for _ in 0..6 {
-        let mut stream = TcpStream::connect(&host).expect("connects");
-        let request = format!(
-            "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n",
-            session("step?count=1000")
+        assert!(refused >= 4, "{refused} of 6 told to wait");
+        drop(piled);
+        let asked = Instant::now();
+        server.ok("GET", &session("state"), "");
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "answered in {:?} after the abandoned steps",
+            asked.elapsed()
         );
-        stream.write_all(request.as_bytes()).expect("writes");
-        piled.push(stream);
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let mut refused = 0;
-    for stream in &mut piled {
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("timeout");
-        let mut answer = vec![0; 64];
-        if let Ok(read) = stream.read(&mut answer)
-            && text(&answer[..read]).starts_with("HTTP/1.1 429")
-        {
-            refused += 1;
+
+        largest.join().expect("the largest session's checks pass");
+        // connections past the cap are answered 503 at once, not queued behind the others
+        let held: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| TcpStream::connect(&host).expect("connects"))
+            .collect();
+        std::thread::sleep(Duration::from_millis(200));
+        let (status, body) = server.request("GET", "/api/vocabulary", b"");
+        assert_eq!(status, 503, "{}", text(&body));
+        drop(held);
+
+        let stalled = stalled.join().expect("the stalled client ends");
+        assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled:?}");
+        // after all that: a normal request is answered quickly, and the memory stays bounded
+        std::thread::sleep(Duration::from_millis(200));
+        let asked = Instant::now();
+        let state = server.ok("GET", &session("state"), "");
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "answered in {:?}",
+            asked.elapsed()
+        );
+        assert!(step_of(&state) >= 1);
+        let resident = resident_bytes(server.child.id());
+        assert!(resident < RESIDENT_BOUND, "{} MB resident", resident >> 20);
+    });
+}
+
+/// A request whose body is announced as 100 bytes and sent a byte a second, for `within` and 5
+/// seconds more; what the server answered.
+fn stalled_body(host: &str, within: Duration) -> String {
+    let mut stream = TcpStream::connect(host).expect("connects");
+    let head =
+        format!("POST /api/sessions HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100\r\n\r\n");
+    stream.write_all(head.as_bytes()).expect("writes");
+    let started = Instant::now();
+    while started.elapsed() < within + Duration::from_secs(5) {
+        if stream.write_all(b" ").is_err() {
+            break;
         }
+        std::thread::sleep(Duration::from_secs(1));
     }
-    assert!(refused >= 4, "{refused} of 6 told to wait");
-    // their clients go: the session stops the running one after its current step and skips
-    // the waiting one, so the state is answered after at most one step
-    drop(piled);
-    let asked = Instant::now();
-    server.ok("GET", &session("state"), "");
-    assert!(
-        asked.elapsed() < Duration::from_secs(10),
-        "answered in {:?} after the abandoned steps",
-        asked.elapsed()
-    );
-
-    // connections past the cap are answered 503 at once, not queued behind the others
-    let held: Vec<TcpStream> = (0..MAX_CONNECTIONS)
-        .map(|_| TcpStream::connect(&host).expect("connects"))
-        .collect();
-    std::thread::sleep(Duration::from_millis(200));
-    let (status, body) = server.request("GET", "/api/vocabulary", b"");
-    assert_eq!(status, 503, "{}", text(&body));
-    drop(held);
-
-    // after all that: a normal request is answered quickly, and the memory stays bounded
-    let stalled = stalled.join().expect("the stalled client ends");
-    assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled:?}");
-    std::thread::sleep(Duration::from_millis(200));
-    let asked = Instant::now();
-    let state = server.ok("GET", &session("state"), "");
-    assert!(
-        asked.elapsed() < Duration::from_secs(5),
-        "answered in {:?}",
-        asked.elapsed()
-    );
-    assert!(step_of(&state) >= 1);
-    let resident = resident_bytes(server.child.id());
-    assert!(resident < RESIDENT_BOUND, "{} MB resident", resident >> 20);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut answer = vec![0; 64];
+    let read = stream.read(&mut answer).unwrap_or(0);
+    text(&answer[..read])
 }

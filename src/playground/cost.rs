@@ -8,8 +8,8 @@ use crate::nn::Mlp;
 use crate::settings::SettingError;
 
 /// The most work one training step may take: examples in the batch times the edges of one
-/// example's graph (a weight's use, a neuron's bias and activation), about a third of a second
-/// for an explanation in a release build.
+/// example's graph (a weight's use, a neuron's bias and activation). An explanation computes
+/// the step again, observing each edge: `tests/playground.rs` runs one at this size.
 pub const MAX_STEP_WORK: u64 = 50_000_000;
 
 /// The most contributions an explanation lists; the rest are counted and summed in one line.

@@ -1,5 +1,5 @@
 //! The notebook `autograd-engine-notebook` cell by cell, in Rust: every line it printed is
-//! printed again here (`tests/engine.rs` checks that they are the same).
+//! printed again here (`tests/integration/engine.rs` checks that they are the same).
 //!
 //! Run it with `cargo run --example notebook`.
 

@@ -312,7 +312,8 @@ pub const GRID_BUDGET: usize = 300_000_000;
 ///     label: "label".into(),
 /// };
 /// assert_eq!(view::cells_within(&model(&[16, 16, 1]), 150), 150);
-/// assert_eq!(view::cells_within(&model(&[4096, 4096, 1]), 150), 8);
+/// // 2x1000 + 1000x1000 + 1000x1 weights: 300M / 1,003,000 = 299 passes, 17 cells per side.
+/// assert_eq!(view::cells_within(&model(&[1000, 1000, 1]), 150), 17);
 /// ```
 pub fn cells_within(model: &Model, wanted: usize) -> usize {
     let mut inputs = model.network.input_count();

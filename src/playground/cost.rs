@@ -9,7 +9,7 @@ use crate::settings::SettingError;
 
 /// The most work one training step may take: examples in the batch times the edges of one
 /// example's graph (a weight's use, a neuron's bias and activation). An explanation computes
-/// the step again, observing each edge: `tests/playground.rs` runs one at this size.
+/// the step again, observing each edge: `tests/integration/playground.rs` runs one at this size.
 pub const MAX_STEP_WORK: u64 = 50_000_000;
 
 /// The most contributions an explanation lists; the rest are counted and summed in one line.

@@ -1,11 +1,9 @@
 //! Tables: CSV files of any number of named columns through the program (training, predict,
 //! evaluate), and model files of the earlier format predicting bit for bit as they did.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{run, scratch, text};
+use crate::common::{run, scratch, text};
 use serde_json::Value;
 
 fn s(path: &Path) -> &str {

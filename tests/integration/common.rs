@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests. Each test file uses some of them, so those it does
+//! Helpers shared by the integration tests. Each topic uses some of them, so those it does
 //! not use are not dead code.
 #![allow(dead_code)]
 

@@ -1,8 +1,6 @@
 //! `scalargrad playground`: the server started on port 0 and driven through its HTTP API, as
 //! the page drives it; every bad request gets its status and message, and the server goes on.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -10,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::{BINARY, text};
+use crate::common::{BINARY, text};
 
 /// A playground server for one test, stopped when dropped.
 struct Server {

@@ -1,7 +1,5 @@
 //! Seeing inside the engine: graph export, gradient explanations, anomaly detection.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 
@@ -254,7 +252,7 @@ fn a_diverging_run_reports_its_first_non_finite_number() {
 
 #[test]
 fn the_examples_show_each_tool() {
-    let explained = common::run_example("explain");
+    let explained = crate::common::run_example("explain");
     assert!(
         explained.starts_with("1 20 18\n\"x\".grad = 20\n"),
         "{explained}"
@@ -263,7 +261,7 @@ fn the_examples_show_each_tool() {
         explained.contains("backward pass 1: +2") && explained.contains("sum = 20"),
         "{explained}"
     );
-    let anomalies = common::run_example("anomaly");
+    let anomalies = crate::common::run_example("anomaly");
     assert!(anomalies.contains("value NaN at node #"), "{anomalies}");
     assert!(
         anomalies.contains("made by `log` at examples/anomaly.rs:14:"),
@@ -273,7 +271,7 @@ fn the_examples_show_each_tool() {
         anomalies.contains("through `pow` made at examples/anomaly.rs:22:"),
         "{anomalies}"
     );
-    let graph = common::run_example("graph");
+    let graph = crate::common::run_example("graph");
     let (declared, _) = parse_dot(&graph);
     assert_eq!(declared.len(), 10 + 5);
 }

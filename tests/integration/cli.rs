@@ -1,12 +1,10 @@
 //! The `scalargrad` binary as a user runs it: files written, bad input, faults.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{BINARY, run, text};
+use crate::common::{BINARY, run, text};
 
 const FILES: [&str; 10] = [
     "loss.png",
@@ -23,7 +21,7 @@ const FILES: [&str; 10] = [
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    common::scratch("cli", name)
+    crate::common::scratch("cli", name)
 }
 
 /// Width and height of a PNG file, decoding every pixel.

@@ -1,8 +1,6 @@
 //! Using a trained model: `predict`, `evaluate`, `export`, resuming a run, and loaders that never
 //! panic on bad files.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
@@ -10,11 +8,11 @@ use proptest::test_runner::{Config, RngSeed};
 use scalargrad::model::Model;
 use scalargrad::model::SavedModel;
 
-use common::{run, text};
+use crate::common::{run, text};
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    common::scratch("after", name)
+    crate::common::scratch("after", name)
 }
 
 fn s(path: &Path) -> &str {

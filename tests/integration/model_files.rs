@@ -3,13 +3,11 @@
 //! wrong, and the JSON and safetensors forms are held to the same checks. A valid file whose
 //! header happens to start like JSON is still read as safetensors.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use common::{run, scratch, text};
+use crate::common::{run, scratch, text};
 
 fn v2(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

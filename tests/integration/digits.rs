@@ -1,11 +1,9 @@
 //! `--dataset digits`: the shipped 8x8 digits train with their own defaults (64 hidden ReLU
 //! units, Adam, mini-batches of 32), a flag given explicitly winning over them.
 
-mod common;
-
 use serde_json::Value;
 
-use common::{run, scratch, text};
+use crate::common::{run, scratch, text};
 
 #[test]
 fn digits_train_with_their_own_defaults_and_a_given_flag_wins() {

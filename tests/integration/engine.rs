@@ -1,47 +1,10 @@
 //! The engine's semantics: the notebook's printed outputs, micrograd's reference expressions,
 //! accumulation, zero_grad, deep and wide graphs, memory, numerics and higher-order gradients.
 
-mod common;
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use scalargrad::engine::{self, add, derivatives, mul, sum, tape_length};
 use scalargrad::{Node, backward, zero_grad};
 
-/// Counts the bytes each thread has allocated and not freed, so memory tests see real heap use
-/// (and only their own, although tests run in parallel threads).
-struct CountingAllocator;
-
-thread_local! {
-    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    let _ = LIVE_BYTES.try_with(|live| live.set(live.get() + delta));
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size as isize - layout.size() as isize);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-fn live_bytes() -> isize {
-    LIVE_BYTES.with(Cell::get)
-}
+use crate::allocations::live_bytes;
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * b.abs().max(1.0)
@@ -51,8 +14,8 @@ fn close(a: f64, b: f64) -> bool {
 fn notebook_example_prints_the_notebooks_outputs() {
     // The lines the notebook printed, copied from its saved outputs (its last table is cut short
     // in the saved file, so the example prints more than this; the rest is checked below).
-    let expected = include_str!("data/notebook_output.txt");
-    let printed = common::run_example("notebook");
+    let expected = include_str!("../data/notebook_output.txt");
+    let printed = crate::common::run_example("notebook");
     assert!(
         printed.starts_with(expected),
         "the example's output differs from the notebook's:\n{printed}"

@@ -87,6 +87,13 @@ impl Node {
         Node::from_index(index)
     }
 
+    /// The node's place on the tape: the `#n` of explanations and anomaly reports, the same as
+    /// [`crate::engine::Anomaly::node_index`] for the node it names. A freed node's place is
+    /// used again by a later node.
+    pub fn id(&self) -> usize {
+        self.index as usize
+    }
+
     /// The node's place on the tape.
     pub(crate) fn index(&self) -> Idx {
         self.index

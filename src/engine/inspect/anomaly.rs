@@ -77,6 +77,14 @@ pub struct Anomaly {
     pub via: Option<Via>,
 }
 
+impl Anomaly {
+    /// The anomalous node's place on the tape (`#n` in the message): how a binding that keeps
+    /// its own record of where each node was made (the Python module's source lines) finds it.
+    pub fn node_index(&self) -> usize {
+        self.node as usize
+    }
+}
+
 fn place(location: Option<&'static Location<'static>>) -> String {
     location.map_or_else(
         || "an unknown place (detection was off)".to_string(),

@@ -36,6 +36,17 @@ fn origin(index: usize) -> String {
         .unwrap_or_else(|| "an unknown line (detection was off when it was made)".into())
 }
 
+/// A number as Python prints the special ones (`nan`, `inf`, `-inf`).
+fn number(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        x.to_string()
+    }
+}
+
 /// Starts (or stops) anomaly detection: while it is on, the first Value or gradient that becomes
 /// NaN or infinite is kept, with its op, its inputs and the Python line that made it, for
 /// `take_anomaly()`. Costs a little time per Value.
@@ -53,13 +64,16 @@ pub fn detect_anomalies(on: bool) {
 #[pyfunction]
 pub fn take_anomaly() -> Option<String> {
     let anomaly = engine::take_anomaly()?;
-    let inputs: Vec<String> = anomaly.inputs.iter().take(8).map(|v| v.to_string()).collect();
-    let name = anomaly.label.as_ref().map_or_else(String::new, |l| format!(" {l:?}"));
+    let inputs: Vec<String> = anomaly.inputs.iter().take(8).map(|&v| number(v)).collect();
+    let name = anomaly
+        .label
+        .as_ref()
+        .map_or_else(String::new, |l| format!(" {l:?}"));
     let at = origin(anomaly.node_index());
     Some(match anomaly.kind {
         AnomalyKind::Value => format!(
             "value {} of a Value{name} made by `{}` at {at} from inputs [{}]",
-            anomaly.number,
+            number(anomaly.number),
             anomaly.op,
             inputs.join(", ")
         ),
@@ -67,12 +81,14 @@ pub fn take_anomaly() -> Option<String> {
             let through = anomaly.via.map_or_else(String::new, |via| {
                 format!(
                     " through `{}`: local derivative {} x upstream {}",
-                    via.op, via.local, via.upstream
+                    via.op,
+                    number(via.local),
+                    number(via.upstream)
                 )
             });
             format!(
                 "gradient contribution {} to a Value{name} made by `{}` at {at} (value {}){through}",
-                anomaly.number,
+                number(anomaly.number),
                 anomaly.op,
                 inputs.join(", ")
             )

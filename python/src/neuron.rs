@@ -86,12 +86,23 @@ pub fn fused_scores<'py>(
                 .try_iter()?
                 .map(|w| node_of(&w?))
                 .collect::<PyResult<Vec<Node>>>()?;
-            let activation = if nonlin { Activation::Relu } else { Activation::Linear };
-            neurons.push(FusedNeuron { weights, bias: node_of(&bias)?, activation });
+            let activation = if nonlin {
+                Activation::Relu
+            } else {
+                Activation::Linear
+            };
+            neurons.push(FusedNeuron {
+                weights,
+                bias: node_of(&bias)?,
+                activation,
+            });
         }
         network.push(neurons);
     }
-    let mut width = network.first().and_then(|l| l.first()).map_or(0, |n| n.weights.len());
+    let mut width = network
+        .first()
+        .and_then(|l| l.first())
+        .map_or(0, |n| n.weights.len());
     for (depth, layer) in network.iter().enumerate() {
         for neuron in layer {
             if neuron.weights.len() != width {
@@ -103,7 +114,10 @@ pub fn fused_scores<'py>(
         }
         width = layer.len();
     }
-    let first_width = network.first().and_then(|l| l.first()).map_or(0, |n| n.weights.len());
+    let first_width = network
+        .first()
+        .and_then(|l| l.first())
+        .map_or(0, |n| n.weights.len());
     let outputs = PyList::empty(py);
     for (number, row) in rows.try_iter()?.enumerate() {
         let row: Vec<f64> = row?.extract()?;

@@ -52,7 +52,10 @@ pub fn leaf(py: Python<'_>, x: f64) -> PyResult<Bound<'_, Value>> {
 /// `other` as a Value: itself if it is one, a new leaf if it is a number (an int, a float, a
 /// numpy scalar: anything with `__float__`), else `None` (so the operator returns
 /// `NotImplemented` and Python raises its usual `TypeError`).
-pub fn operand<'py>(py: Python<'py>, other: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Value>>> {
+pub fn operand<'py>(
+    py: Python<'py>,
+    other: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, Value>>> {
     if let Ok(value) = other.cast::<Value>() {
         return Ok(Some(value.clone()));
     }
@@ -164,7 +167,9 @@ impl Value {
         let x: f64 = data.extract().map_err(|_| {
             PyTypeError::new_err(format!(
                 "Value(data): data must be a number (an int, a float or a numpy scalar), not {}",
-                data.get_type().name().map_or_else(|_| "that".into(), |n| n.to_string())
+                data.get_type()
+                    .name()
+                    .map_or_else(|_| "that".into(), |n| n.to_string())
             ))
         })?;
         let children = match _children {
@@ -174,7 +179,11 @@ impl Value {
                     .try_iter()?
                     .map(|child| child.map(Bound::unbind))
                     .collect::<PyResult<_>>()?;
-                if all.is_empty() { Children::None } else { Children::Many(all) }
+                if all.is_empty() {
+                    Children::None
+                } else {
+                    Children::Many(all)
+                }
             }
         };
         let node = Node::new(x);

@@ -7,7 +7,7 @@ time per step of each and their ratio. A third row is scalargrad's opt-in fast p
 (``model.scores(X)``: each neuron one fused engine node).
 
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install ./python numpy micrograd==0.1.0
-    /tmp/venv/bin/python bench/micrograd_vs_scalargrad.py [rounds]
+    /tmp/venv/bin/python bench/python_vs_micrograd.py [rounds]
 
 The data is python/tests/data/demo_moons.csv: the notebook's make_moons(n_samples=100,
 noise=0.1) after np.random.seed(1337), y in {-1, 1}.

@@ -24,6 +24,7 @@ pub mod data;
 pub mod engine;
 pub mod files;
 pub mod inputs;
+pub mod lab;
 pub mod model;
 pub mod nn;
 pub mod playground;

@@ -36,11 +36,12 @@ pub use dense::{
     Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dot, neuron,
 };
 pub(crate) use dense::{dense_layers_marking_into, dense_layers_single};
+pub(crate) use gradcheck::python_repr;
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use inspect::{
     Anomaly, AnomalyKind, Contribution, Detail, Explanation, Graph, GraphNode, GraphNodeKind,
     SUMMARY_THRESHOLD, Via, detect_anomalies, explain, graph, record_contributions,
-    record_contributions_to, take_anomaly, to_dot, to_dot_with,
+    record_contributions_to, take_anomaly, take_contributions, to_dot, to_dot_with,
 };
 pub use node::Node;
 pub use ops::{

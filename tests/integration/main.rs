@@ -11,6 +11,7 @@ mod digits;
 mod engine;
 mod gradcheck;
 mod inspect;
+mod lab;
 mod model_files;
 mod nn;
 mod playground;

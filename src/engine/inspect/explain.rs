@@ -49,6 +49,8 @@ pub struct Contribution {
     pub(super) target: Idx,
     /// The node that used this one (the edge's other end): its label, or its number.
     pub consumer: String,
+    /// That node's place on the tape (its [`Node::id`]).
+    pub consumer_id: usize,
     /// That node's op.
     pub consumer_op: &'static str,
     /// d(consumer)/d(this node).
@@ -57,6 +59,32 @@ pub struct Contribution {
     pub upstream: f64,
     /// `local * upstream`, what was added.
     pub product: f64,
+}
+
+impl Contribution {
+    /// The place on the tape (the [`Node::id`]) of the node that received this contribution.
+    pub fn target_id(&self) -> usize {
+        self.target as usize
+    }
+}
+
+/// Every contribution recorded since recording started (or since the last call), oldest first,
+/// taken: each edge a backward pass applied, in the order it applied them (how the lab replays a
+/// pass edge by edge).
+///
+/// ```
+/// use scalargrad::{Node, backward, engine::{record_contributions, take_contributions}};
+/// let (x, y) = (Node::new(3.0), Node::new(4.0));
+/// record_contributions(true);
+/// let z = &x * &y;
+/// backward(&z);
+/// let edges: Vec<(usize, usize, f64)> =
+///     take_contributions().iter().map(|c| (c.consumer_id, c.target_id(), c.local)).collect();
+/// assert_eq!(edges, [(z.id(), x.id(), 4.0), (z.id(), y.id(), 3.0)]); // operands left to right
+/// record_contributions(false);
+/// ```
+pub fn take_contributions() -> Vec<Contribution> {
+    with_tape(|tape| std::mem::take(&mut tape.inspection.contributions))
 }
 
 /// Why a node's gradient is what it is: every recorded contribution to it.

@@ -17,6 +17,7 @@ use super::tape::{Idx, Tape, with_tape};
 pub use anomaly::{Anomaly, AnomalyKind, Via, detect_anomalies, take_anomaly};
 pub use explain::{
     Contribution, Explanation, explain, record_contributions, record_contributions_to,
+    take_contributions,
 };
 pub use picture::{
     Detail, Graph, GraphNode, GraphNodeKind, SUMMARY_THRESHOLD, graph, to_dot, to_dot_with,
@@ -146,6 +147,7 @@ impl Inspection {
                     Some(label) => format!("{label:?}"),
                     None => format!("#{}", edge.consumer),
                 },
+                consumer_id: edge.consumer as usize,
                 consumer_op,
                 local: edge.local,
                 upstream: edge.upstream,

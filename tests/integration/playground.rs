@@ -161,6 +161,72 @@ fn the_page_and_its_files_are_served_and_unknown_paths_are_404() {
     }
 }
 
+/// The lab over HTTP: its page, its presets, a run's JSON, and a parse error as a 400.
+#[test]
+fn the_lab_runs_programs_over_http() {
+    let server = Server::start(&[]);
+    let (status, page) = server.request("GET", "/lab", b"");
+    assert_eq!(status, 200);
+    for needed in [
+        "id=\"program\"",
+        "id=\"backward-step\"",
+        "id=\"scrubber\"",
+        "/lab.js",
+    ] {
+        assert!(text(&page).contains(needed), "the lab page lacks {needed}");
+    }
+    let (status, presets) = server.json("GET", "/api/lab/presets", "");
+    assert_eq!(status, 200);
+    let presets = presets.as_array().expect("a list");
+    assert_eq!(presets.len(), scalargrad::lab::PRESETS.len());
+    let neg = presets
+        .iter()
+        .find(|p| p["name"] == "neg")
+        .expect("the neg cell");
+    let body = serde_json::json!({ "program": neg["program"] }).to_string();
+    let (status, ran) = server.json("POST", "/api/lab", &body);
+    assert_eq!(status, 200, "{ran}");
+    assert_eq!(ran["output"], "-20\n1 -5 -4\n");
+    let grads: Vec<(String, f64)> = ran["variables"]
+        .as_array()
+        .expect("variables")
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().expect("name").to_string(),
+                v["grad"].as_f64().expect("grad"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        grads,
+        [("x".into(), -5.0), ("y".into(), -4.0), ("z".into(), 1.0)]
+    );
+    let edges = ran["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "edge")
+        .count();
+    assert_eq!(edges, 3); // z to x and to neg(y), neg(y) to y
+    let (status, refused) =
+        server.json("POST", "/api/lab", r#"{"program": "x = Node(5)\ny = x +"}"#);
+    assert_eq!(status, 400);
+    assert_eq!(
+        refused["error"],
+        "line 2, column 8: expected an expression, found the end of the line"
+    );
+    let (status, refused) = server.json("POST", "/api/lab", r#"{"code": 1}"#);
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"]
+            .as_str()
+            .expect("a message")
+            .contains("expected {\"program\""),
+        "{refused}"
+    );
+}
+
 #[test]
 fn a_session_steps_plays_pauses_and_resets() {
     let server = Server::start(&[]);

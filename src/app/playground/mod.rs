@@ -23,6 +23,7 @@
 //! for the session) or 503 (too many sessions).
 
 mod guard;
+mod lab;
 mod sessions;
 
 use std::convert::Infallible;
@@ -286,6 +287,18 @@ async fn route(
         (&Method::GET, [""]) => return asset("text/html; charset=utf-8", PAGE_HTML),
         (&Method::GET, ["page.js"]) => return asset("text/javascript; charset=utf-8", PAGE_JS),
         (&Method::GET, ["page.css"]) => return asset("text/css; charset=utf-8", PAGE_CSS),
+        (&Method::GET, ["lab"]) => return asset("text/html; charset=utf-8", lab::LAB_HTML),
+        (&Method::GET, ["lab.js"]) => return asset("text/javascript; charset=utf-8", lab::LAB_JS),
+        (&Method::GET, ["lab.css"]) => return asset("text/css; charset=utf-8", lab::LAB_CSS),
+        (&Method::GET, ["api", "lab", "presets"]) => {
+            return json_response(StatusCode::OK, &lab::presets());
+        }
+        (&Method::POST, ["api", "lab"]) => {
+            return match lab::run(body).await {
+                Ok(ran) => json_response(StatusCode::OK, &ran),
+                Err(why) => refuse(Refusal::Bad(why)),
+            };
+        }
         (&Method::GET, ["api", "vocabulary"]) => {
             return json_response(StatusCode::OK, &vocabulary());
         }

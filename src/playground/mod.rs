@@ -23,8 +23,10 @@
 //! plays).
 
 pub mod cost;
+mod edit;
 mod history;
 mod limits;
+mod parameters;
 mod views;
 
 use std::path::Path;
@@ -42,11 +44,13 @@ use crate::train::{
 };
 use crate::view::Plane;
 
+pub use edit::{MAX_COORDINATE, PointEdit};
 use history::{CurvePoint, Thinned};
 pub use limits::{
     IDLE_CONNECTION, MAX_COLUMNS, MAX_CONNECTIONS, MAX_LAYERS, MAX_POINTS, MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS, MAX_WIDTH, REQUEST_WITHIN, check, same_run, starting_settings,
 };
+pub use parameters::{MAX_PARAMETER_ROWS, ParameterOrder};
 use views::metric;
 
 /// The most steps one request may ask for.

@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use super::cost::MAX_TERMS;
 use super::{MAP_SIZE, Session, TILE_SIZE};
 use crate::data::{Dataset, Task};
-use crate::engine::{Detail, GraphNodeKind, Node, gradients, graph, with_gradients_set_aside};
+use crate::engine::{
+    Contribution, Detail, Graph, GraphNodeKind, Node, gradients, graph, record_contributions,
+    take_contributions, with_gradients_set_aside,
+};
 use crate::inputs::Feature;
 use crate::train::{Measures, example_graph, measure};
 use crate::view::{self, MapCell};
@@ -205,11 +208,16 @@ impl Session {
         // the example's backward adds to the parameters' gradients, which hold the last
         // step's: the graph shows this example's alone, and the step's are kept
         let parameters = self.trainer.model().network.parameters_borrowed();
-        let (loss, drawn) = with_gradients_set_aside(parameters, || {
+        let (loss, drawn, contributions) = with_gradients_set_aside(parameters, || {
+            // every edge of the example's backward pass, in the order it is applied
+            record_contributions(true);
             let loss = example_graph(self.trainer.model(), self.train.row(index), label);
+            let contributions = take_contributions();
+            record_contributions(false);
             let drawn = graph(&loss, Detail::Auto);
-            (loss, drawn)
+            (loss, drawn, contributions)
         });
+        let backward = backward_steps(&drawn, &contributions);
         let nodes: Vec<Value> = drawn
             .nodes
             .iter()
@@ -238,6 +246,7 @@ impl Session {
             "loss": number(loss.value()),
             "nodes": nodes,
             "edges": edges,
+            "backward": backward,
         }))
     }
 
@@ -312,4 +321,43 @@ impl Session {
             "batch": Session::batch(&self.config, &self.train),
         }))
     }
+}
+
+/// Terms listed per backward step (a layer's step in a summary has one per weight).
+const TERMS_PER_STEP: usize = 8;
+
+/// A backward pass as steps on the drawing: consecutive edges whose user is drawn in the same
+/// box make one step (node by node in a full drawing, layer by layer in a summary), each with
+/// the boxes its gradient flows into and its first terms (`local x upstream = product`).
+fn backward_steps(drawn: &Graph, contributions: &[Contribution]) -> Vec<Value> {
+    let mut steps: Vec<(String, Vec<String>, Vec<Value>, usize)> = Vec::new();
+    for contribution in contributions {
+        let (Some(from), Some(to)) = (
+            drawn.drawn_in.get(&contribution.consumer_id),
+            drawn.drawn_in.get(&contribution.target_id()),
+        ) else {
+            continue;
+        };
+        if steps.last().is_none_or(|(box_id, ..)| box_id != from) {
+            steps.push((from.clone(), Vec::new(), Vec::new(), 0));
+        }
+        let (_, into, terms, more) = steps.last_mut().expect("a step was just pushed");
+        if to != from && !into.contains(to) {
+            into.push(to.clone());
+        }
+        if terms.len() < TERMS_PER_STEP {
+            terms.push(json!({
+                "to": to,
+                "local": number(contribution.local),
+                "upstream": number(contribution.upstream),
+                "product": number(contribution.product),
+            }));
+        } else {
+            *more += 1;
+        }
+    }
+    steps
+        .into_iter()
+        .map(|(box_id, into, terms, more)| json!({ "box": box_id, "into": into, "terms": terms, "more": more }))
+        .collect()
 }

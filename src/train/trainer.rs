@@ -162,6 +162,26 @@ impl Trainer {
         (self.model, state, self.steps_done)
     }
 
+    /// Trains on `train` from the next step on (the same model, optimizer state and batch
+    /// sampler): how the playground goes on after its points are edited.
+    pub fn set_training_data(&mut self, train: &Dataset) {
+        self.examples = Examples::encode(&self.model.inputs, train);
+    }
+
+    /// What the last kept step added to each parameter (its value now minus the value it
+    /// started from), in the order of the model's parameters; `None` before the first kept step
+    /// (see [`Trainer::keep_last_step`]).
+    pub fn last_update(&self) -> Option<Vec<f64>> {
+        let last = self.last_step.as_ref()?;
+        Some(
+            values(&self.parameters)
+                .iter()
+                .zip(&last.weights)
+                .map(|(now, before)| now - before)
+                .collect(),
+        )
+    }
+
     /// Keeps (or stops keeping) each step's batch and starting weights, so that
     /// [`Trainer::explain_last_step`] can itemise its gradients. Costs a copy of both per step.
     pub fn keep_last_step(&mut self, on: bool) {

@@ -153,7 +153,70 @@ try {
   check(rows >= 3, `a link's gradient is explained term by term (${rows - 2} terms)`);
   const sum = Number(await page.locator('#explain table tr:last-child th:last-child').textContent());
   check(Math.abs(sum - shown) <= 1e-4 * Math.max(1, Math.abs(shown)), `the terms sum to the gradient shown on the link (${sum} vs ${shown})`);
+
+  // the chosen point's backward pass, step by step on its drawing (a point the hinge still
+  // counts: its gradient flows past the loss)
+  const flowing = await page.evaluate(async () => {
+    for (let k = 0; k < points.train.length; k++) {
+      await showGraph(k);
+      if (graphData && graphData.backward.length >= 3) return k;
+    }
+    return -1;
+  });
+  check(flowing >= 0, `a training point whose gradient flows back through the network (point ${flowing})`);
+  await page.click('#graph-step');
+  check(await page.locator('#graph .hot-box').count() === 1 && (await page.locator('#graph-step-text').textContent()).startsWith('Step 1 of'),
+    `Backward step highlights the first node and writes its terms (${await page.locator('#graph-step-text').textContent()})`);
+  await page.click('#graph-step');
+  check((await page.locator('#graph-step-text').textContent()).startsWith('Step 2 of') && await page.locator('#graph path.hot-edge').count() >= 1,
+    'the second step highlights the edges its gradient flows through');
+
+  // every parameter in a table, sorted by |gradient|, then in the network's order
+  await page.click('#show-parameters');
+  await waitFor(page, async () => (await page.locator('#parameters tbody tr').count()) > 0, 'the parameter table');
+  const gradsShown = await page.locator('#parameters tbody tr td:nth-child(3)').allTextContents();
+  const magnitudes = gradsShown.map((t) => Math.abs(Number(t)));
+  check(magnitudes.every((m, i) => i === 0 || m <= magnitudes[i - 1]), `the parameter table sorts by |gradient| (${gradsShown.slice(0, 4).join(', ')}, ...)`);
+  await page.click('#sort-network');
+  await waitFor(page, async () => (await page.locator('#parameters tbody tr td').first().textContent()) === 'w[0][0][0]', 'the network order');
+  check(true, 'the parameter table sorts in the network\'s order too (w[0][0][0] first)');
+  await page.locator('#parameters tbody tr').first().hover();
+  check(await page.locator('path.link.highlight').count() === 1, 'hovering a row highlights its link in the network');
   await page.screenshot({ path: join(shots, 'details.png'), fullPage: true });
+
+  // the chosen example's graph is live: different values at two moments of play
+  const lossNow = await page.locator('#graph-loss').textContent();
+  await page.getByRole('button', { name: /^Play/ }).click();
+  await waitFor(page, async () => (await page.locator('#graph-loss').textContent()) !== lossNow, 'the graph to change while playing');
+  check(true, `the chosen point's graph changes while training plays (loss ${lossNow} -> ${await page.locator('#graph-loss').textContent()})`);
+  await page.getByRole('button', { name: /^Pause/ }).click();
+  await waitFor(page, async () => (await page.getByRole('button', { name: /^Play/ }).count()) === 1, 'Pause');
+
+  // points under the user's hand: add one with a click, drag one, shift-click to remove
+  const pointsBefore = await page.evaluate(() => points.train.length);
+  await page.selectOption('#point-mode', 'add');
+  await page.locator('#map').click({ position: { x: 12, y: 12 } });
+  await waitFor(page, async () => (await page.evaluate(() => points.train.length)) === pointsBefore + 1, 'the added point');
+  check(true, `a click on the map adds a point (${pointsBefore} -> ${pointsBefore + 1} training points)`);
+  const added = await page.evaluate(() => points.train[points.train.length - 1]);
+  const [ax, ay] = await page.evaluate(([x, y]) => toPixel(x, y), added);
+  const box = await page.locator('#map').boundingBox();
+  const versionBeforeMove = await page.evaluate(() => points.version);
+  await page.mouse.move(box.x + ax, box.y + ay);
+  await page.mouse.down();
+  await page.mouse.move(box.x + ax + 40, box.y + ay + 30, { steps: 5 });
+  await page.mouse.up();
+  await waitFor(page, async () => (await page.evaluate(() => points.version)) > versionBeforeMove, 'the server to move the point');
+  check(await page.evaluate(() => points.train[points.train.length - 1][0]) > added[0], 'dragging a point moves it on the server');
+  const csv = await page.evaluate(async () => (await fetch(document.getElementById('dl-data').href)).text());
+  const total = await page.evaluate(() => points.train.length + points.test.length);
+  check(csv.trim().split('\n').length === total + 1, `the edited data downloads as CSV (${total} rows and a header)`);
+  const moved = await page.evaluate(() => toPixel(...points.train[points.train.length - 1]));
+  await page.locator('#map').click({ position: { x: moved[0], y: moved[1] }, modifiers: ['Shift'] });
+  await waitFor(page, async () => (await page.evaluate(() => points.train.length)) === pointsBefore, 'the removed point');
+  check(true, 'shift-click removes a point');
+  await page.selectOption('#point-mode', 'inspect');
+  await page.screenshot({ path: join(shots, 'edited.png'), fullPage: true });
 
   await page.getByRole('button', { name: /^Reset/ }).click();
   await waitFor(page, async () => await stepOf(page) === 0, 'Reset to step 0');

@@ -227,6 +227,193 @@ fn the_lab_runs_programs_over_http() {
     );
 }
 
+/// Points edited on the map (added, moved, removed, and what is refused), every parameter in a
+/// table with the optimizer's state, and a point's backward pass as steps on its drawing.
+#[test]
+fn points_parameters_and_a_points_backward_steps() {
+    let server = Server::start(&[]);
+    let (id, first) = server.session(r#"{"optimizer": "adam", "lr": 0.01}"#);
+    let train = |state: &Value| state["points"]["train"].as_array().expect("points").clone();
+    assert_eq!(train(&first).len(), 250);
+
+    // added, moved, removed: the points come back with a new version
+    let added = server.ok(
+        "POST",
+        &format!("/api/sessions/{id}/points"),
+        r#"{"add": [0.25, -0.5, 1]}"#,
+    );
+    let points = train(&added);
+    assert_eq!(points.len(), 251);
+    assert_eq!(points[250], json!([0.25, -0.5, 1.0]));
+    let moved = server.ok(
+        "POST",
+        &format!("/api/sessions/{id}/points"),
+        r#"{"move": 250, "to": [1.5, 0.75]}"#,
+    );
+    assert_eq!(train(&moved)[250], json!([1.5, 0.75, 1.0]));
+    let removed = server.ok(
+        "POST",
+        &format!("/api/sessions/{id}/points"),
+        r#"{"remove": 0}"#,
+    );
+    let points = train(&removed);
+    assert_eq!(points.len(), 250);
+    assert_eq!(points[249], json!([1.5, 0.75, 1.0]));
+    assert!(removed["points"]["version"].as_u64() > first["points"]["version"].as_u64());
+    // training goes on with the edited points, from the same weights
+    let stepped = server.ok("POST", &format!("/api/sessions/{id}/step?count=3"), "");
+    assert_eq!(step_of(&stepped), 3);
+    let (status, csv) = server.request("GET", &format!("/api/sessions/{id}/data.csv"), b"");
+    assert_eq!(status, 200);
+    let csv = text(&csv);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "x1,x2,label");
+    assert_eq!(lines.len(), 1 + 250 + 250);
+    assert_eq!(lines[250], "1.5,0.75,+1");
+    for (body, expected) in [
+        (
+            r#"{"add": [0, 0, 7]}"#,
+            "class: the data's classes are 0 to 1",
+        ),
+        (
+            r#"{"move": 9999, "to": [0, 0]}"#,
+            "index: there are 250 training points",
+        ),
+        (
+            r#"{"add": [1e300, 0, 0]}"#,
+            "x: a point's coordinates are numbers within",
+        ),
+        (r#"{"remove": 1, "add": [0, 0, 0]}"#, "points: send"),
+        (r#"{"wipe": true}"#, "points: send"),
+    ] {
+        let (status, refused) = server.json("POST", &format!("/api/sessions/{id}/points"), body);
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            refused["error"]
+                .as_str()
+                .expect("a message")
+                .contains(expected),
+            "{body}: {refused}"
+        );
+    }
+
+    // every parameter: the network's order, then sorted by |gradient|, with Adam's state
+    let table = server.ok(
+        "GET",
+        &format!("/api/sessions/{id}/parameters?sort=network&limit=1000"),
+        "",
+    );
+    let rows = table["rows"].as_array().expect("rows");
+    assert_eq!(table["optimizer"], "adam");
+    assert_eq!(
+        rows.len(),
+        table["total"].as_u64().expect("a count") as usize
+    );
+    assert_eq!(
+        (
+            rows[0]["layer"].clone(),
+            rows[0]["neuron"].clone(),
+            rows[0]["input"].clone()
+        ),
+        (json!(0), json!(0), json!(0))
+    );
+    assert_eq!(rows[2]["input"], Value::Null); // two weights, then the bias
+    for row in rows {
+        let update = row["update"].as_f64().expect("an update after a step");
+        assert!(
+            row["m"].is_number() && row["sqrt_v"].as_f64().expect("sqrt v") >= 0.0,
+            "{row}"
+        );
+        // Adam moves each parameter by at most about its learning rate
+        assert!(update.abs() <= 0.0101, "{row}");
+    }
+    let sorted = server.ok(
+        "GET",
+        &format!("/api/sessions/{id}/parameters?sort=grad&limit=5"),
+        "",
+    );
+    let grads: Vec<f64> = sorted["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["grad"].as_f64().expect("a gradient").abs())
+        .collect();
+    assert_eq!(grads.len(), 5);
+    assert!(grads.windows(2).all(|w| w[0] >= w[1]), "{grads:?}");
+    let largest = rows
+        .iter()
+        .map(|r| r["grad"].as_f64().expect("a gradient").abs())
+        .fold(0.0, f64::max);
+    assert_eq!(grads[0], largest);
+    let (status, refused) = server.json(
+        "GET",
+        &format!("/api/sessions/{id}/parameters?sort=size"),
+        "",
+    );
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"]
+            .as_str()
+            .expect("a message")
+            .contains("use network, grad or update")
+    );
+
+    // a point's backward pass as steps: the loss first, each step's terms local x upstream
+    let drawn = server.ok("GET", &format!("/api/sessions/{id}/graph?point=249"), "");
+    let steps = drawn["backward"].as_array().expect("steps");
+    let ids: Vec<&str> = drawn["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["id"].as_str().expect("an id"))
+        .collect();
+    assert!(
+        !steps.is_empty(),
+        "a point that is not beyond the margin passes gradient back"
+    );
+    if let Some(first_step) = steps.first() {
+        let loss_box = drawn["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|n| n["title"] == "loss")
+            .expect("the loss box");
+        assert_eq!(first_step["box"], loss_box["id"]);
+    }
+    for step in steps {
+        assert!(
+            ids.contains(&step["box"].as_str().expect("a box")),
+            "{step}"
+        );
+        for term in step["terms"].as_array().expect("terms") {
+            let (local, upstream, product) = (
+                term["local"].as_f64(),
+                term["upstream"].as_f64(),
+                term["product"].as_f64(),
+            );
+            assert_eq!(product, local.zip(upstream).map(|(l, u)| l * u), "{term}");
+            assert!(ids.contains(&term["to"].as_str().expect("a box")), "{term}");
+        }
+    }
+
+    // a table of more than two columns: the map is a slice, its points cannot be edited
+    let (table_id, _) =
+        server.session(r#"{"dataset": "digits", "hidden": [4], "test_fraction": 0.9}"#);
+    let (status, refused) = server.json(
+        "POST",
+        &format!("/api/sessions/{table_id}/points"),
+        r#"{"remove": 0}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"]
+            .as_str()
+            .expect("a message")
+            .contains("two input columns"),
+        "{refused}"
+    );
+}
+
 #[test]
 fn a_session_steps_plays_pauses_and_resets() {
     let server = Server::start(&[]);

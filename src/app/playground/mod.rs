@@ -44,7 +44,8 @@ use tokio::sync::Semaphore;
 use scalargrad::data::Task;
 use scalargrad::playground::{
     IDLE_CONNECTION, MAX_COLUMNS, MAX_CONNECTIONS, MAX_LAYERS, MAX_POINTS, MAX_STEPS_PER_REQUEST,
-    MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, MAX_WIDTH, REQUEST_WITHIN, Upload, starting_settings,
+    MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, MAX_WIDTH, ParameterOrder, PointEdit, REQUEST_WITHIN,
+    Upload, starting_settings,
 };
 use scalargrad::settings::Settings;
 
@@ -435,6 +436,44 @@ fn settings_of(body: &[u8]) -> Result<Settings, Refusal> {
     serde_json::from_value(merged).map_err(bad)
 }
 
+/// A point edit from a JSON body: `{"add": [x, y, class or target]}`, `{"move": index, "to":
+/// [x, y]}` or `{"remove": index}`.
+fn point_edit(body: &[u8]) -> Result<PointEdit, Refusal> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Asked {
+        add: Option<[f64; 3]>,
+        #[serde(rename = "move")]
+        moved: Option<usize>,
+        to: Option<[f64; 2]>,
+        remove: Option<usize>,
+    }
+    let usage = "points: send {\"add\": [x, y, class or target]}, {\"move\": index, \"to\": [x, y]} or {\"remove\": index}";
+    let asked: Asked =
+        serde_json::from_slice(body).map_err(|e| Refusal::Bad(format!("{usage}: {e}")))?;
+    match asked {
+        Asked {
+            add: Some([x, y, label]),
+            moved: None,
+            to: None,
+            remove: None,
+        } => Ok(PointEdit::Add { x, y, label }),
+        Asked {
+            add: None,
+            moved: Some(index),
+            to: Some([x, y]),
+            remove: None,
+        } => Ok(PointEdit::Move { index, x, y }),
+        Asked {
+            add: None,
+            moved: None,
+            to: None,
+            remove: Some(index),
+        } => Ok(PointEdit::Remove { index }),
+        _ => Err(Refusal::Bad(usage.to_string())),
+    }
+}
+
 /// `key=value` pairs of a query string (values are plain numbers and words: no decoding).
 fn query_value<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
     query?
@@ -478,9 +517,22 @@ fn read(action: &str, query: Option<&str>) -> Result<SessionRequest, Refusal> {
                 _ => Some(index(whole(query, "input", None)?)),
             },
         },
+        "parameters" => SessionRequest::Parameters {
+            order: match query_value(query, "sort") {
+                None => ParameterOrder::Network,
+                Some(name) => ParameterOrder::named(name).ok_or_else(|| {
+                    Refusal::Bad(format!(
+                        "sort: {:?} is not an order; use network, grad or update",
+                        short(name)
+                    ))
+                })?,
+            },
+            limit: index(whole(query, "limit", Some(50))?),
+        },
         "model.json" => SessionRequest::Download(Download::ModelJson),
         "model.safetensors" => SessionRequest::Download(Download::ModelSafetensors),
         "metrics.csv" => SessionRequest::Download(Download::MetricsCsv),
+        "data.csv" => SessionRequest::Download(Download::DataCsv),
         _ => {
             return Err(Refusal::Gone(format!(
                 "no action {:?} to read",
@@ -495,6 +547,7 @@ fn read(action: &str, query: Option<&str>) -> Result<SessionRequest, Refusal> {
 fn act(action: &str, query: Option<&str>, body: &[u8]) -> Result<SessionRequest, Refusal> {
     Ok(match action {
         "settings" => SessionRequest::Apply(Box::new(settings_of(body)?)),
+        "points" => SessionRequest::Points(point_edit(body)?),
         "play" => SessionRequest::Play,
         "pause" => SessionRequest::Pause,
         "reset" => SessionRequest::Reset,

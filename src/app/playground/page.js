@@ -27,6 +27,12 @@ let structureKey = '';    // the network's shape last drawn
 // states can arrive out of order (a poll sent before Pause may answer after it): each request
 // is numbered, and a state older than the one shown is dropped
 let issued = 0, shown = 0;
+let chosen = null;        // the training point whose loss's graph is shown, live while playing
+let graphData = null;     // its latest graph: nodes, edges, backward steps
+let graphStep = null;     // backward steps applied on the drawing (null: the whole pass)
+let graphBusy = false;
+let parameterOrder = 'grad';
+let parametersBusy = false;
 
 const $ = (id) => document.getElementById(id);
 
@@ -179,6 +185,11 @@ function show(next) {
   drawMap();
   drawCurve();
   drawConfusion();
+  syncPointTools();
+  if (chosen !== null && points && chosen >= points.train.length) chosen = null;
+  // the chosen point's graph and the parameter table follow the training, a few times a second
+  if (chosen !== null && !$('graph-panel').hidden && (redraws % 4 === 0 || !playing)) refreshGraph();
+  if (!$('parameters-panel').hidden && (redraws % 4 === 0 || !playing)) refreshParameters();
 }
 
 function format(x) {
@@ -265,6 +276,14 @@ function drawMap() {
   };
   draw(points.train, false);
   if ($('show-test').checked) draw(points.test, true);
+  if (chosen !== null && points.train[chosen]) {
+    const [px, py] = toPixel(points.train[chosen][0], points.train[chosen][1]);
+    g.beginPath();
+    g.arc(px, py, 7.5, 0, 2 * Math.PI);
+    g.lineWidth = 2.5;
+    g.strokeStyle = '#111';
+    g.stroke();
+  }
   g.fillStyle = '#333'; g.font = '11px sans-serif';
   g.fillText(view.axes[0] + ' \u2192', canvas.width - 90, canvas.height - 4);
   if (view.axes[1]) { g.save(); g.translate(11, 90); g.rotate(-Math.PI / 2); g.fillText(view.axes[1] + ' \u2192', 0, 0); g.restore(); }
@@ -273,6 +292,12 @@ function drawMap() {
 function toPixel(x, y) {
   const [x0, x1, y0, y1] = state.view.extent, canvas = $('map');
   return [(x - x0) / (x1 - x0) * canvas.width, (y1 - y) / (y1 - y0) * canvas.height];
+}
+
+// the plane's coordinates of a pixel of the map
+function fromPixel(px, py) {
+  const [x0, x1, y0, y1] = state.view.extent, canvas = $('map');
+  return [x0 + px / canvas.width * (x1 - x0), y1 - py / canvas.height * (y1 - y0)];
 }
 
 // ---- the loss curves ---------------------------------------------------------------------
@@ -480,16 +505,57 @@ async function explain(layer, neuron, input) {
 }
 
 async function showGraph(index) {
+  chosen = index;
+  graphStep = null;
+  $('graph-panel').hidden = false;
+  drawMap();
+  // a refresh of the previous point may be under way: wait for it, then draw this one
+  while (graphBusy) await new Promise((done) => setTimeout(done, 20));
+  await refreshGraph();
+}
+
+// the chosen point's graph through the network as it is now (called again while playing)
+async function refreshGraph() {
+  if (chosen === null || graphBusy || !session) return;
+  graphBusy = true;
+  const index = chosen;
   try {
     const drawn = await call('GET', `/api/sessions/${session}/graph?point=${index}`);
+    if (index !== chosen) return;
+    graphData = drawn;
     const label = state.task === 'regression' ? format(drawn.label) : escapeHtml(points.class_names[points.train[index][2]]);
     const at = drawn.columns.slice(0, 6).map((c, j) => `${escapeHtml(c)} ${format(drawn.point[j])}`).join(', ') + (drawn.columns.length > 6 ? ', ...' : '');
-    $('graph-info').innerHTML = `<p>Training point ${index} (${at}), label ${label}: its loss <b>${format(drawn.loss)}</b> through the current network, after backward. Each box shows a value and its gradient d(loss)/d(value).</p>`;
+    $('graph-info').innerHTML = `<p>Training point ${index} (${at}), label ${label}: its loss <b id="graph-loss">${format(drawn.loss)}</b> through the network at step ${state.step}, after backward. Each box shows a value and its gradient d(loss)/d(value); while training plays they change in place.</p>`;
     $('graph').innerHTML = graphSvg(drawn);
-    $('graph-panel').hidden = false;
+    markGraphStep();
   } catch (error) {
     banner(error.message);
+  } finally {
+    graphBusy = false;
   }
+}
+
+// highlights the backward steps applied so far: the latest step's box, the boxes its gradient
+// flows into and the edges between them, with its terms written out
+function markGraphStep() {
+  const steps = graphData ? graphData.backward : [];
+  const text = $('graph-step-text');
+  for (const e of $('graph').querySelectorAll('.hot-box, .into-box, .hot-edge')) e.classList.remove('hot-box', 'into-box', 'hot-edge');
+  if (graphStep === null || !steps.length) { text.textContent = steps.length ? `${steps.length} backward steps: press Backward step to apply them one at a time.` : ''; return; }
+  const step = steps[Math.min(graphStep, steps.length - 1)];
+  const titles = new Map(graphData.nodes.map((n) => [n.id, n.title]));
+  const box = $('graph').querySelector(`[data-id="${step.box}"]`);
+  if (box) box.classList.add('hot-box');
+  for (const into of step.into) {
+    const target = $('graph').querySelector(`[data-id="${into}"]`);
+    if (target) target.classList.add('into-box');
+    for (const path of $('graph').querySelectorAll(`path[data-from="${into}"]`)) {
+      const to = path.dataset.to;
+      if (to === step.box || to === 'op' + step.box.slice(1)) path.classList.add('hot-edge');
+    }
+  }
+  const terms = step.terms.map((t) => `${titles.get(t.to) || t.to}.grad += ${format(t.upstream)} \u00d7 ${format(t.local)} = ${format(t.product)}`);
+  text.textContent = `Step ${graphStep + 1} of ${steps.length}: ${titles.get(step.box) || step.box} passes its gradient back (upstream \u00d7 local): ${terms.join('; ')}${step.more ? `; and ${step.more} more` : ''}`;
 }
 
 // a layered drawing: each node one column right of its deepest input
@@ -516,12 +582,13 @@ function graphSvg(drawn) {
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`;
   const edge = (from, to) => {
     const [x0, y0] = place.get(from), [x1, y1] = place.get(to);
-    svg += `<path d="M${x0 + W},${y0 + H / 2} C${x0 + W + GAP_X / 2},${y0 + H / 2} ${x1 - GAP_X / 2},${y1 + H / 2} ${x1},${y1 + H / 2}" fill="none" stroke="#9ab" />`;
+    svg += `<path data-from="${from}" data-to="${to}" d="M${x0 + W},${y0 + H / 2} C${x0 + W + GAP_X / 2},${y0 + H / 2} ${x1 - GAP_X / 2},${y1 + H / 2} ${x1},${y1 + H / 2}" fill="none" stroke="#9ab" />`;
   };
   for (const [from, to] of drawn.edges) if (place.has(from) && place.has(to)) edge(from, to);
   for (const n of drawn.nodes) if (n.kind === 'op' && place.has(n.makes)) edge(n.id, n.makes);
   for (const n of drawn.nodes) {
     const [x, y] = place.get(n.id);
+    svg += `<g data-id="${n.id}">`;
     if (n.kind === 'op') {
       svg += `<ellipse cx="${x + W / 2}" cy="${y + H / 2}" rx="${W / 2 - 10}" ry="${H / 2 - 8}" fill="#fff8e8" stroke="#c90"/>`;
       svg += `<text x="${x + W / 2}" y="${y + H / 2 + 4}" text-anchor="middle">${escapeHtml(n.title)}</text>`;
@@ -537,8 +604,125 @@ function graphSvg(drawn) {
         svg += `<text x="${x + 6}" y="${y + 40}">grad ${format(n.grad)}</text>`;
       }
     }
+    svg += '</g>';
   }
   return svg + '</svg>';
+}
+
+// ---- every parameter in a table ----------------------------------------------------------
+
+async function refreshParameters() {
+  if (parametersBusy || !session) return;
+  parametersBusy = true;
+  try {
+    const table = await call('GET', `/api/sessions/${session}/parameters?sort=${parameterOrder}&limit=40`);
+    const adam = table.optimizer === 'adam' || table.optimizer === 'adamw';
+    $('state-head').textContent = adam ? 'Adam m, \u221av' : table.optimizer === 'momentum' ? 'velocity' : 'optimizer state';
+    for (const [id, order] of [['sort-network', 'network'], ['sort-grad', 'grad'], ['sort-update', 'update']]) $(id).classList.toggle('active', order === parameterOrder);
+    $('parameters-info').textContent = `${table.rows.length} of ${table.total} parameters, ${parameterOrder === 'network' ? 'in the network\'s order' : `largest |${parameterOrder === 'grad' ? 'gradient' : 'update'}| first`}, at step ${state.step} (${table.optimizer}). Hover a row to find its link; click it for its gradient explained.`;
+    const body = $('parameters').querySelector('tbody');
+    body.innerHTML = '';
+    for (const row of table.rows) {
+      const tr = body.insertRow();
+      const name = row.input === null ? `b[${row.layer}][${row.neuron}]` : `w[${row.layer}][${row.neuron}][${row.input}]`;
+      const optimizerState = adam ? `${format(row.m)}, ${format(row.sqrt_v)}` : table.optimizer === 'momentum' ? format(row.velocity) : '-';
+      for (const text of [name, format(row.value), format(row.grad), optimizerState, format(row.update)]) tr.insertCell().textContent = text;
+      tr.dataset.layer = row.layer; tr.dataset.neuron = row.neuron; tr.dataset.input = row.input === null ? 'bias' : row.input;
+      tr.addEventListener('mouseenter', () => highlightParameter(row, true));
+      tr.addEventListener('mouseleave', () => highlightParameter(row, false));
+      tr.addEventListener('click', () => explain(row.layer, row.neuron, row.input === null ? 'bias' : row.input));
+    }
+  } catch (error) {
+    banner(error.message);
+  } finally {
+    parametersBusy = false;
+  }
+}
+
+// a parameter's link (or bias square) in the network diagram, emphasised
+function highlightParameter(row, on) {
+  if (!layout) return;
+  if (row.input === null) {
+    const found = layout.biases.find(([, l, k]) => l === row.layer && k === row.neuron);
+    if (found) found[0].style.outline = on ? '3px solid #111' : '';
+    return;
+  }
+  const found = layout.links.find(([, l, k, j]) => l === row.layer && k === row.neuron && j === row.input);
+  if (found) found[0].classList.toggle('highlight', on);
+}
+
+// ---- points under the user's hand ----------------------------------------------------------
+
+// the class list (or target box) for added points, from the data's classes
+function syncPointTools() {
+  if (!points) return;
+  const regression = state.task === 'regression';
+  $('point-class-label').hidden = regression;
+  $('point-target-label').hidden = !regression;
+  const select = $('point-class');
+  const names = points.class_names || [];
+  if (select.options.length !== names.length || [...select.options].some((o, k) => o.textContent !== names[k])) {
+    select.innerHTML = '';
+    names.forEach((name, k) => { const o = document.createElement('option'); o.value = String(k); o.textContent = name; select.appendChild(o); });
+  }
+  $('dl-data').href = `/api/sessions/${session}/data.csv`;
+}
+
+async function editPoints(body) {
+  graphStep = null;
+  await act('points', '', body);
+}
+
+// the training point within 8 pixels of a map pixel, or -1
+function pointNear(mx, my) {
+  let best = -1, distance = 64;
+  points.train.forEach(([x, y], i) => {
+    const [px, py] = toPixel(x, y), d = (px - mx) ** 2 + (py - my) ** 2;
+    if (d < distance) { distance = d; best = i; }
+  });
+  return best;
+}
+
+function bindMap() {
+  const map = $('map');
+  let dragging = null; // {index, moved}
+  const at = (event) => { const r = map.getBoundingClientRect(); return [event.clientX - r.left, event.clientY - r.top]; };
+  map.addEventListener('mousedown', (event) => {
+    if (!points) return;
+    const [mx, my] = at(event);
+    const index = pointNear(mx, my);
+    if (index >= 0 && !event.shiftKey && $('point-mode').value !== 'remove') dragging = { index, moved: false, from: [mx, my] };
+  });
+  map.addEventListener('mousemove', (event) => {
+    if (!dragging) return;
+    const [mx, my] = at(event);
+    if (!dragging.moved && (mx - dragging.from[0]) ** 2 + (my - dragging.from[1]) ** 2 < 16) return;
+    dragging.moved = true;
+    const [x, y] = fromPixel(mx, my);
+    points.train[dragging.index][0] = x; points.train[dragging.index][1] = y;
+    drawMap();
+  });
+  map.addEventListener('mouseup', async (event) => {
+    if (!points) return;
+    const [mx, my] = at(event);
+    const held = dragging;
+    dragging = null;
+    if (held && held.moved) {
+      const [x, y] = fromPixel(mx, my);
+      await editPoints({ move: held.index, to: [x, y] });
+      return;
+    }
+    const index = pointNear(mx, my);
+    const mode = event.shiftKey ? 'remove' : $('point-mode').value;
+    if (mode === 'remove') { if (index >= 0) await editPoints({ remove: index }); return; }
+    if (mode === 'add') {
+      const [x, y] = fromPixel(mx, my);
+      const label = state.task === 'regression' ? Number($('point-target').value) : Number($('point-class').value);
+      await editPoints({ add: [x, y, label] });
+      return;
+    }
+    if (index >= 0) showGraph(index);
+  });
 }
 
 // ---- controls ----------------------------------------------------------------------------
@@ -642,17 +826,17 @@ function bind() {
   $('step-button').addEventListener('click', () => act('step', '?count=1'));
   $('reset').addEventListener('click', () => { curve = []; banner(''); act('reset'); });
   $('show-test').addEventListener('change', () => state && drawMap());
-  $('map').addEventListener('click', (event) => {
-    if (!points) return;
-    const rect = $('map').getBoundingClientRect();
-    const mx = event.clientX - rect.left, my = event.clientY - rect.top;
-    let best = -1, distance = 64; // within 8 pixels
-    points.train.forEach(([x, y], i) => {
-      const [px, py] = toPixel(x, y), d = (px - mx) ** 2 + (py - my) ** 2;
-      if (d < distance) { distance = d; best = i; }
-    });
-    if (best >= 0) showGraph(best);
+  bindMap();
+  $('graph-step').addEventListener('click', () => {
+    if (!graphData || !graphData.backward.length) return;
+    graphStep = graphStep === null ? 0 : Math.min(graphStep + 1, graphData.backward.length - 1);
+    markGraphStep();
   });
+  $('graph-whole').addEventListener('click', () => { graphStep = null; markGraphStep(); });
+  $('show-parameters').addEventListener('click', () => { $('parameters-panel').hidden = false; refreshParameters(); });
+  for (const [id, order] of [['sort-network', 'network'], ['sort-grad', 'grad'], ['sort-update', 'update']]) {
+    $(id).addEventListener('click', () => { parameterOrder = order; refreshParameters(); });
+  }
   $('upload').addEventListener('change', async () => {
     const file = $('upload').files[0];
     if (!file) return;
@@ -668,7 +852,12 @@ function bind() {
       banner('');
     }
   });
-  for (const button of document.querySelectorAll('[data-close]')) button.addEventListener('click', () => { $(button.dataset.close).hidden = true; });
+  for (const button of document.querySelectorAll('[data-close]')) {
+    button.addEventListener('click', () => {
+      $(button.dataset.close).hidden = true;
+      if (button.dataset.close === 'graph-panel') { chosen = null; if (state) drawMap(); }
+    });
+  }
 }
 
 async function boot() {

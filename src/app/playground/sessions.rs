@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use scalargrad::data::Task;
-use scalargrad::playground::{Session, Upload};
+use scalargrad::playground::{ParameterOrder, PointEdit, Session, Upload};
 use scalargrad::settings::Settings;
 
 /// What a request asks a session to do.
@@ -50,6 +50,10 @@ pub(super) enum Request {
     },
     /// A file to download.
     Download(Download),
+    /// A training point added, moved or removed.
+    Points(PointEdit),
+    /// Every parameter in a table, in an order, at most `limit` rows.
+    Parameters { order: ParameterOrder, limit: usize },
 }
 
 impl Request {
@@ -66,6 +70,8 @@ impl Request {
             Request::Graph(_) => 7,
             Request::Explain { .. } => 8,
             Request::Download(_) => 9,
+            Request::Parameters { .. } => 10,
+            Request::Points(_) => 11,
         }
     }
 
@@ -82,12 +88,14 @@ impl Request {
             Request::Graph(_) => "graph",
             Request::Explain { .. } => "explain",
             Request::Download(_) => "download",
+            Request::Parameters { .. } => "parameters",
+            Request::Points(_) => "points",
         }
     }
 }
 
 /// How many kinds of request there are.
-const KINDS: usize = 10;
+const KINDS: usize = 12;
 
 /// The files a page can download.
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +103,7 @@ pub(super) enum Download {
     ModelJson,
     ModelSafetensors,
     MetricsCsv,
+    DataCsv,
 }
 
 impl Download {
@@ -104,6 +113,7 @@ impl Download {
             Download::ModelJson => ("model.json", "application/json"),
             Download::ModelSafetensors => ("model.safetensors", "application/octet-stream"),
             Download::MetricsCsv => ("metrics.csv", "text/csv; charset=utf-8"),
+            Download::DataCsv => ("data.csv", "text/csv; charset=utf-8"),
         }
     }
 }
@@ -398,11 +408,19 @@ fn run(
                 .explain(layer, neuron, input)
                 .map(Answer::Json)
                 .map_err(Refusal::Bad),
+            Request::Points(edit) => match session.edit_points(edit) {
+                Ok(()) => Ok(Answer::Json(state(&session, playing, None, 0))),
+                Err(why) => Err(Refusal::Bad(why)),
+            },
+            Request::Parameters { order, limit } => {
+                Ok(Answer::Json(session.parameters(order, limit)))
+            }
             Request::Download(kind) => {
                 let bytes = match kind {
                     Download::ModelJson => session.model_json().into_bytes(),
                     Download::ModelSafetensors => session.model_safetensors(),
                     Download::MetricsCsv => session.metrics_csv().into_bytes(),
+                    Download::DataCsv => session.data_csv().into_bytes(),
                 };
                 Ok(Answer::File(kind, bytes))
             }

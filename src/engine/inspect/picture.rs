@@ -65,6 +65,10 @@ pub struct Graph {
     pub nodes: Vec<GraphNode>,
     /// `(from, to)` node ids: each input of an op, into the op or the layer that reads it.
     pub edges: Vec<(String, String)>,
+    /// The box each node is drawn in, by its [`Node::id`]: its own, or in a summary its layer's
+    /// (for a neuron, and for a weight or bias folded into its neuron): how a backward pass's
+    /// edges are placed on the drawing.
+    pub drawn_in: BTreeMap<usize, String>,
 }
 
 /// One box of a [`Graph`].
@@ -207,6 +211,7 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
     // neurons (Dense nodes) grouped by the run of inputs they read
     let mut layers: BTreeMap<(Idx, Idx), Vec<Idx>> = BTreeMap::new();
     let mut folded: BTreeSet<Idx> = BTreeSet::new();
+    let mut neuron_of: BTreeMap<Idx, Idx> = BTreeMap::new();
     for &i in reachable.iter().filter(|_| summarise) {
         if let Op::Dense {
             parameters,
@@ -217,6 +222,9 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
         {
             layers.entry((inputs, len)).or_default().push(i);
             folded.extend(parameters..=parameters + len);
+            for parameter in parameters..=parameters + len {
+                neuron_of.insert(parameter, i);
+            }
         }
     }
     // where each neuron is drawn: the layer box named after its first neuron
@@ -308,5 +316,16 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
             (format!("n{from}"), to)
         })
         .collect();
-    Graph { nodes, edges }
+    let drawn_in = reachable
+        .iter()
+        .map(|&i| {
+            let neuron = neuron_of.get(&i).copied().unwrap_or(i);
+            (i as usize, format!("n{}", unit(neuron)))
+        })
+        .collect();
+    Graph {
+        nodes,
+        edges,
+        drawn_in,
+    }
 }

@@ -298,11 +298,12 @@ fn flag(setting: &'static Setting) -> Arg {
             }
         }
     };
-    // a table and a built-in dataset are two sources: one or the other
-    if setting.key == "data" {
-        arg.conflicts_with("dataset")
-    } else {
-        arg
+    // a table and a built-in dataset are two sources, steps and epochs two lengths of a run:
+    // one or the other
+    match setting.key {
+        "data" => arg.conflicts_with("dataset"),
+        "epochs" => arg.conflicts_with("steps"),
+        _ => arg,
     }
 }
 

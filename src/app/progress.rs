@@ -76,14 +76,15 @@ impl Progress {
         }
     }
 
-    /// The step's loss, accuracy or RMSE, and learning rate.
+    /// The epochs done, the step's loss, accuracy or RMSE, and learning rate.
     fn text(&self, m: &StepMetrics) -> String {
         let quality = match self.task {
             Task::Classification => format!("train acc {:.1}%", 100.0 * m.accuracy),
             Task::Regression => format!("train rmse {}", readable(m.rmse)),
         };
         format!(
-            "loss {}  {quality}  lr {}",
+            "epoch {:.1}  loss {}  {quality}  lr {}",
+            m.epoch,
             readable(m.loss),
             readable(m.lr)
         )

@@ -256,9 +256,11 @@ pub(crate) fn summary(
     }
     let seconds = result.elapsed.as_secs_f64();
     let per_step = 1000.0 * seconds / result.metrics.len().max(1) as f64;
+    let epochs = result.metrics.last().map_or(0.0, |m| m.epoch);
     text.push_str(&format!(
-        "{} steps in {} s ({} ms/step, {} nodes per step); pictures {} s\n",
+        "{} steps ({} epochs) in {} s ({} ms/step, {} nodes per step); pictures {} s\n",
         result.metrics.len(),
+        significant(epochs, 3),
         significant(seconds, 3),
         significant(per_step, 3),
         result.nodes_per_step,

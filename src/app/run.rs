@@ -98,7 +98,6 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
     let settings = &args.settings.0;
     let task = settings.resolved_task().map_err(usage)?;
     let data = load_data(settings)?;
-    let config = settings.resolve(&data).map_err(usage)?;
     let (train_set, test_set) = data.split(
         settings.test_fraction,
         &mut rng_for(settings.seed, purpose::SPLIT),
@@ -110,6 +109,7 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
             message: "no examples left for training after the held-out split".into(),
         }));
     }
+    let config = settings.resolve(&train_set).map_err(usage)?;
     let axes = settings.plot_columns.as_deref().map(names);
     let plane = Plane::new(&train_set, &test_set, axes.as_deref()).map_err(|message| {
         usage(SettingError {

@@ -243,8 +243,12 @@ settings! {
     /// Learning-rate schedule.
     schedule: Schedule = Schedule::Linear, Range::Choice(choices::<Schedule>), Program,
         live: false;
-    /// Number of training steps.
-    steps: usize = 100, Range::Whole { min: 1, max: 1_000_000 }, Program, live: false;
+    /// Number of training steps (each a batch drawn at random).
+    steps: usize = 100, Range::Whole { min: 1, max: MAX_STEPS as u64 }, Program, live: false;
+    /// Train for this many epochs instead of --steps: each epoch takes every training example
+    /// once, in batches of --batch-size after a seeded shuffle (epochs x ceil(rows / batch
+    /// size) steps). Give --steps or --epochs, not both.
+    epochs: Option<usize> = None, Range::Whole { min: 1, max: 100_000 }, Program, live: false;
     /// Examples per step [default: the whole training set].
     batch_size: Option<usize> = None, Range::Whole { min: 1, max: 1_000_000 }, Everywhere,
         live: true;
@@ -274,6 +278,9 @@ settings! {
     /// Steps per second while the playground plays (0: as fast as it goes).
     speed: usize = 100, Range::Whole { min: 0, max: 100_000 }, Playground, live: true;
 }
+
+/// Most steps a run takes (given as --steps, or made by --epochs).
+pub const MAX_STEPS: usize = 1_000_000;
 
 /// A setting that cannot work, named.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -440,12 +447,13 @@ impl Settings {
         Ok(builtin.load(self.samples, self.noise, classes, rng))
     }
 
-    /// The training configuration for `data` (its classes and columns): the loss, learning
-    /// rate and initialisation a run takes when none is given, checked against the data.
+    /// The training configuration for the training set `data` (its classes, columns and rows):
+    /// the loss, learning rate and initialisation a run takes when none is given, and the steps
+    /// that `epochs` makes, checked against the data.
     ///
     /// # Errors
-    /// A loss that cannot train the data's task, `classes` given for a table, or features or
-    /// plot columns that name no column.
+    /// A loss that cannot train the data's task, `classes` given for a table, features or
+    /// plot columns that name no column, or more than the most steps in `epochs`.
     pub fn resolve(&self, data: &Dataset) -> Result<TrainConfig, SettingError> {
         let classes = data.classes();
         if self.data.is_some() && self.classes.is_some() {
@@ -464,6 +472,22 @@ impl Settings {
             self.optimizer
                 .default_learning_rate(loss.default_learning_rate())
         });
+        let steps = match self.epochs {
+            None => self.steps,
+            Some(epochs) => {
+                let each = crate::train::steps_per_epoch(data.len().max(1), self.batch_size);
+                let steps = epochs.saturating_mul(each);
+                if steps > MAX_STEPS {
+                    return Err(refuse(
+                        "epochs",
+                        format!(
+                            "{epochs} epochs of {each} steps is more than {MAX_STEPS} steps: fewer epochs or a larger batch size"
+                        ),
+                    ));
+                }
+                steps
+            }
+        };
         Ok(TrainConfig {
             hidden: self.hidden.clone(),
             activation: self.activation,
@@ -472,7 +496,8 @@ impl Settings {
             optimizer: self.optimizer,
             lr,
             schedule: self.schedule,
-            steps: self.steps,
+            steps,
+            epochs: self.epochs,
             batch_size: self.batch_size,
             l2: self.l2,
             l1: self.l1,

@@ -30,6 +30,11 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     /// Number of optimizer steps.
     pub steps: usize,
+    /// When the run is counted in epochs: how many (each example once per epoch, in
+    /// mini-batches after a seeded shuffle; `steps` is then `epochs` x the steps of one).
+    /// `None`: each step draws a random subset.
+    #[serde(default)]
+    pub epochs: Option<usize>,
     /// Examples per step; `None` for the full training set (micrograd's demo).
     pub batch_size: Option<usize>,
     /// L2 regularisation strength alpha (the objective adds alpha * sum p^2).
@@ -88,6 +93,7 @@ impl Default for TrainConfig {
             lr: 1.0,
             schedule: Schedule::Linear,
             steps: 100,
+            epochs: None,
             batch_size: None,
             l2: 1e-4,
             l1: 0.0,

@@ -13,6 +13,10 @@ use crate::nn::metrics;
 pub struct StepMetrics {
     /// 0-based step number.
     pub step: usize,
+    /// Epochs done after this step: the examples the steps so far took over the training
+    /// rows (whole numbers at the ends of epochs when the run is counted in epochs).
+    #[serde(default)]
+    pub epoch: f64,
     /// The training objective on this step's batch before its update: mean loss + penalty
     /// (what `backward` ran on).
     pub loss: f64,
@@ -44,17 +48,18 @@ pub struct StepMetrics {
 pub fn metrics_csv(task: Task, metrics: &[StepMetrics]) -> String {
     let mut csv = String::from(match task {
         Task::Classification => {
-            "step,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction\n"
+            "step,epoch,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction\n"
         }
         Task::Regression => {
-            "step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction\n"
+            "step,epoch,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction\n"
         }
     });
     for m in metrics {
         let row = match task {
             Task::Classification => format!(
-                "{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{}\n",
                 m.step,
+                m.epoch,
                 m.loss,
                 m.accuracy,
                 m.test_loss,
@@ -64,8 +69,9 @@ pub fn metrics_csv(task: Task, metrics: &[StepMetrics]) -> String {
                 m.dead_fraction
             ),
             Task::Regression => format!(
-                "{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{}\n",
                 m.step,
+                m.epoch,
                 m.loss,
                 m.rmse,
                 m.r2,

@@ -5,6 +5,7 @@
 //! `measures.rs` (measures and metrics.csv), `seed.rs` (seeds by purpose), `example.rs` (one
 //! example's graph).
 
+mod batches;
 mod config;
 mod example;
 mod measures;
@@ -23,6 +24,7 @@ use crate::engine::Anomaly;
 use crate::model::Model;
 use crate::nn::optim::OptimizerState;
 
+pub use batches::{Batches, steps_per_epoch};
 pub use config::{ConfigError, MAX_PARAMETERS, TrainConfig, build_model};
 pub use example::example_graph;
 pub use measures::{Measures, StepMetrics, measure, metrics_csv};

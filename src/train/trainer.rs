@@ -1,8 +1,8 @@
 //! A run in progress, one step at a time.
 
 use rand::rngs::StdRng;
-use rand::seq::index::sample;
 
+use super::batches::Batches;
 use super::measures::measures_of_outputs;
 use super::seed::{purpose, rng_for};
 use super::step::{Share, batch_gradient, dead_fraction, first_anomaly, share_gradient};
@@ -101,6 +101,10 @@ pub struct Trainer {
     examples: Examples,
     workers: Option<Workers>,
     batch_rng: StdRng,
+    batches: Batches,
+    /// Examples the steps so far took (from the start, counting a resumed model's steps at
+    /// the batch size): the epochs done are this over the training rows.
+    examples_seen: u64,
     steps_done: usize,
     nodes_per_step: usize,
     keep_last_step: bool,
@@ -129,6 +133,13 @@ impl Trainer {
             examples,
             workers: (config.threads > 1).then(|| Workers::new(config.threads)),
             batch_rng: rng_for(config.seed, purpose::BATCHES),
+            batches: if config.epochs.is_some() {
+                Batches::epochs()
+            } else {
+                Batches::Random
+            },
+            examples_seen: steps_done as u64
+                * config.batch_size.unwrap_or(usize::MAX).min(train.len()) as u64,
             steps_done,
             nodes_per_step: 0,
             keep_last_step: false,
@@ -206,16 +217,18 @@ impl Trainer {
             penalty: settings.penalty,
         };
         let sampled;
-        let batch = match settings.batch_size {
-            Some(size) if size < self.examples.len() => {
-                let count = self.examples.len();
-                sampled = self
-                    .examples
-                    .subset(&sample(&mut self.batch_rng, count, size).into_vec());
+        let rows = self.examples.len();
+        let batch = match self
+            .batches
+            .next(rows, settings.batch_size, &mut self.batch_rng)
+        {
+            Some(chosen) => {
+                sampled = self.examples.subset(&chosen);
                 &sampled
             }
-            _ => &self.examples,
+            None => &self.examples,
         };
+        self.examples_seen += batch.len() as u64;
         let model = &self.model;
         if self.keep_last_step {
             self.last_step = Some(LastStep {
@@ -246,6 +259,7 @@ impl Trainer {
         self.steps_done += 1;
         Ok(Outcome::Stepped(StepMetrics {
             step,
+            epoch: self.examples_seen as f64 / rows.max(1) as f64,
             loss: gradient.loss,
             accuracy,
             test_loss: on_test.loss,

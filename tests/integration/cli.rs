@@ -52,7 +52,7 @@ fn default_run_writes_every_file() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "step,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction"
+        "step,epoch,loss,accuracy,test_loss,test_accuracy,lr,grad_norm,dead_fraction"
     );
     assert_eq!(lines.len(), 101, "a header and one row per step");
     assert!(lines[1].starts_with("0,") && lines[100].starts_with("99,"));
@@ -60,7 +60,7 @@ fn default_run_writes_every_file() {
         .split(',')
         .map(|v| v.parse().expect("number"))
         .collect();
-    assert!(last[2] >= 0.97, "train accuracy {}", last[2]);
+    assert!(last[3] >= 0.97, "train accuracy {}", last[3]);
 
     let run_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json"))
@@ -93,7 +93,7 @@ fn default_run_writes_every_file() {
             .split(',')
             .map(|v| v.parse().expect("a number"))
             .collect();
-        let (norm, dead) = (fields[6], fields[7]);
+        let (norm, dead) = (fields[7], fields[8]);
         assert!(norm.is_finite() && norm > 0.0, "{line}");
         assert!((0.0..=1.0).contains(&dead), "{line}");
     }
@@ -107,11 +107,11 @@ fn default_run_writes_every_file() {
     // the training's time and the pictures' apart, ms per step to three significant digits
     let timing = stdout
         .lines()
-        .find(|line| line.starts_with("100 steps in "))
+        .find(|line| line.starts_with("100 steps (100 epochs) in "))
         .expect("the timing line");
     let per_step = timing
         .split('(')
-        .nth(1)
+        .nth(2)
         .and_then(|rest| rest.split(" ms/step").next())
         .expect("ms per step");
     let digits: String = per_step
@@ -141,6 +141,60 @@ fn default_run_writes_every_file() {
         FILES.len(),
         "no temporary files left: {leftovers:?}"
     );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// `--epochs`: every training row once per epoch, the steps it makes counted in metrics.csv
+/// and the summary; `--steps` beside it, or more than the most steps, refused.
+#[test]
+fn epochs_count_passes_over_the_training_set() {
+    let dir = scratch("epochs");
+    // 100 moons, 80 for training, batches of 32: 3 steps an epoch (32 + 32 + 16)
+    let output = run(&[
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--frames",
+        "0",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("6 steps (2.00 epochs) in "),
+        "{}",
+        text(&output.stdout)
+    );
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).expect("metrics.csv");
+    let epochs: Vec<f64> = metrics
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.split(',')
+                .nth(1)
+                .expect("an epoch column")
+                .parse()
+                .expect("a number")
+        })
+        .collect();
+    assert_eq!(epochs, [0.4, 0.8, 1.0, 1.4, 1.8, 2.0]);
+    for (flags, expected) in [
+        (vec!["--epochs", "2", "--steps", "5"], "cannot be used with"),
+        (
+            vec!["--epochs", "100000", "--batch-size", "1"],
+            "--epochs: 100000 epochs of 80 steps is more than 1000000 steps",
+        ),
+        (vec!["--epochs", "0"], "--epochs"),
+    ] {
+        let refused = run(&flags);
+        assert_eq!(refused.status.code(), Some(2), "{flags:?}");
+        assert!(
+            text(&refused.stderr).contains(expected),
+            "{flags:?}: {}",
+            text(&refused.stderr)
+        );
+    }
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
@@ -682,7 +736,7 @@ fn micrograds_demo_from_safetensors_weights_reproduces_its_losses() {
         .skip(1)
         .map(|line| {
             line.split(',')
-                .nth(1)
+                .nth(2)
                 .expect("loss")
                 .parse()
                 .expect("number")
@@ -787,7 +841,7 @@ fn k_classes_and_regression_write_their_own_files() {
     let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
     assert_eq!(
         csv.lines().next(),
-        Some("step,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction")
+        Some("step,epoch,loss,rmse,r2,test_loss,test_rmse,test_r2,lr,grad_norm,dead_fraction")
     );
     assert!(
         stdout.contains(" rmse ") && stdout.contains(" r2 "),

@@ -540,7 +540,7 @@ fn graphs_explanations_and_downloads() {
     let (status, csv) = server.request("GET", &format!("/api/sessions/{id}/metrics.csv"), b"");
     assert_eq!(status, 200);
     let csv = text(&csv);
-    assert!(csv.starts_with("step,loss,accuracy"), "{csv}");
+    assert!(csv.starts_with("step,epoch,loss,accuracy"), "{csv}");
     assert_eq!(csv.lines().count(), 3, "a header and two steps");
     let (status, tensors) =
         server.request("GET", &format!("/api/sessions/{id}/model.safetensors"), b"");

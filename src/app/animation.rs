@@ -1,5 +1,6 @@
-//! training.gif: the decision map (or regression surface) of the model as it trains, one frame
-//! every few steps, written with the `gif` crate directly.
+//! training.gif: the decision map (or regression surface) of the model as it trains, or for
+//! inputs that are an image the first layer's weights as images, one frame every few steps,
+//! written with the `gif` crate directly.
 //!
 //! Frames are drawn straight into palette indices: every colour a frame uses is known in advance
 //! (each class colour at a few confidence levels, or the diverging scale at a few levels, and
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
-use scalargrad::data::{Dataset, Task};
+use scalargrad::data::{Dataset, ImageShape, Task};
 use scalargrad::model::Model;
 use scalargrad::view::{self, MapCell, Plane};
 
@@ -42,9 +43,12 @@ pub(crate) struct Animation<'a> {
     path: PathBuf,
     plane: &'a Plane,
     task: Task,
+    classes: usize,
     reach: f64,
     train: &'a Dataset,
     test: &'a Dataset,
+    /// For inputs that are an image: frames show the first layer's weights as images.
+    image: Option<ImageShape>,
 }
 
 /// Which frames of a run of `steps` steps to keep when `frames` are asked for: the numbers of
@@ -60,7 +64,17 @@ pub(crate) fn frame_steps(frames: usize, steps: usize) -> Vec<usize> {
     }
 }
 
-/// The palette: greys, then each class at `LEVELS` confidences (or the diverging scale).
+/// Where the diverging scale starts in the palette: after the greys and every class's levels
+/// (a classifier of up to 10 classes; a regression has no class colours).
+fn diverging_start(task: Task, classes: usize) -> usize {
+    match task {
+        Task::Classification => GREYS + classes.max(2) * LEVELS,
+        Task::Regression => GREYS,
+    }
+}
+
+/// The palette: greys, then each class at `LEVELS` confidences (for a classifier), then the
+/// diverging scale (a regression's values, an image's weights).
 fn palette(task: Task, classes: usize) -> Vec<RGBColor> {
     let mut palette: Vec<RGBColor> = (0..GREYS)
         .map(|k| {
@@ -68,30 +82,27 @@ fn palette(task: Task, classes: usize) -> Vec<RGBColor> {
             RGBColor(v, v, v)
         })
         .collect();
-    match task {
-        Task::Classification => {
-            for class in 0..classes.max(2) {
-                for level in 0..LEVELS {
-                    let t = 0.15 + 0.85 * level as f64 / (LEVELS - 1) as f64;
-                    palette.push(blend(WHITE, class_color(class, classes.max(2)), t));
-                }
+    if task == Task::Classification {
+        for class in 0..classes.max(2) {
+            for level in 0..LEVELS {
+                let t = 0.15 + 0.85 * level as f64 / (LEVELS - 1) as f64;
+                palette.push(blend(WHITE, class_color(class, classes.max(2)), t));
             }
         }
-        Task::Regression => {
-            for side in [-1.0, 1.0] {
-                for level in 0..LEVELS * 4 {
-                    let t = side * level as f64 / (LEVELS * 4 - 1) as f64;
-                    palette.push(diverging(t, 1.0));
-                }
-            }
+    }
+    for side in [-1.0, 1.0] {
+        for level in 0..LEVELS * 4 {
+            let t = side * level as f64 / (LEVELS * 4 - 1) as f64;
+            palette.push(diverging(t, 1.0));
         }
     }
     palette
 }
 
 impl<'a> Animation<'a> {
-    /// An animation of `model`'s task over `plane`, encoded into `path` (a temporary file the
-    /// caller renames once the run's other files are written).
+    /// An animation of `model`'s task over `plane` (or, for inputs that are an `image`, of its
+    /// first layer's weights), encoded into `path` (a temporary file the caller renames once
+    /// the run's other files are written).
     ///
     /// # Errors
     /// If the file cannot be created.
@@ -100,6 +111,7 @@ impl<'a> Animation<'a> {
         plane: &'a Plane,
         train: &'a Dataset,
         test: &'a Dataset,
+        image: Option<ImageShape>,
         path: &Path,
     ) -> Result<Animation<'a>, PlotError> {
         let colors = palette(model.task(), model.classes());
@@ -117,9 +129,11 @@ impl<'a> Animation<'a> {
             path: path.to_path_buf(),
             plane,
             task: model.task(),
+            classes: model.classes(),
             reach: view::target_reach(train, test),
             train,
             test,
+            image,
         })
     }
 
@@ -128,14 +142,45 @@ impl<'a> Animation<'a> {
         (GREYS + class * LEVELS + level.min(LEVELS - 1)) as u8
     }
 
-    /// The palette index of a regression value.
-    fn value_index(&self, value: f64) -> u8 {
+    /// The palette index of `value` on the diverging scale reaching `reach`.
+    fn value_index(&self, value: f64, reach: f64) -> u8 {
         let levels = LEVELS * 4;
-        let t = (value / self.reach).clamp(-1.0, 1.0);
+        let t = (value / reach).clamp(-1.0, 1.0);
         let t = if t.is_finite() { t } else { 0.0 };
         let level = (t.abs() * (levels - 1) as f64).round() as usize;
         let side = if t < 0.0 { 0 } else { levels };
-        (GREYS + side + level) as u8
+        let start = diverging_start(self.task, self.classes);
+        (start + side + level) as u8
+    }
+
+    /// The first layer's weights as images on the frame below the caption: a tile per unit
+    /// (at most 64), each on its own scale.
+    fn draw_weights(&self, model: &Model, shape: ImageShape, frame: &mut [u8]) {
+        let width = usize::from(WIDTH);
+        let predictor = model.network.predictor();
+        let units = predictor.weights(0);
+        let shown = units.len().min(64);
+        let columns = (shown as f64).sqrt().ceil().max(1.0) as usize;
+        let cell = width / columns;
+        let pixel = ((cell.saturating_sub(4)) / shape.width.max(shape.height)).max(1);
+        for (k, weights) in units.iter().take(shown).enumerate() {
+            let reach = view::reach(weights.iter().copied());
+            let (x0, y0) = (
+                (k % columns) * cell + 2,
+                usize::from(CAPTION) + (k / columns) * cell + 2,
+            );
+            for (i, &w) in weights.iter().enumerate().take(shape.width * shape.height) {
+                let index = self.value_index(w, reach);
+                let (x, y) = (
+                    x0 + (i % shape.width) * pixel,
+                    y0 + (i / shape.width) * pixel,
+                );
+                for row in y..(y + pixel).min(usize::from(HEIGHT)) {
+                    let start = row * width + x;
+                    frame[start..(start + pixel).min((row + 1) * width)].fill(index);
+                }
+            }
+        }
     }
 
     /// The palette index of the grey nearest `rgb`.
@@ -169,6 +214,13 @@ impl<'a> Animation<'a> {
         for (pixel, chunk) in frame.iter_mut().zip(rgb.chunks_exact(3)) {
             *pixel = Self::grey_index([chunk[0], chunk[1], chunk[2]]);
         }
+        if let Some(shape) = self.image {
+            self.draw_weights(model, shape, &mut frame);
+            if let Some(previous) = self.pending.replace(frame) {
+                self.write(previous, 10)?;
+            }
+            return Ok(());
+        }
         // the map, cell by cell (rows from the top), then pixel by pixel
         let cells = view::cells_within(model, CELLS);
         let map = view::map(model, self.plane, cells);
@@ -179,7 +231,7 @@ impl<'a> Animation<'a> {
         let indices: Vec<u8> = map
             .iter()
             .map(|cell| match *cell {
-                MapCell::Value(value) => self.value_index(value),
+                MapCell::Value(value) => self.value_index(value, self.reach),
                 MapCell::Class { class, confidence } => {
                     let level = (confidence * 0.65 * (LEVELS - 1) as f64).round() as usize;
                     self.class_index(class, level)
@@ -236,7 +288,7 @@ impl<'a> Animation<'a> {
                     continue;
                 };
                 let color = match self.task {
-                    Task::Regression => self.value_index(label),
+                    Task::Regression => self.value_index(label, self.reach),
                     Task::Classification => self.class_index(label as usize, LEVELS - 1),
                 };
                 for dy in -4i64..=4 {

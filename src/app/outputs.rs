@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use scalargrad::data::Task;
+use scalargrad::data::{ImageShape, Task};
 use scalargrad::engine::to_dot;
 use scalargrad::files::{remove_stale_temporaries, write_atomic, write_set};
 use scalargrad::model::SavedModel;
@@ -19,23 +19,46 @@ use super::graphviz::write_graph;
 use super::plot;
 use super::report::{self, Finished};
 
-/// One file of a run: its name, whether a run of this task writes it, and its bytes.
+/// What decides which files a run writes: its task, and whether its inputs are an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Kind {
+    /// Classification or regression.
+    pub(crate) task: Task,
+    /// The inputs are an image's pixels (`--image`, or columns named `r0c0 ..`).
+    pub(crate) image: bool,
+}
+
+/// One file of a run: its name, whether a run of this kind writes it, and its bytes.
 struct OutputFile {
     name: &'static str,
-    when: fn(Task) -> bool,
+    when: fn(Kind) -> bool,
     make: fn(&Finished<'_>) -> Result<Vec<u8>, String>,
 }
 
-fn always(_: Task) -> bool {
+fn always(_: Kind) -> bool {
     true
 }
 
-fn classification(task: Task) -> bool {
-    task == Task::Classification
+fn classification(kind: Kind) -> bool {
+    kind.task == Task::Classification
 }
 
-fn regression(task: Task) -> bool {
-    task == Task::Regression
+fn regression(kind: Kind) -> bool {
+    kind.task == Task::Regression
+}
+
+fn image(kind: Kind) -> bool {
+    kind.image
+}
+
+fn image_classification(kind: Kind) -> bool {
+    kind.image && classification(kind)
+}
+
+/// The image shape of a run that writes image pictures (its kind says it has one).
+fn shape(f: &Finished<'_>) -> Result<ImageShape, String> {
+    f.image
+        .ok_or_else(|| "the inputs are not an image (give --image WxH)".to_string())
 }
 
 fn picture(drawn: Result<Vec<u8>, plot::PlotError>) -> Result<Vec<u8>, String> {
@@ -99,6 +122,21 @@ const FILES: &[OutputFile] = &[
         make: |f| picture(plot::network_png(&f.result.model, f.plane)),
     },
     OutputFile {
+        name: "weights.png",
+        when: image,
+        make: |f| picture(plot::weights_png(&f.result.model, shape(f)?)),
+    },
+    OutputFile {
+        name: "mistakes.png",
+        when: image_classification,
+        make: |f| picture(plot::mistakes_png(&f.result.model, f.test, shape(f)?)),
+    },
+    OutputFile {
+        name: "saliency.png",
+        when: image_classification,
+        make: |f| picture(plot::saliency_png(&f.result.model, f.test, shape(f)?)),
+    },
+    OutputFile {
         name: "model.json",
         when: always,
         make: |f| {
@@ -128,11 +166,11 @@ pub(crate) const ANIMATION: &str = "training.gif";
 /// `--graph`'s files.
 const GRAPH: [&str; 3] = ["graph.dot", "graph.svg", "graph.png"];
 
-/// The files a run of `task` writes (besides the animation and `--graph`'s).
-pub(crate) fn file_names(task: Task) -> Vec<&'static str> {
+/// The files a run of `kind` writes (besides the animation and `--graph`'s).
+pub(crate) fn file_names(kind: Kind) -> Vec<&'static str> {
     FILES
         .iter()
-        .filter(|file| (file.when)(task))
+        .filter(|file| (file.when)(kind))
         .map(|file| file.name)
         .collect()
 }
@@ -142,7 +180,7 @@ pub(crate) fn file_names(task: Task) -> Vec<&'static str> {
 ///
 /// # Errors
 /// `AppError::Output` naming the directory or the file.
-pub(crate) fn check_outputs(dir: &Path, task: Task, graph: bool) -> Result<(), AppError> {
+pub(crate) fn check_outputs(dir: &Path, kind: Kind, graph: bool) -> Result<(), AppError> {
     let fail = |path: &Path, message: String| AppError::Output {
         path: path.to_path_buf(),
         message: format!("{message} (choose another directory with --out)"),
@@ -155,7 +193,7 @@ pub(crate) fn check_outputs(dir: &Path, task: Task, graph: bool) -> Result<(), A
     names.push(ANIMATION);
     names.extend(GRAPH);
     remove_stale_temporaries(dir, &names);
-    let mut written = file_names(task);
+    let mut written = file_names(kind);
     written.push(ANIMATION);
     if graph {
         written.extend(GRAPH);
@@ -183,9 +221,12 @@ pub(crate) fn write_outputs(
     interrupted: &dyn Fn() -> Result<(), AppError>,
 ) -> Result<Vec<PathBuf>, AppError> {
     let out = &finished.args.out;
-    let task = finished.result.model.task();
+    let kind = Kind {
+        task: finished.result.model.task(),
+        image: finished.image.is_some(),
+    };
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
-    for file in FILES.iter().filter(|file| (file.when)(task)) {
+    for file in FILES.iter().filter(|file| (file.when)(kind)) {
         let made = interrupted().and_then(|()| {
             (file.make)(finished).map_err(|message| AppError::Output {
                 path: out.join(file.name),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use scalargrad::data::{Dataset, Task};
+use scalargrad::data::{Dataset, ImageShape, Task};
 use scalargrad::model::Model;
 use scalargrad::settings::Settings;
 use scalargrad::train::{self, Measures, StepMetrics, Stop, TrainConfig, TrainResult};
@@ -31,6 +31,8 @@ pub(crate) struct Finished<'a> {
     pub(crate) test: &'a Dataset,
     /// The plane the maps are drawn over.
     pub(crate) plane: &'a Plane,
+    /// The image the inputs are, if they are one (weights.png, mistakes.png, saliency.png).
+    pub(crate) image: Option<ImageShape>,
     /// The trained model's measures on the training set (no penalty in `data_loss`).
     pub(crate) trained: Measures,
     /// The same on the held-out set.
@@ -44,7 +46,7 @@ impl<'a> Finished<'a> {
         config: &'a TrainConfig,
         result: &'a TrainResult,
         (train, test): (&'a Dataset, &'a Dataset),
-        plane: &'a Plane,
+        (plane, image): (&'a Plane, Option<ImageShape>),
     ) -> Finished<'a> {
         let penalty = config.penalty();
         Finished {
@@ -55,6 +57,7 @@ impl<'a> Finished<'a> {
             train,
             test,
             plane,
+            image,
             trained: train::measure(&result.model, penalty, train),
             held_out: train::measure(&result.model, penalty, test),
         }

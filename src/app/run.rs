@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use scalargrad::data::{DataError, Dataset, csv::read_table};
+use scalargrad::data::{DataError, Dataset, ImageShape, csv::read_table};
 use scalargrad::engine::{set_values, values};
 use scalargrad::files::temporary_path;
 use scalargrad::model::{Format, SavedModel, safetensors};
@@ -17,7 +17,7 @@ use scalargrad::view::Plane;
 use super::animation::{self, Animation};
 use super::cli::{Args, UsageError};
 use super::error::AppError;
-use super::outputs::{self, ANIMATION};
+use super::outputs::{self, ANIMATION, Kind};
 use super::progress::Progress;
 use super::report;
 use super::report::Finished;
@@ -87,6 +87,26 @@ fn load_data(settings: &Settings) -> Result<Dataset, AppError> {
     }
 }
 
+/// The image the inputs are, for the pictures of images: `--image`, or what the columns' names
+/// spell, when the network reads the columns as they are (no `--features`).
+///
+/// # Errors
+/// `--image` that is not a shape, does not hold the columns, or is given with `--features`.
+fn image_of(settings: &Settings, train: &Dataset) -> Result<Option<ImageShape>, SettingError> {
+    let refuse = |message: String| SettingError {
+        key: "image",
+        message,
+    };
+    let shape = ImageShape::of_data(settings.image.as_deref(), &train.columns).map_err(refuse)?;
+    match (&settings.features, &settings.image) {
+        (None, _) => Ok(shape),
+        (Some(_), None) => Ok(None),
+        (Some(_), Some(_)) => Err(refuse(
+            "draws the columns as pixels, which --features replaces: leave one of them out".into(),
+        )),
+    }
+}
+
 /// Runs the program: check the flags and outputs, load or generate data, train with progress,
 /// write every output, and print a summary.
 ///
@@ -117,6 +137,7 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
             message,
         })
     })?;
+    let image = image_of(settings, &train_set).map_err(usage)?;
     let model = train::build_model(&config, &train_set).map_err(|error| usage(error.into()))?;
     let mut start = Start::fresh(model);
     if let Some(path) = &args.init_from {
@@ -124,7 +145,11 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
     }
     // the output directory is made (and checked) once everything else is known to work, so a
     // bad flag or file leaves no directory behind
-    outputs::check_outputs(&args.out, task, args.graph)?;
+    let kind = Kind {
+        task,
+        image: image.is_some(),
+    };
+    outputs::check_outputs(&args.out, kind, args.graph)?;
     go_on(0, "before training", &args.out)?;
     eprintln!(
         "training an MLP {} on {} examples ({} held out) for {} steps",
@@ -142,7 +167,7 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
     } else {
         let path = temporary_path(&args.out.join(ANIMATION));
         Some(
-            Animation::new(&start.model, &plane, &train_set, &test_set, &path).map_err(
+            Animation::new(&start.model, &plane, &train_set, &test_set, image, &path).map_err(
                 |error| AppError::Output {
                     path: args.out.join(ANIMATION),
                     message: error.to_string(),
@@ -194,7 +219,13 @@ pub(crate) fn run(args: &Args) -> Result<(), AppError> {
     // a press from here on abandons the outputs (one that stopped training asked for them)
     let presses = PRESSES.load(Ordering::SeqCst);
     let interrupted = || go_on(presses, "while making the outputs", &args.out);
-    let finished = Finished::new(args, &config, &result, (&train_set, &test_set), &plane);
+    let finished = Finished::new(
+        args,
+        &config,
+        &result,
+        (&train_set, &test_set),
+        (&plane, image),
+    );
     let written = outputs::write_outputs(&finished, animation, &interrupted);
     let mut files: Vec<PathBuf> = written?;
     if args.graph {

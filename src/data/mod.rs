@@ -17,6 +17,7 @@
 
 pub mod csv;
 pub mod digits;
+mod image;
 pub mod labels;
 mod plane;
 
@@ -26,6 +27,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+pub use image::{ImageShape, MAX_SIDE};
 pub use plane::Generator;
 
 /// The most classes a dataset may have.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::data::{Dataset, Task, numbered_classes};
-use crate::engine::set_values;
+use crate::engine::{Node, set_values, with_gradients_set_aside};
 use crate::inputs::{Feature, Inputs, Scaling};
 use crate::nn::loss::Loss;
 use crate::nn::metrics;
@@ -98,6 +98,24 @@ impl Model {
             return Err(format!("the network has {outputs}, but {needs}"));
         }
         Ok(())
+    }
+}
+
+impl Model {
+    /// d(output `output`)/d(each network input) at `row`: which inputs raise that output, and
+    /// how much (for an image, its saliency map). One forward pass with a graph and a backward
+    /// from the output; the parameters' gradients are left as they were.
+    ///
+    /// # Panics
+    /// If `output` is not below [`Model::output_count`].
+    pub fn input_gradient(&self, row: &[f64], output: usize) -> Vec<f64> {
+        let parameters = self.network.parameters_borrowed();
+        with_gradients_set_aside(parameters, || {
+            let inputs: Vec<Node> = self.inputs.of(row).into_iter().map(Node::new).collect();
+            let outputs = self.network.forward(&inputs);
+            outputs[output].backward();
+            inputs.iter().map(Node::grad).collect()
+        })
     }
 }
 

@@ -275,6 +275,9 @@ settings! {
     /// The two input columns the plane pictures are drawn over, comma-separated (the other
     /// columns held at their training mean) [default: the first two].
     plot_columns: Option<String> = None, Range::Text, Everywhere, live: true;
+    /// Draw the inputs as a WxH image, row by row, in weights.png, mistakes.png and
+    /// saliency.png [default: when the columns are named r0c0 .. r7c7, as the digits'].
+    image: Option<String> = None, Range::Text, Program, live: false;
     /// Steps per second while the playground plays (0: as fast as it goes).
     speed: usize = 100, Range::Whole { min: 0, max: 100_000 }, Playground, live: true;
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{BINARY, run, text};
+use crate::common::{BINARY, png_size, run, text};
 
 const FILES: [&str; 10] = [
     "loss.png",
@@ -22,17 +22,6 @@ const FILES: [&str; 10] = [
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
     crate::common::scratch("cli", name)
-}
-
-/// Width and height of a PNG file, decoding every pixel.
-fn png_size(path: &Path) -> (u32, u32) {
-    let file = std::fs::File::open(path).expect("png exists");
-    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
-        .read_info()
-        .expect("png header");
-    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
-    let info = reader.next_frame(&mut pixels).expect("png pixels");
-    (info.width, info.height)
 }
 
 #[test]

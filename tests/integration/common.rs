@@ -47,3 +47,14 @@ pub fn run_example(name: &str) -> String {
     );
     String::from_utf8(output.stdout).expect("utf-8")
 }
+
+/// Width and height of a PNG file, decoding every pixel (so a broken file fails).
+pub fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .expect("png header");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut pixels).expect("png pixels");
+    (info.width, info.height)
+}

@@ -719,3 +719,50 @@ fn dead_fraction_counts_the_hidden_relus_that_are_0_on_every_example() {
     .expect("trains");
     assert_eq!(result.metrics[0].dead_fraction, dead as f64 / 24.0);
 }
+
+/// `Model::input_gradient` (a saliency map) against central differences of the model's
+/// outputs, for every output and input, and the parameters' gradients left as they were.
+#[test]
+fn input_gradients_match_central_differences() {
+    use scalargrad::model::Model;
+    let columns: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let model = Model {
+        network: scalargrad::nn::Mlp::new(3, &[5, 4, 3], &mut StdRng::seed_from_u64(3)),
+        inputs: Inputs::plain(columns),
+        class_names: vec!["x".into(), "y".into(), "z".into()],
+        loss: Loss::CrossEntropy,
+        label: "label".into(),
+    };
+    let before: Vec<f64> = model
+        .network
+        .parameters_borrowed()
+        .iter()
+        .map(|p| p.grad())
+        .collect();
+    let row = [0.3, -1.2, 0.8];
+    let predictor = model.predictor();
+    let eps = 1e-6;
+    for output in 0..3 {
+        let gradient = model.input_gradient(&row, output);
+        for j in 0..3 {
+            let shifted = |by: f64| {
+                let mut moved = row;
+                moved[j] += by;
+                predictor.outputs(&moved)[output]
+            };
+            let numeric = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
+            assert!(
+                (gradient[j] - numeric).abs() <= 1e-7 * numeric.abs().max(1.0),
+                "output {output}, input {j}: {} vs {numeric}",
+                gradient[j]
+            );
+        }
+    }
+    let after: Vec<f64> = model
+        .network
+        .parameters_borrowed()
+        .iter()
+        .map(|p| p.grad())
+        .collect();
+    assert_eq!(before, after);
+}

@@ -12,6 +12,7 @@
 mod confusion;
 mod curves;
 mod fit;
+mod images;
 mod network;
 mod plane;
 
@@ -24,6 +25,7 @@ use plotters::prelude::*;
 pub(crate) use confusion::confusion_png;
 pub(crate) use curves::{accuracy_png, loss_png};
 pub(crate) use fit::fit_png;
+pub(crate) use images::{mistakes_png, saliency_png, weights_png};
 pub(crate) use network::network_png;
 pub(crate) use plane::{decision_boundary_png, surface_png};
 

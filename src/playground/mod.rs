@@ -26,6 +26,7 @@ pub mod cost;
 mod edit;
 mod history;
 mod limits;
+mod pad;
 mod parameters;
 mod views;
 

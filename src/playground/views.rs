@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::cost::MAX_TERMS;
 use super::{MAP_SIZE, Session, TILE_SIZE};
-use crate::data::{Dataset, Task};
+use crate::data::{Dataset, ImageShape, Task};
 use crate::engine::{
     Contribution, Detail, Graph, GraphNodeKind, Node, gradients, graph, record_contributions,
     take_contributions, with_gradients_set_aside,
@@ -49,7 +49,40 @@ impl Session {
                 MapCell::Value(value) => rounded(value),
             })
             .collect();
-        let tiles: Vec<Vec<Value>> = view::unit_grids(model, &self.plane, TILE_SIZE)
+        let mut grids = view::unit_grids(model, &self.plane, TILE_SIZE);
+        if let Some(shape) = self.image_inputs() {
+            // inputs that are pixels: each input's tile marks its pixel, and each first-layer
+            // unit's tile is its weights drawn as the image (what it looks for)
+            let pixel_of = |cell: usize, shape: ImageShape| {
+                let (row, column) = (cell / TILE_SIZE, cell % TILE_SIZE);
+                (row * shape.height / TILE_SIZE) * shape.width + column * shape.width / TILE_SIZE
+            };
+            let cells = TILE_SIZE * TILE_SIZE;
+            grids[0] = (0..shape.width * shape.height)
+                .map(|input| {
+                    (0..cells)
+                        .map(|c| {
+                            if pixel_of(c, shape) == input {
+                                1.0
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            if let Some(first) = model.network.layers().first() {
+                grids[1] = first
+                    .neurons()
+                    .iter()
+                    .map(|neuron| {
+                        let weights: Vec<f64> = neuron.weights().iter().map(Node::value).collect();
+                        (0..cells).map(|c| weights[pixel_of(c, shape)]).collect()
+                    })
+                    .collect();
+            }
+        }
+        let tiles: Vec<Vec<Value>> = grids
             .iter()
             .map(|column| {
                 column
@@ -76,6 +109,13 @@ impl Session {
             "tiles": tiles,
             "classes": model.classes(),
         })
+    }
+
+    /// The image the network's inputs are, when they are the data's columns and those are an
+    /// image's pixels (named `r0c0 ..`): its tiles show pixels and weight images then.
+    pub(super) fn image_inputs(&self) -> Option<ImageShape> {
+        let shape = ImageShape::of_columns(&self.train.columns)?;
+        (self.trainer.model().inputs.feature_names() == self.train.columns).then_some(shape)
     }
 
     /// The network's weights and the last step's gradients: `layers[l][k]` is neuron k of layer
@@ -181,6 +221,7 @@ impl Session {
             "curve": curve,
             "network": self.network(),
             "view": self.view(),
+            "image": self.image_inputs().map(|shape| [shape.width, shape.height]),
             "diverged": diverged,
             "data_version": self.data_version,
             "settings": self.settings,

@@ -114,6 +114,7 @@ impl Setting {
                 "choices": choices().iter().map(|c| json!({
                     "name": c.name, "describe": c.describe, "task": c.task,
                     "classes": c.classes, "generated": c.generated,
+                    "defaults": c.defaults.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 })).collect::<Vec<_>>(),
             }),
             Range::Whole { min, max } => json!({"kind": "whole", "min": min, "max": max}),

@@ -19,6 +19,8 @@ pub struct Choice {
     pub classes: Option<(usize, usize)>,
     /// For a dataset: whether it is generated (its samples and noise apply).
     pub generated: bool,
+    /// For a dataset: the settings it brings when it is chosen ([`Builtin::defaults`]).
+    pub defaults: &'static [(&'static str, &'static str)],
 }
 
 impl Choice {
@@ -29,6 +31,7 @@ impl Choice {
             task: None,
             classes: None,
             generated: false,
+            defaults: &[],
         }
     }
 }
@@ -287,6 +290,7 @@ impl Named for Builtin {
             task: Some(self.task()),
             classes: self.class_range().map(|r| (*r.start(), *r.end())),
             generated: self.generated(),
+            defaults: self.defaults(),
             ..Choice::plain(self.name(), self.describe())
         }
     }

@@ -289,6 +289,33 @@ try {
   await page.locator('#dataset').selectOption('moons');
   await waitFor(page, async () => (await page.evaluate(() => state.settings.data)) === null, 'back to the moons');
 
+  // the digits: their own settings come with them, and a digit drawn on the pad is read
+  await page.locator('#dataset').selectOption('digits');
+  await waitFor(page, async () => !(await page.locator('#pad-panel').isHidden()), 'the drawing pad');
+  check(await page.evaluate(() => JSON.stringify(state.settings.hidden)) === '[32]' && await page.evaluate(() => state.settings.optimizer) === 'adam',
+    'choosing the digits brings their settings within the page\'s limits (one layer of 32, Adam)');
+  await page.getByRole('button', { name: /^Play/ }).click();
+  await waitFor(page, async () => await stepOf(page) >= 40, 'the digits to train', 60000);
+  console.log(`info the digits played to step ${await stepOf(page)}`);
+  // a "1": one stroke down the middle of the pad
+  const pad = await page.locator('#digit-pad').boundingBox();
+  await page.mouse.move(pad.x + pad.width * 0.52, pad.y + pad.height * 0.15);
+  await page.mouse.down();
+  await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.85, { steps: 12 });
+  await page.mouse.up();
+  await waitFor(page, async () => /^[0-9]$/.test(await page.locator('#digit-prediction').textContent()), 'a prediction');
+  const read = await page.locator('#digit-prediction').textContent();
+  const bars = await page.locator('#pad-probabilities .bar').count();
+  check(bars === 10, `the pad's digit is read as ${read}, with all ten probabilities shown`);
+  const inked = await page.evaluate(() => pad.filter(Boolean).length);
+  check(inked > 20, `the stroke inked ${inked} of the pad's 1024 pixels`);
+  await page.getByRole('button', { name: /^Pause/ }).click();
+  await page.screenshot({ path: join(shots, 'digits.png'), fullPage: true });
+  await page.click('#pad-clear');
+  check(await page.locator('#digit-prediction').textContent() === '-', 'Clear empties the pad');
+  await page.locator('#dataset').selectOption('moons');
+  await waitFor(page, async () => (await page.locator('#pad-panel').isHidden()) && (await page.evaluate(() => JSON.stringify(state.settings.hidden))) !== '[32]', 'back to the moons');
+
   // a reload keeps the configuration, which lives in the URL
   await page.locator('#activation').selectOption('relu');
   await waitFor(page, async () => page.url().includes('activation=relu'), 'the URL to follow the settings');

@@ -414,6 +414,77 @@ fn points_parameters_and_a_points_backward_steps() {
     );
 }
 
+/// The drawing pad over HTTP: a stroke reduced to the counts `digits::reduce` gives, read as a
+/// class with ten probabilities and a gradient per pixel; refused for other data and bitmaps.
+#[test]
+fn a_drawn_digit_is_reduced_and_read() {
+    let server = Server::start(&[]);
+    let (id, first) = server.session(r#"{"dataset": "digits", "hidden": [8], "optimizer": "adam", "lr": 0.01, "batch_size": 32}"#);
+    assert_eq!(first["image"], json!([8, 8]));
+    server.ok("POST", &format!("/api/sessions/{id}/step?count=20"), "");
+    // a vertical stroke two pixels wide down the middle
+    let mut bitmap = vec![false; 32 * 32];
+    for row in 6..26 {
+        bitmap[row * 32 + 15] = true;
+        bitmap[row * 32 + 16] = true;
+    }
+    let written: String = bitmap
+        .iter()
+        .map(|&ink| if ink { '1' } else { '0' })
+        .collect();
+    let read = server.ok(
+        "POST",
+        &format!("/api/sessions/{id}/pad"),
+        &json!({ "bitmap": written }).to_string(),
+    );
+    let expected = scalargrad::data::digits::reduce(&bitmap).expect("32 x 32");
+    assert_eq!(read["counts"], json!(expected));
+    let probabilities: Vec<f64> = read["probabilities"]
+        .as_array()
+        .expect("ten")
+        .iter()
+        .map(|p| p.as_f64().expect("a number"))
+        .collect();
+    assert_eq!(probabilities.len(), 10);
+    assert!((probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    let class = read["class"].as_u64().expect("a class") as usize;
+    assert!(probabilities.iter().all(|&p| p <= probabilities[class]));
+    assert_eq!(read["label"], json!(class.to_string()));
+    assert_eq!(read["gradient"].as_array().map(Vec::len), Some(64));
+    for (body, expected) in [
+        (
+            r#"{"bitmap": "0101"}"#,
+            "a bitmap of 32 x 32 = 1024 pixels, not 4",
+        ),
+        (r#"{"bitmap": "abc"}"#, "pad: send"),
+        (r#"{"strokes": []}"#, "pad: send"),
+    ] {
+        let (status, refused) = server.json("POST", &format!("/api/sessions/{id}/pad"), body);
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            refused["error"]
+                .as_str()
+                .expect("a message")
+                .contains(expected),
+            "{body}: {refused}"
+        );
+    }
+    let (moons, _) = server.session("{}");
+    let (status, refused) = server.json(
+        "POST",
+        &format!("/api/sessions/{moons}/pad"),
+        &json!({ "bitmap": "0".repeat(1024) }).to_string(),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"]
+            .as_str()
+            .expect("a message")
+            .contains("choose the digits"),
+        "{refused}"
+    );
+}
+
 #[test]
 fn a_session_steps_plays_pauses_and_resets() {
     let server = Server::start(&[]);

@@ -436,6 +436,28 @@ fn settings_of(body: &[u8]) -> Result<Settings, Refusal> {
     serde_json::from_value(merged).map_err(bad)
 }
 
+/// A drawn bitmap from a JSON body: `{"bitmap": "0010..."}`, one `0` or `1` a pixel, row by
+/// row.
+fn bitmap_of(body: &[u8]) -> Result<Vec<bool>, Refusal> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Asked {
+        bitmap: String,
+    }
+    let usage = "pad: send {\"bitmap\": \"0010...\"}, a 0 or 1 for each pixel of the 32 x 32 pad, row by row";
+    let asked: Asked =
+        serde_json::from_slice(body).map_err(|e| Refusal::Bad(format!("{usage}: {e}")))?;
+    asked
+        .bitmap
+        .chars()
+        .map(|c| match c {
+            '0' => Ok(false),
+            '1' => Ok(true),
+            _ => Err(Refusal::Bad(usage.to_string())),
+        })
+        .collect()
+}
+
 /// A point edit from a JSON body: `{"add": [x, y, class or target]}`, `{"move": index, "to":
 /// [x, y]}` or `{"remove": index}`.
 fn point_edit(body: &[u8]) -> Result<PointEdit, Refusal> {
@@ -548,6 +570,7 @@ fn act(action: &str, query: Option<&str>, body: &[u8]) -> Result<SessionRequest,
     Ok(match action {
         "settings" => SessionRequest::Apply(Box::new(settings_of(body)?)),
         "points" => SessionRequest::Points(point_edit(body)?),
+        "pad" => SessionRequest::Pad(bitmap_of(body)?),
         "play" => SessionRequest::Play,
         "pause" => SessionRequest::Pause,
         "reset" => SessionRequest::Reset,

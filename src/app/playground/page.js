@@ -186,6 +186,10 @@ function show(next) {
   drawCurve();
   drawConfusion();
   syncPointTools();
+  const padShown = Array.isArray(next.image) && next.image[0] === 8 && next.image[1] === 8 && next.view.classes > 1;
+  $('pad-panel').hidden = !padShown;
+  // while it trains, the drawing is read again by the network as it is now
+  if (padShown && padInk && (redraws % 6 === 0 || !playing)) readPad();
   if (chosen !== null && points && chosen >= points.train.length) chosen = null;
   // the chosen point's graph and the parameter table follow the training, a few times a second
   if (chosen !== null && !$('graph-panel').hidden && (redraws % 4 === 0 || !playing)) refreshGraph();
@@ -651,6 +655,88 @@ function highlightParameter(row, on) {
   if (found) found[0].classList.toggle('highlight', on);
 }
 
+// ---- the drawing pad (8x8 digits) ----------------------------------------------------------
+
+const PAD = 32; // the pad's bitmap is 32 x 32, reduced to 8 x 8 counts as the digits were made
+let pad = new Array(PAD * PAD).fill(false);
+let padInk = false;
+let padBusy = false, padAgain = false;
+
+function drawPad() {
+  const canvas = $('digit-pad'), g = canvas.getContext('2d'), cell = canvas.width / PAD;
+  g.fillStyle = '#fff'; g.fillRect(0, 0, canvas.width, canvas.height);
+  g.fillStyle = '#111';
+  pad.forEach((ink, i) => { if (ink) g.fillRect((i % PAD) * cell, Math.floor(i / PAD) * cell, cell, cell); });
+  g.strokeStyle = '#ddd';
+  for (let k = 1; k < 8; k++) {
+    const at = k * canvas.width / 8;
+    g.beginPath(); g.moveTo(at, 0); g.lineTo(at, canvas.height); g.moveTo(0, at); g.lineTo(canvas.width, at); g.stroke();
+  }
+}
+
+// ink under a pen about 2.5 pixels of the bitmap wide, at a point of the canvas
+function inkAt(px, py) {
+  const canvas = $('digit-pad'), cell = canvas.width / PAD;
+  const cx = px / cell, cy = py / cell;
+  for (let y = Math.floor(cy - 2); y <= cy + 2; y++) {
+    for (let x = Math.floor(cx - 2); x <= cx + 2; x++) {
+      if (x < 0 || y < 0 || x >= PAD || y >= PAD) continue;
+      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= 3.2) pad[y * PAD + x] = true;
+    }
+  }
+  padInk = true;
+}
+
+// what the network makes of the drawing: one request at a time, the latest drawing last
+async function readPad() {
+  if (!session || !padInk) return;
+  if (padBusy) { padAgain = true; return; }
+  padBusy = true;
+  try {
+    const read = await call('POST', `/api/sessions/${session}/pad`, { bitmap: pad.map((ink) => (ink ? '1' : '0')).join('') });
+    showPadReading(read);
+  } catch (error) {
+    banner(error.message);
+  } finally {
+    padBusy = false;
+    if (padAgain) { padAgain = false; readPad(); }
+  }
+}
+
+function drawGrid(canvas, values, colour) {
+  const g = canvas.getContext('2d'), cell = canvas.width / 8;
+  values.forEach((v, i) => { g.fillStyle = rgb(colour(v)); g.fillRect((i % 8) * cell, Math.floor(i / 8) * cell, cell, cell); });
+}
+
+function showPadReading(read) {
+  $('digit-prediction').textContent = read.label;
+  drawGrid($('pad-counts'), read.counts, (c) => { const v = Math.round(255 * (1 - c / 16)); return [v, v, v]; });
+  const reach = Math.max(1e-12, ...read.gradient.map(Math.abs));
+  drawGrid($('pad-gradient'), read.gradient, (g) => diverging(g / reach));
+  const names = points ? points.class_names : [];
+  $('pad-probabilities').innerHTML = read.probabilities.map((p, k) => `<div class="bar${k === read.class ? ' chosen' : ''}"><span>${escapeHtml(names[k] || String(k))}</span><i style="width:${(100 * p).toFixed(1)}%"></i><b>${(100 * p).toFixed(1)}%</b></div>`).join('');
+}
+
+function clearPad() {
+  pad = new Array(PAD * PAD).fill(false);
+  padInk = false;
+  drawPad();
+  $('digit-prediction').textContent = '-';
+  $('pad-probabilities').innerHTML = '';
+  for (const id of ['pad-counts', 'pad-gradient']) { const c = $(id); c.getContext('2d').clearRect(0, 0, c.width, c.height); }
+}
+
+function bindPad() {
+  const canvas = $('digit-pad');
+  let drawing = false;
+  const at = (event) => { const r = canvas.getBoundingClientRect(); return [(event.clientX - r.left) * canvas.width / r.width, (event.clientY - r.top) * canvas.height / r.height]; };
+  canvas.addEventListener('pointerdown', (event) => { drawing = true; canvas.setPointerCapture(event.pointerId); inkAt(...at(event)); drawPad(); readPad(); });
+  canvas.addEventListener('pointermove', (event) => { if (!drawing) return; inkAt(...at(event)); drawPad(); readPad(); });
+  canvas.addEventListener('pointerup', () => { drawing = false; readPad(); });
+  $('pad-clear').addEventListener('click', clearPad);
+  drawPad();
+}
+
 // ---- points under the user's hand ----------------------------------------------------------
 
 // the class list (or target box) for added points, from the data's classes
@@ -779,7 +865,15 @@ function control(key) {
     const text = element.type === 'checkbox' ? String(element.checked) : element.value;
     if (key === 'dataset') {
       if (text === 'upload') return;
+      // the settings the old dataset brought go back to the start; the new one's come in
+      const choices = byKey.dataset.range.choices;
+      const old = choices.find((c) => c.name === settings.dataset);
+      const next = choices.find((c) => c.name === text);
+      for (const k of Object.keys((old && old.defaults) || {})) if (k in byKey) settings[k] = vocabulary.start[k];
       Object.assign(settings, { dataset: text, data: null, classes: null, loss: null, features: null, label: null, columns: null, plot_columns: null });
+      for (const [k, v] of Object.entries((next && next.defaults) || {})) if (k in byKey) settings[k] = parseValue(k, v);
+      // within the playground's limits (the digits bring 64 hidden units; a page draws 32)
+      settings.hidden = settings.hidden.map((w) => Math.min(w, vocabulary.limits.width));
     } else {
       settings[key] = parseValue(key, text);
     }
@@ -827,6 +921,7 @@ function bind() {
   $('reset').addEventListener('click', () => { curve = []; banner(''); act('reset'); });
   $('show-test').addEventListener('change', () => state && drawMap());
   bindMap();
+  bindPad();
   $('graph-step').addEventListener('click', () => {
     if (!graphData || !graphData.backward.length) return;
     graphStep = graphStep === null ? 0 : Math.min(graphStep + 1, graphData.backward.length - 1);

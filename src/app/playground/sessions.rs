@@ -52,6 +52,8 @@ pub(super) enum Request {
     Download(Download),
     /// A training point added, moved or removed.
     Points(PointEdit),
+    /// A digit drawn on the pad (a 32x32 bitmap, row by row), for the network to read.
+    Pad(Vec<bool>),
     /// Every parameter in a table, in an order, at most `limit` rows.
     Parameters { order: ParameterOrder, limit: usize },
 }
@@ -72,6 +74,7 @@ impl Request {
             Request::Download(_) => 9,
             Request::Parameters { .. } => 10,
             Request::Points(_) => 11,
+            Request::Pad(_) => 12,
         }
     }
 
@@ -90,12 +93,13 @@ impl Request {
             Request::Download(_) => "download",
             Request::Parameters { .. } => "parameters",
             Request::Points(_) => "points",
+            Request::Pad(_) => "pad",
         }
     }
 }
 
 /// How many kinds of request there are.
-const KINDS: usize = 12;
+const KINDS: usize = 13;
 
 /// The files a page can download.
 #[derive(Clone, Copy, Debug)]
@@ -412,6 +416,7 @@ fn run(
                 Ok(()) => Ok(Answer::Json(state(&session, playing, None, 0))),
                 Err(why) => Err(Refusal::Bad(why)),
             },
+            Request::Pad(bitmap) => session.pad(&bitmap).map(Answer::Json).map_err(Refusal::Bad),
             Request::Parameters { order, limit } => {
                 Ok(Answer::Json(session.parameters(order, limit)))
             }

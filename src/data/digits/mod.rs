@@ -49,9 +49,77 @@ pub fn digits() -> Dataset {
     }
 }
 
+/// Pixels a side of the bitmaps the digits were drawn on.
+pub const BITMAP_SIDE: usize = 32;
+
+/// A drawn 32x32 bitmap (row by row, `true` for ink) reduced the way the data set was made:
+/// the ink counted in each 4x4 block, giving 8x8 counts from 0 to 16 (row by row).
+///
+/// ```
+/// use scalargrad::data::digits::reduce;
+/// let mut bitmap = [false; 32 * 32];
+/// bitmap[0] = true;              // block (0, 0)
+/// bitmap[32 + 1] = true;         // block (0, 0)
+/// bitmap[32 * 31 + 31] = true;   // block (7, 7)
+/// let counts = reduce(&bitmap).expect("32 x 32");
+/// assert_eq!((counts[0], counts[63], counts.iter().map(|&c| u32::from(c)).sum::<u32>()), (2, 1, 3));
+/// ```
+///
+/// # Errors
+/// A bitmap that is not 32 x 32.
+pub fn reduce(bitmap: &[bool]) -> Result<Vec<u8>, String> {
+    if bitmap.len() != BITMAP_SIDE * BITMAP_SIDE {
+        return Err(format!(
+            "a bitmap of {BITMAP_SIDE} x {BITMAP_SIDE} = {} pixels, not {}",
+            BITMAP_SIDE * BITMAP_SIDE,
+            bitmap.len()
+        ));
+    }
+    let block = BITMAP_SIDE / SIDE;
+    let mut counts = vec![0u8; SIDE * SIDE];
+    for (i, _) in bitmap.iter().enumerate().filter(|(_, ink)| **ink) {
+        let (row, column) = (i / BITMAP_SIDE, i % BITMAP_SIDE);
+        counts[(row / block) * SIDE + column / block] += 1;
+    }
+    Ok(counts)
+}
+
+/// Counts from [`reduce`] as a row of the dataset (each over 16, as [`digits`] scales them).
+pub fn row_of_counts(counts: &[u8]) -> Vec<f64> {
+    counts.iter().map(|&c| f64::from(c) / 16.0).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_drawn_stroke_reduces_to_hand_counted_blocks() {
+        // a vertical stroke 2 pixels wide down columns 13 and 14 (blocks 3), rows 4 to 27
+        let mut bitmap = vec![false; BITMAP_SIDE * BITMAP_SIDE];
+        for row in 4..28 {
+            for column in [13, 14] {
+                bitmap[row * BITMAP_SIDE + column] = true;
+            }
+        }
+        let counts = reduce(&bitmap).expect("32 x 32");
+        // by hand: block column 3 holds pixels 12..16, so both columns; each block row of
+        // rows 4..28 (block rows 1 to 6) has 4 rows x 2 columns = 8; block row 0 and 7 none
+        let mut expected = vec![0u8; 64];
+        for block_row in 1..7 {
+            expected[block_row * 8 + 3] = 8;
+        }
+        assert_eq!(counts, expected);
+        // a full block counts 16, the most a pixel of the data set holds
+        let full = vec![true; BITMAP_SIDE * BITMAP_SIDE];
+        assert!(reduce(&full).expect("32 x 32").iter().all(|&c| c == 16));
+        assert_eq!(row_of_counts(&[16, 8, 0]), [1.0, 0.5, 0.0]);
+        assert!(
+            reduce(&[true; 10])
+                .expect_err("not 32 x 32")
+                .contains("not 10")
+        );
+    }
 
     #[test]
     fn shipped_intact_and_scaled_as_documented() {

@@ -311,6 +311,7 @@ try {
   check(inked > 20, `the stroke inked ${inked} of the pad's 1024 pixels`);
   await page.getByRole('button', { name: /^Pause/ }).click();
   await page.screenshot({ path: join(shots, 'digits.png'), fullPage: true });
+  await page.locator('#output-column').screenshot({ path: join(shots, 'digits-pad.png') });
   await page.click('#pad-clear');
   check(await page.locator('#digit-prediction').textContent() === '-', 'Clear empties the pad');
   await page.locator('#dataset').selectOption('moons');

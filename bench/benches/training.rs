@@ -7,8 +7,9 @@
 use std::time::Instant;
 
 use scalargrad_bench::{
-    CrossEntropyEngine, CrossEntropyHandwritten, CrossEntropyWorkload, EngineTrainer,
-    HandwrittenTrainer, ProgramTrainer, ThreadedTrainer, Workload,
+    CrossEntropyEngine, CrossEntropyHandwritten, CrossEntropyWorkload, DigitsEngine,
+    DigitsHandwritten, DigitsWorkload, EngineTrainer, HandwrittenTrainer, ProgramTrainer,
+    ThreadedTrainer, Workload,
 };
 
 /// Steps of one timed round, and rounds, per workload. Many short rounds: this machine's speed
@@ -230,7 +231,38 @@ fn compare_cross_entropy_program_loop() {
     );
 }
 
+/// Digits (one epoch of 64-64-10, cross-entropy, batches of 32, SGD) on both sides, one
+/// epoch a round, interleaved round by round.
+fn compare_digits() {
+    let workload = DigitsWorkload::new();
+    // the two sides agree before anything is timed (the bench crate's tests check a whole epoch)
+    let mut engine = DigitsEngine::new(&workload);
+    let mut handwritten = DigitsHandwritten::new(&workload);
+    for k in 0..3 {
+        let (a, b) = (engine.step(&workload, k), handwritten.step(&workload, k));
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "digits step {k}: {a} vs {b}"
+        );
+    }
+    let epoch = workload.batches.len();
+    report_interleaved(
+        "digits",
+        epoch,
+        15,
+        |steps| {
+            let mut engine = DigitsEngine::new(&workload);
+            time_steps(steps, |k| engine.step(&workload, k))
+        },
+        |steps| {
+            let mut handwritten = DigitsHandwritten::new(&workload);
+            time_steps(steps, |k| handwritten.step(&workload, k))
+        },
+    );
+}
+
 fn main() {
+    compare_digits();
     compare(&Workload::w());
     compare_program_loop(&Workload::w());
     compare_cross_entropy();

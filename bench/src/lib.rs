@@ -6,6 +6,10 @@
 //! output), loss = mean relu(1 - y * score) + 1e-4 * sum p^2 over the full batch, SGD with
 //! lr = 1.0 - 0.9 * k / 100. W-big is the same with 1,000 points and 2-64-64-1.
 
+mod digits;
+
+pub use digits::{DigitsEngine, DigitsHandwritten, DigitsWorkload};
+
 use std::path::{Path, PathBuf};
 
 use rand::{SeedableRng, rngs::StdRng};

@@ -742,6 +742,8 @@ function bindPad() {
 // the class list (or target box) for added points, from the data's classes
 function syncPointTools() {
   if (!points) return;
+  // points are edited on the map's plane: data of two columns
+  $('point-editing').hidden = (points.columns || []).length !== 2;
   const regression = state.task === 'regression';
   $('point-class-label').hidden = regression;
   $('point-target-label').hidden = !regression;

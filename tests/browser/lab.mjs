@@ -6,60 +6,18 @@
 //
 //   node tests/browser/lab.mjs [path/to/scalargrad]
 
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { check, launchBrowser, shots, startServer, waitFor, watchConsole } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const binary = process.argv[2] || join(here, '..', '..', 'target', 'debug', 'scalargrad');
-const shots = join(here, 'screenshots');
-mkdirSync(shots, { recursive: true });
-
-function check(condition, message) {
-  if (!condition) throw new Error('FAILED: ' + message);
-  console.log('ok   ' + message);
-}
-
-const server = spawn(binary, ['playground', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const address = await new Promise((resolve, reject) => {
-  let seen = '';
-  server.stdout.on('data', (chunk) => {
-    seen += chunk;
-    const found = seen.match(/playground: (http:\/\/\S+)/);
-    if (found) resolve(found[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
-  setTimeout(() => reject(new Error('the server printed no address within 20 s')), 20000);
-});
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const { server, address } = await startServer();
+const browser = await launchBrowser();
 const errors = [];
-let refusalsExpected = 0;
-
-const waitFor = async (page, predicate, what, ms = 15000) => {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await predicate()) return;
-    await page.waitForTimeout(50);
-  }
-  throw new Error('FAILED: timed out waiting for ' + what);
-};
+const expected = { refusals: 0 };
 
 let exitCode = 0;
 try {
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    if (refusalsExpected > 0 && message.text().includes('status of 400')) { refusalsExpected -= 1; return; }
-    errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
+  watchConsole(page, 'lab', errors, expected);
 
   // the playground's header links to the lab
   await page.goto(address);
@@ -127,7 +85,7 @@ try {
   await page.screenshot({ path: join(shots, 'lab-gradcheck.png'), fullPage: true });
 
   // a parse error names its line and column
-  refusalsExpected = 1;
+  expected.refusals = 1;
   await page.fill('#program', 'x = Node(5)\ny = x +');
   await page.click('#run');
   await waitFor(page, async () => !(await page.locator('#banner').isHidden()), 'the error banner');

@@ -8,61 +8,17 @@
 //
 //   node tests/browser/playground.mjs [path/to/scalargrad]
 
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { check, launchBrowser, shots, startServer, waitFor, watchConsole } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const binary = process.argv[2] || join(here, '..', '..', 'target', 'debug', 'scalargrad');
-const shots = join(here, 'screenshots');
-mkdirSync(shots, { recursive: true });
-
-function check(condition, message) {
-  if (!condition) throw new Error('FAILED: ' + message);
-  console.log('ok   ' + message);
-}
-
-// the server, and the address it prints first
-const server = spawn(binary, ['playground', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const address = await new Promise((resolve, reject) => {
-  let seen = '';
-  server.stdout.on('data', (chunk) => {
-    seen += chunk;
-    const found = seen.match(/playground: (http:\/\/\S+)/);
-    if (found) resolve(found[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
-  setTimeout(() => reject(new Error('the server printed no address within 20 s')), 20000);
-});
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const { server, address } = await startServer();
+const browser = await launchBrowser();
 const errors = [];
-let refusalsExpected = 0; // the bad upload's 400, which Chromium logs as a failed resource
-const watch = (page, name) => {
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    if (refusalsExpected > 0 && message.text().includes('status of 400')) { refusalsExpected -= 1; return; }
-    errors.push(`${name}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
-};
+const expected = { refusals: 0 }; // the bad upload's 400, which Chromium logs as a failed resource
+const watch = (page, name) => watchConsole(page, name, errors, expected);
 
 const stepOf = async (page) => Number(await page.locator('#step').textContent());
 const lossOf = async (page) => Number(await page.locator('#train-loss').textContent());
-const waitFor = async (page, predicate, what, ms = 15000) => {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await predicate()) return;
-    await page.waitForTimeout(50);
-  }
-  throw new Error('FAILED: timed out waiting for ' + what);
-};
 
 let exitCode = 0;
 try {
@@ -239,7 +195,7 @@ try {
   await second.getByRole('button', { name: /^Pause/ }).click();
 
   // your own CSV file: uploaded from the page, trained on; a bad one names its line
-  refusalsExpected = 1;
+  expected.refusals = 1;
   await page.locator('#upload').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x1,x2,label\n0,0,a\n1,oops,b\n') });
   await waitFor(page, async () => (await page.locator('#banner').textContent()).includes('line 3'), 'the bad line to be named');
   check(true, 'a bad CSV file is refused, naming its line');

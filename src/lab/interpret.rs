@@ -58,6 +58,8 @@ trait Maker {
     ) -> Result<Node, LabError>;
     /// The node a variable names.
     fn lookup(&self, name: &str) -> Option<Node>;
+    /// Notes that `node` (just made) is a power with the constant exponent `n`.
+    fn exponent(&mut self, node: &Node, n: f64);
 }
 
 /// `x` as a node: itself, or a new leaf for a number (the notebook's `lifter`).
@@ -104,12 +106,9 @@ fn binary(
     }
     if let (Operator::Pow, Val::Node(base), Val::Number(n, _)) = (op, &a, &b) {
         // a constant exponent: one node with one operand, as the notebook's pow(a, n)
-        return Ok(Val::Node(maker.made(
-            engine::pow(base, *n),
-            "pow",
-            &[base],
-            span,
-        )?));
+        let node = maker.made(engine::pow(base, *n), "pow", &[base], span)?;
+        maker.exponent(&node, *n);
+        return Ok(Val::Node(node));
     }
     let left = lift(a, maker, span)?;
     let right = lift(b, maker, span)?;
@@ -269,6 +268,9 @@ impl Maker for Plain<'_> {
     fn lookup(&self, name: &str) -> Option<Node> {
         (name == self.variable).then(|| self.x.clone())
     }
+    fn exponent(&mut self, _: &Node, _: f64) {
+        // nothing is drawn from a gradient check's nodes
+    }
 }
 
 /// The names an expression reads, in order of first use.
@@ -331,6 +333,7 @@ impl Maker for Interpreter<'_> {
             label,
             op,
             operands: operands.iter().map(|n| n.id()).collect(),
+            exponent: None,
             value: node.value(),
             grad: 0.0,
             notebook_grad: 0.0,
@@ -352,6 +355,12 @@ impl Maker for Interpreter<'_> {
             .rev()
             .find(|(n, _)| n == name)
             .map(|(_, node)| node.clone())
+    }
+
+    fn exponent(&mut self, node: &Node, n: f64) {
+        if let Some(&position) = self.position.get(&node.id()) {
+            self.nodes[position].exponent = Some(n);
+        }
     }
 }
 

@@ -59,6 +59,8 @@ pub struct LabNode {
     pub op: &'static str,
     /// The nodes it was made from, in order.
     pub operands: Vec<usize>,
+    /// For a power with a number exponent (`x ** 2`), the exponent.
+    pub exponent: Option<f64>,
     /// Its value.
     pub value: f64,
     /// Its gradient at the end of the program.

@@ -231,6 +231,14 @@ fn bad_programs_are_named_errors() {
 }
 
 #[test]
+fn a_power_keeps_its_exponent_for_the_drawing() {
+    let ran = run("x = Node(5)\nz = x ** 2\nw = x ** x");
+    let exponents: Vec<Option<f64>> = ran.nodes.iter().map(|n| n.exponent).collect();
+    // x, x ** 2 (a number exponent), x ** x (a node exponent: none)
+    assert_eq!(exponents, [None, Some(2.0), None]);
+}
+
+#[test]
 fn numbers_print_as_the_notebooks_python_prints_them() {
     let ran =
         run("x = Node(2.5)\nz = x * 4\nbackward(z)\nprint(z.value, x.grad, 2.0, 7, 1 / 3, z.grad)");

@@ -265,7 +265,8 @@ function drawGraph(state, gradOf, event) {
       const c = opCenter(id);
       const op = add(svg, 'g', { class: 'op' });
       add(op, 'circle', { cx: c.x, cy: c.y, r: 14 });
-      add(op, 'text', { x: c.x, y: c.y + 4, 'text-anchor': 'middle' }, OP_SYMBOL[node.op] ?? node.op);
+      const symbol = node.op === 'pow' && node.exponent !== null ? `**${number(node.exponent)}` : (OP_SYMBOL[node.op] ?? node.op);
+      add(op, 'text', { x: c.x, y: c.y + 4, 'text-anchor': 'middle' }, symbol);
     }
     let kind = 'record';
     if (id === hotTarget) kind += ' target';

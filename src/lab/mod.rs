@@ -11,6 +11,7 @@
 //! assert_eq!(edges.len(), 6); // two into each sum, two from the product
 //! ```
 
+mod evaluate;
 mod interpret;
 mod parse;
 mod presets;

@@ -11,7 +11,7 @@ use scalargrad::data::{DataError, Dataset, Task};
 use scalargrad::files::write_atomic;
 use scalargrad::model::{Bare, Model, ModelFileError};
 use scalargrad::nn::loss::{Loss, Penalty};
-use scalargrad::nn::metrics::predicted_class;
+use scalargrad::nn::metrics::{predicted_class, softmax};
 use scalargrad::train;
 
 use super::cli::{EvaluateArgs, ExportArgs, ModelArgs, PredictArgs};
@@ -56,14 +56,6 @@ fn read_rows(model: &Model, path: &Path, label: Option<&str>) -> Result<ModelRow
         label,
         &model.label,
     )?)
-}
-
-/// softmax(z).
-fn probabilities(z: &[f64]) -> Vec<f64> {
-    let top = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-    let exponentials: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
-    let total: f64 = exponentials.iter().sum();
-    exponentials.iter().map(|e| e / total).collect()
 }
 
 /// `scalargrad predict`: one output row per input row, in order: the row's fields as written,
@@ -111,7 +103,7 @@ pub(crate) fn predict(args: &PredictArgs) -> Result<(), AppError> {
         let mut record: Vec<String> = fields.clone();
         record.extend(z.iter().map(ToString::to_string));
         if probabilities_too {
-            record.extend(probabilities(&z).iter().map(ToString::to_string));
+            record.extend(softmax(&z).iter().map(ToString::to_string));
         }
         record.push(match model.task() {
             Task::Regression => z[0].to_string(),

@@ -21,6 +21,21 @@ pub fn predicted_class(outputs: &[f64]) -> usize {
     }
 }
 
+/// Each class's probability from one output per class: softmax(z), computed from z - max(z) so
+/// that no exponential overflows.
+///
+/// ```
+/// let p = scalargrad::nn::metrics::softmax(&[1.0, 1.0, 1000.0]);
+/// assert_eq!(p[2], 1.0);
+/// assert_eq!(p[0], p[1]);
+/// ```
+pub fn softmax(z: &[f64]) -> Vec<f64> {
+    let top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exponentials: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+    let total: f64 = exponentials.iter().sum();
+    exponentials.iter().map(|e| e / total).collect()
+}
+
 /// Fraction of examples (`width` outputs each) whose predicted class is their label's.
 pub fn accuracy_of_outputs(outputs: &[f64], width: usize, labels: &[f64], classes: usize) -> f64 {
     if labels.is_empty() {

@@ -7,15 +7,7 @@ use serde_json::{Value, json};
 use super::Session;
 use crate::data::ImageShape;
 use crate::data::digits::{self, SIDE};
-use crate::nn::metrics::predicted_class;
-
-/// Each class's probability: the softmax of the outputs.
-fn softmax(outputs: &[f64]) -> Vec<f64> {
-    let top = outputs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<f64> = outputs.iter().map(|o| (o - top).exp()).collect();
-    let total: f64 = exps.iter().sum();
-    exps.iter().map(|e| e / total).collect()
-}
+use crate::nn::metrics::{predicted_class, softmax};
 
 impl Session {
     /// What the network makes of a drawn 32x32 `bitmap` (row by row, `true` for ink): the

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::Session;
+use super::views::number;
 use crate::engine::{gradients, values};
 use crate::nn::optim::OptimizerKind;
 
@@ -36,11 +37,6 @@ impl ParameterOrder {
             .find(|(_, n)| *n == name)
             .map(|(order, _)| *order)
     }
-}
-
-/// A finite number, or null (JSON has no NaN).
-fn number(x: f64) -> Value {
-    if x.is_finite() { json!(x) } else { Value::Null }
 }
 
 impl Session {

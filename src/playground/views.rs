@@ -23,7 +23,7 @@ pub(super) fn metric(measures: &Measures, task: Task) -> f64 {
 }
 
 /// A number for JSON: finite numbers as they are, NaN and infinities as null.
-fn number(x: f64) -> Value {
+pub(super) fn number(x: f64) -> Value {
     if x.is_finite() { json!(x) } else { Value::Null }
 }
 

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use scalargrad::data::{Dataset, ImageShape};
 use scalargrad::model::Model;
-use scalargrad::nn::metrics::predicted_class;
+use scalargrad::nn::metrics::{predicted_class, softmax};
 use scalargrad::view;
 
 use super::{FONT, PlotError, diverging, plot_error, render_sized};
@@ -83,12 +83,7 @@ fn probabilities(outputs: &[f64]) -> Vec<f64> {
             let positive = 1.0 / (1.0 + (-2.0 * score).exp());
             vec![1.0 - positive, positive]
         }
-        _ => {
-            let top = outputs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let exps: Vec<f64> = outputs.iter().map(|o| (o - top).exp()).collect();
-            let total: f64 = exps.iter().sum();
-            exps.iter().map(|e| e / total).collect()
-        }
+        _ => softmax(outputs),
     }
 }
 

@@ -75,6 +75,63 @@ fn text(
     .map_err(plot_error)
 }
 
+/// Where a picture's cells go: `count` cells in rows of `columns`, each `pitch` apart, below a
+/// title and a subtitle (see [`headings`]).
+struct Grid {
+    columns: i32,
+    rows: i32,
+    pitch: (i32, i32),
+}
+
+impl Grid {
+    fn new(count: usize, columns: i32, pitch: (i32, i32)) -> Grid {
+        let columns = columns.max(1);
+        let rows = ((count as i32 + columns - 1) / columns).max(1);
+        Grid {
+            columns,
+            rows,
+            pitch,
+        }
+    }
+
+    /// The canvas: the cells, a margin, and room for the headings (at least 640 wide, so the
+    /// headings fit).
+    fn size(&self) -> (u32, u32) {
+        let width = (40 + self.columns * self.pitch.0).max(640);
+        (width as u32, (80 + self.rows * self.pitch.1) as u32)
+    }
+
+    /// The top-left corner of cell `k`.
+    fn corner(&self, k: usize) -> (i32, i32) {
+        let (column, row) = (k as i32 % self.columns, k as i32 / self.columns);
+        (20 + column * self.pitch.0, 70 + row * self.pitch.1)
+    }
+}
+
+/// A picture's title and the line under it that says how to read it.
+fn headings(
+    root: &DrawingArea<BitMapBackend<'_>, Shift>,
+    title: &str,
+    reading: &str,
+) -> Result<(), PlotError> {
+    text(root, title, (20, 14), 20)?;
+    text(root, reading, (20, 42), 14)
+}
+
+/// Class `k`'s name, or its number.
+fn class_name(model: &Model, k: usize) -> String {
+    model
+        .class_names
+        .get(k)
+        .cloned()
+        .unwrap_or_else(|| k.to_string())
+}
+
+/// The largest pixel value of `data`: drawn black ([`ink`]).
+fn darkest(data: &Dataset) -> f64 {
+    data.inputs.iter().copied().fold(0.0, f64::max)
+}
+
 /// What the model gives each class: softmax probabilities for several outputs; for one output
 /// (two classes, -1/+1), the logistic of twice the score for the positive class.
 fn probabilities(outputs: &[f64]) -> Vec<f64> {
@@ -97,30 +154,19 @@ pub(crate) fn weights_png(model: &Model, shape: ImageShape) -> Result<Vec<u8>, P
     let units = predictor.weights(0);
     let size = pixel_size(shape);
     let tile = (shape.width as i32 * size, shape.height as i32 * size);
-    let columns = (units.len() as f64).sqrt().ceil().max(1.0) as i32;
-    let rows = (units.len() as i32 + columns - 1) / columns;
-    let pitch = (tile.0 + 16, tile.1 + 30);
-    let width = (40 + columns * pitch.0).max(640) as u32;
-    let height = (80 + rows * pitch.1) as u32;
-    render_sized((width, height), |root| {
-        text(
+    let columns = (units.len() as f64).sqrt().ceil() as i32;
+    let grid = Grid::new(units.len(), columns, (tile.0 + 16, tile.1 + 30));
+    render_sized(grid.size(), |root| {
+        headings(
             root,
             &format!(
                 "What each of the {} first-layer units looks for: its weight on each pixel",
                 units.len()
             ),
-            (20, 14),
-            20,
-        )?;
-        text(
-            root,
             "red: ink there raises the unit's input, blue: lowers it; each unit on its own scale",
-            (20, 42),
-            14,
         )?;
         for (k, weights) in units.iter().enumerate() {
-            let (column, row) = (k as i32 % columns, k as i32 / columns);
-            let corner = (20 + column * pitch.0, 70 + row * pitch.1);
+            let corner = grid.corner(k);
             let reach = view::reach(weights.iter().copied());
             draw_image(root, corner, shape, size, weights, |w| diverging(w, reach))?;
             text(
@@ -145,7 +191,7 @@ pub(crate) fn mistakes_png(
     shape: ImageShape,
 ) -> Result<Vec<u8>, PlotError> {
     let predictor = model.predictor();
-    let darkest = test.inputs.iter().copied().fold(0.0, f64::max);
+    let darkest = darkest(test);
     let mut wrong = Vec::new();
     for (row, &label) in test.rows().zip(&test.labels) {
         let outputs = predictor.outputs(row);
@@ -156,21 +202,11 @@ pub(crate) fn mistakes_png(
     }
     let size = pixel_size(shape);
     let tile = (shape.width as i32 * size, shape.height as i32 * size);
-    let columns = 10;
-    let shown = wrong.len().min(MISTAKES_SHOWN) as i32;
-    let rows = ((shown + columns - 1) / columns).max(1);
-    let pitch = (tile.0.max(96) + 16, tile.1 + 46);
-    let width = (40 + columns * pitch.0) as u32;
-    let height = (80 + rows * pitch.1) as u32;
-    let name = |k: usize| {
-        model
-            .class_names
-            .get(k)
-            .cloned()
-            .unwrap_or_else(|| k.to_string())
-    };
-    render_sized((width, height), |root| {
-        text(
+    let shown = wrong.len().min(MISTAKES_SHOWN);
+    let grid = Grid::new(shown, 10, (tile.0.max(96) + 16, tile.1 + 46));
+    let name = |k: usize| class_name(model, k);
+    render_sized(grid.size(), |root| {
+        headings(
             root,
             &format!(
                 "Held-out images it gets wrong: {} of {}{}",
@@ -182,18 +218,10 @@ pub(crate) fn mistakes_png(
                     String::new()
                 }
             ),
-            (20, 14),
-            20,
-        )?;
-        text(
-            root,
             "under each: the true class, the class given, and the probability given to it",
-            (20, 42),
-            14,
         )?;
-        for (k, (row, truth, given, probability)) in wrong.iter().take(MISTAKES_SHOWN).enumerate() {
-            let (column, line) = (k as i32 % columns, k as i32 / columns);
-            let corner = (20 + column * pitch.0, 70 + line * pitch.1);
+        for (k, (row, truth, given, probability)) in wrong.iter().take(shown).enumerate() {
+            let corner = grid.corner(k);
             draw_image(root, corner, shape, size, row, |v| ink(v, darkest))?;
             text(
                 root,
@@ -223,34 +251,17 @@ pub(crate) fn saliency_png(
     shape: ImageShape,
 ) -> Result<Vec<u8>, PlotError> {
     let predictor = model.predictor();
-    let darkest = test.inputs.iter().copied().fold(0.0, f64::max);
+    let darkest = darkest(test);
     let size = pixel_size(shape);
     let tile = (shape.width as i32 * size, shape.height as i32 * size);
-    let pairs = test.len().min(SALIENCY_SHOWN) as i32;
-    let columns = 4.min(pairs.max(1));
-    let rows = ((pairs + columns - 1) / columns).max(1);
-    let pitch = (2 * tile.0 + 40, tile.1 + 46);
-    let width = (40 + columns * pitch.0).max(640) as u32;
-    let height = (80 + rows * pitch.1) as u32;
-    let name = |k: usize| {
-        model
-            .class_names
-            .get(k)
-            .cloned()
-            .unwrap_or_else(|| k.to_string())
-    };
-    render_sized((width, height), |root| {
-        text(
+    let pairs = test.len().min(SALIENCY_SHOWN);
+    let grid = Grid::new(pairs, 4.min(pairs as i32), (2 * tile.0 + 40, tile.1 + 46));
+    let name = |k: usize| class_name(model, k);
+    render_sized(grid.size(), |root| {
+        headings(
             root,
             "Saliency: d(score of the class given) / d(pixel), beside each held-out image",
-            (20, 14),
-            20,
-        )?;
-        text(
-            root,
             "red: more ink there raises the score of the class given, blue: lowers it",
-            (20, 42),
-            14,
         )?;
         for (k, (row, &label)) in test
             .rows()
@@ -272,8 +283,7 @@ pub(crate) fn saliency_png(
                 .map(|g| sign * g)
                 .collect();
             let reach = view::reach(gradient.iter().copied());
-            let (column, line) = (k as i32 % columns, k as i32 / columns);
-            let corner = (20 + column * pitch.0, 70 + line * pitch.1);
+            let corner = grid.corner(k);
             draw_image(root, corner, shape, size, row, |v| ink(v, darkest))?;
             draw_image(
                 root,

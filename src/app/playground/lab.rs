@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use scalargrad::lab::{self, LabError, MAX_RUN_TIME, PRESETS};
+use scalargrad::lab::{self, MAX_RUN_TIME, PRESETS};
 
 /// The lab's page, script and style, compiled in.
 pub const LAB_HTML: &str = include_str!("lab.html");
@@ -29,9 +29,7 @@ pub async fn run(body: &[u8]) -> Result<serde_json::Value, String> {
             MAX_RUN_TIME.as_secs()
         )),
         Ok(Err(join)) => Err(format!("the program stopped: {join}")),
-        Ok(Ok(Err(error @ (LabError::Parse { .. } | LabError::Limit(_))))) => {
-            Err(error.to_string())
-        }
+        Ok(Ok(Err(error))) => Err(error.to_string()),
         Ok(Ok(Ok(ran))) => Ok(serde_json::to_value(ran).expect("a run is plain data")),
     }
 }

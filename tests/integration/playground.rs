@@ -143,7 +143,12 @@ fn the_page_and_its_files_are_served_and_unknown_paths_are_404() {
     ] {
         assert!(page.contains(needed), "the page lacks {needed}");
     }
-    for (path, start) in [("/page.js", "//"), ("/page.css", "body")] {
+    for (path, start) in [
+        ("/page.js", "//"),
+        ("/details.js", "'use strict'"),
+        ("/pad.js", "'use strict'"),
+        ("/page.css", "body"),
+    ] {
         let (status, body) = server.request("GET", path, b"");
         assert_eq!(status, 200, "{path}");
         assert!(text(&body).starts_with(start), "{path}");

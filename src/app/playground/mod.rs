@@ -58,6 +58,8 @@ use sessions::{Answer, Download, Refusal, Request as SessionRequest, Sessions};
 /// The page and what it loads, compiled in: the playground works offline.
 const PAGE_HTML: &str = include_str!("page.html");
 const PAGE_JS: &str = include_str!("page.js");
+const DETAILS_JS: &str = include_str!("details.js");
+const PAD_JS: &str = include_str!("pad.js");
 const PAGE_CSS: &str = include_str!("page.css");
 
 /// The largest request body: an upload, with room for its form.
@@ -287,6 +289,10 @@ async fn route(
     let request = match (method, segments.as_slice()) {
         (&Method::GET, [""]) => return asset("text/html; charset=utf-8", PAGE_HTML),
         (&Method::GET, ["page.js"]) => return asset("text/javascript; charset=utf-8", PAGE_JS),
+        (&Method::GET, ["details.js"]) => {
+            return asset("text/javascript; charset=utf-8", DETAILS_JS);
+        }
+        (&Method::GET, ["pad.js"]) => return asset("text/javascript; charset=utf-8", PAD_JS),
         (&Method::GET, ["page.css"]) => return asset("text/css; charset=utf-8", PAGE_CSS),
         (&Method::GET, ["lab"]) => return asset("text/html; charset=utf-8", lab::LAB_HTML),
         (&Method::GET, ["lab.js"]) => return asset("text/javascript; charset=utf-8", lab::LAB_JS),

@@ -96,7 +96,7 @@ impl DigitsEngine {
         let mut outputs = Vec::with_capacity(batch.len() * CLASSES);
         let mut labels = Vec::with_capacity(batch.len());
         for &i in batch {
-            let inputs: Vec<Node> = workload.row(i).iter().map(|&x| Node::new(x)).collect();
+            let inputs: Vec<Node> = workload.row(i).iter().map(|&x| Node::constant(x)).collect();
             outputs.extend(self.model.forward(&inputs));
             labels.push(workload.labels[i]);
         }

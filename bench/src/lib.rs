@@ -162,7 +162,10 @@ impl EngineTrainer {
         let scores: Vec<Node> = data
             .points
             .iter()
-            .map(|p| self.model.output(&[Node::new(p[0]), Node::new(p[1])]))
+            .map(|p| {
+                self.model
+                    .output(&[Node::constant(p[0]), Node::constant(p[1])])
+            })
             .collect();
         let total = loss::hinge(&scores, &data.labels) + loss::l2(&self.parameters, ALPHA);
         self.model.zero_grad();
@@ -552,7 +555,10 @@ impl CrossEntropyEngine {
         let outputs: Vec<Node> = data
             .points
             .iter()
-            .flat_map(|p| self.model.forward(&[Node::new(p[0]), Node::new(p[1])]))
+            .flat_map(|p| {
+                self.model
+                    .forward(&[Node::constant(p[0]), Node::constant(p[1])])
+            })
             .collect();
         let total = loss::Loss::CrossEntropy.mean_of_outputs(&outputs, 3, &data.labels)
             + loss::l2(&self.parameters, CE_ALPHA);

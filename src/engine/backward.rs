@@ -59,12 +59,14 @@ trait Adjoints<S: Scalar> {
     }
 
     /// The neurons `index - below..=index` of one layer, newest first (see `neurons`, which
-    /// this is by default).
+    /// this is by default). `constant_inputs` says the layer's inputs are all constants, whose
+    /// gradients read as 0 whatever is added to them: a sweep may skip those edges.
     #[inline(always)] // once per activation, where the activation is a constant
     fn layer(
         &mut self,
         layer: (Idx, Idx, Idx, Idx, Idx),
         activation: Activation,
+        _constant_inputs: bool,
         operands: &[Idx],
         x: &impl Fn(Idx) -> S,
     ) where
@@ -120,28 +122,24 @@ fn reverse_sweep<S: Scalar>(
                     below,
                 } => {
                     let layer = (index, parameters, inputs, len, below);
+                    // a data row's pixels take no gradient: the first layer's inputs are then
+                    // constants (one test per layer, not per neuron)
+                    let constant = records.are_constants(inputs, len);
                     // one loop per activation, each with its slope known (the compiler does not
                     // split the loop by itself)
+                    let on = (operands.as_slice(), &x, constant);
                     match activation {
-                        Activation::Relu => {
-                            layer_of(layer, Activation::Relu, operands, &x, adjoints)
-                        }
-                        Activation::Tanh => {
-                            layer_of(layer, Activation::Tanh, operands, &x, adjoints)
-                        }
-                        Activation::Sigmoid => {
-                            layer_of(layer, Activation::Sigmoid, operands, &x, adjoints)
-                        }
-                        Activation::Linear => {
-                            layer_of(layer, Activation::Linear, operands, &x, adjoints)
-                        }
+                        Activation::Relu => layer_of(layer, Activation::Relu, on, adjoints),
+                        Activation::Tanh => layer_of(layer, Activation::Tanh, on, adjoints),
+                        Activation::Sigmoid => layer_of(layer, Activation::Sigmoid, on, adjoints),
+                        Activation::Linear => layer_of(layer, Activation::Linear, on, adjoints),
                     }
                     below as usize + 1
                 }
                 // leaves have no parents to pass a gradient on to: the leaves directly below
                 // (a network's parameters, an example's inputs) are passed in one go, without a
                 // visit each
-                Op::Leaf => records.leaves_below(end),
+                Op::Leaf | Op::Constant => records.leaves_below(end),
                 op => {
                     visit(&op, index, operands, &x, adjoints);
                     1
@@ -155,23 +153,18 @@ fn reverse_sweep<S: Scalar>(
 /// `Adjoints::layer`, with a copy for two-input neurons (the first layer on the plane), whose
 /// runs of two are then written out by the compiler.
 #[inline(always)] // once per activation, where the activation is a constant
-fn layer_of<S: Scalar>(
+fn layer_of<S: Scalar, X: Fn(Idx) -> S>(
     layer: (Idx, Idx, Idx, Idx, Idx),
     activation: Activation,
-    operands: &[Idx],
-    x: &impl Fn(Idx) -> S,
+    (operands, x, constant_inputs): (&[Idx], &X, bool),
     adjoints: &mut impl Adjoints<S>,
 ) {
     let (index, parameters, inputs, len, below) = layer;
     if len == 2 {
-        adjoints.layer(
-            (index, parameters, inputs, 2, below),
-            activation,
-            operands,
-            x,
-        );
+        let two = (index, parameters, inputs, 2, below);
+        adjoints.layer(two, activation, constant_inputs, operands, x);
     } else {
-        adjoints.layer(layer, activation, operands, x);
+        adjoints.layer(layer, activation, constant_inputs, operands, x);
     }
 }
 
@@ -283,6 +276,7 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         &mut self,
         layer: (Idx, Idx, Idx, Idx, Idx),
         activation: Activation,
+        constant_inputs: bool,
         operands: &[Idx],
         x: &impl Fn(Idx) -> f64,
     ) {
@@ -320,7 +314,9 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
             let inner = chain(&slope, &upstream);
             let (weight_grads, bias_grad) = grads.split_at_mut(len);
             add_chained(weight_grads, input_values, inner);
-            add_chained(input_grads, &values[..len], inner);
+            if !constant_inputs {
+                add_chained(input_grads, &values[..len], inner);
+            }
             bias_grad[0] += chain(&slope, &upstream);
         }
     }

@@ -82,12 +82,7 @@ pub fn values(nodes: &[Node]) -> Vec<f64> {
 
 /// The gradient values of `nodes`, read in one go.
 pub fn gradients(nodes: &[Node]) -> Vec<f64> {
-    tape::with_tape(|tape| {
-        nodes
-            .iter()
-            .map(|n| tape.grads[n.index() as usize])
-            .collect()
-    })
+    tape::with_tape(|tape| nodes.iter().map(|n| tape.gradient(n.index())).collect())
 }
 
 /// Sets the value of each leaf in `nodes` to the matching entry of `values` (restoring saved
@@ -124,7 +119,7 @@ pub fn update_values(nodes: &[Node], mut update: impl FnMut(usize, f64, f64) -> 
                  can be set",
                 tape.records.op(node.index()).name()
             );
-            tape.values[i] = update(k, tape.values[i], tape.grads[i]);
+            tape.values[i] = update(k, tape.values[i], tape.gradient(node.index()));
         }
     })
 }

@@ -57,6 +57,37 @@ impl Node {
         }))
     }
 
+    /// A new constant holding `value`: a leaf that takes no gradient (data, as PyTorch's
+    /// `requires_grad=False` tensors). Its gradient reads as 0, so `backward` need not compute
+    /// it: a layer whose inputs are all constants passes nothing back to them, about half of a
+    /// first layer's backward work.
+    ///
+    /// ```
+    /// use scalargrad::{Node, engine::{Activation, neuron}};
+    /// let (w, b) = ([Node::new(2.0), Node::new(-1.0)], Node::new(0.5));
+    /// let pixels = [Node::constant(3.0), Node::constant(4.0)];
+    /// let out = neuron(&w, &pixels, &b, Activation::Relu);
+    /// out.backward();
+    /// assert_eq!((w[0].grad(), w[1].grad(), b.grad()), (3.0, 4.0, 1.0));
+    /// assert_eq!((pixels[0].grad(), pixels[1].grad()), (0.0, 0.0));
+    /// assert!(pixels[0].is_leaf());
+    /// ```
+    #[track_caller]
+    pub fn constant(value: f64) -> Node {
+        let location = std::panic::Location::caller();
+        Node::from_index(with_tape(|tape| {
+            let index = tape.push(Op::Constant, value);
+            tape.inspection.created(
+                index,
+                location,
+                || Op::Constant,
+                &tape.values,
+                &tape.records.operands,
+            );
+            index
+        }))
+    }
+
     /// This node with a name, shown in graph pictures, explanations and anomaly reports.
     ///
     /// ```
@@ -106,7 +137,7 @@ impl Node {
 
     /// The accumulated gradient of the last `backward` call(s): d(output)/d(self).
     pub fn grad(&self) -> f64 {
-        with_tape(|tape| tape.grads[self.index as usize])
+        with_tape(|tape| tape.gradient(self.index))
     }
 
     /// Replaces the value of a leaf (how an optimizer updates a parameter). Nodes computed from it
@@ -130,7 +161,7 @@ impl Node {
         super::add_grads(std::slice::from_ref(self), &[amount]);
     }
 
-    /// True for a node made by `Node::new` rather than by an op.
+    /// True for a node made by `Node::new` or `Node::constant` rather than by an op.
     pub fn is_leaf(&self) -> bool {
         with_tape(|tape| tape.records.is_leaf(self.index as usize))
     }
@@ -239,7 +270,7 @@ impl fmt::Debug for Node {
             let i = self.index as usize;
             (
                 tape.values[i],
-                tape.grads[i],
+                tape.gradient(i as Idx),
                 tape.records.op(i as Idx).name(),
             )
         });

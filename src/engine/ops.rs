@@ -22,6 +22,10 @@ use super::unary::UnaryOp;
 pub(crate) enum Op {
     /// A value given by the user (an input or a parameter): no parents.
     Leaf,
+    /// A value given by the user that takes no gradient (data, PyTorch's `requires_grad=False`):
+    /// no parents, and its gradient reads as 0 (`Tape::gradient`), so the backward sweep may
+    /// skip the edges into it (a first layer's inputs).
+    Constant,
     /// `op(a)`
     Unary(Idx, UnaryOp),
     /// `a op b`
@@ -82,7 +86,7 @@ impl Op {
     pub(crate) fn value(&self, values: &[f64], operands: &[Idx]) -> f64 {
         let x = |i: Idx| values[i as usize];
         match *self {
-            Op::Leaf => f64::NAN, // leaves are given their value; never computed
+            Op::Leaf | Op::Constant => f64::NAN, // given their value; never computed
             Op::Unary(a, op) => op.value(x(a)),
             Op::Binary(a, b, op) => op.value(x(a), x(b)),
             Op::WithConstant(a, c, op) => op.value(x(a), c),
@@ -134,7 +138,7 @@ impl Op {
     ) {
         use Derivative::{Edge, Run};
         match *self {
-            Op::Leaf => {}
+            Op::Leaf | Op::Constant => {}
             Op::Unary(a, op) => {
                 if let Some(local) = op.derivative(|| x(a), out) {
                     each(Edge(a, local));
@@ -215,7 +219,7 @@ impl Op {
     /// sum of squares names each of its terms once, where it reports two derivatives).
     pub(crate) fn for_each_parent(&self, operands: &[Idx], mut each: impl FnMut(Idx)) {
         match *self {
-            Op::Leaf => {}
+            Op::Leaf | Op::Constant => {}
             Op::Unary(a, _) | Op::WithConstant(a, _, _) => each(a),
             Op::Binary(a, b, _) => {
                 each(a);
@@ -260,6 +264,7 @@ impl Op {
                 format!("{} {c}", op.name())
             }
             Op::Leaf
+            | Op::Constant
             | Op::Unary(..)
             | Op::Binary(..)
             | Op::WithConstant(_, _, ConstantOp::Pow)
@@ -275,6 +280,7 @@ impl Op {
     pub(crate) fn name(&self) -> &'static str {
         match *self {
             Op::Leaf => "leaf",
+            Op::Constant => "constant",
             Op::Unary(_, op) => op.name(),
             Op::Binary(_, _, op) => op.name(),
             Op::WithConstant(_, _, op) => op.name(),

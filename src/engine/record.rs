@@ -10,6 +10,7 @@
 //! | `Op`                    | kind              | field a            | field b                  |
 //! |-------------------------|-------------------|--------------------|--------------------------|
 //! | `Leaf`                  | `LEAF`            | 0                  | 0                        |
+//! | `Constant`              | `CONSTANT`        | 0                  | 0                        |
 //! | `Unary(a, op)`          | `UNARY`           | a                  | `op`'s place in `ALL`    |
 //! | `Binary(a, b, op)`      | `BINARY` + op     | a                  | b                        |
 //! | `WithConstant(a, c, op)`| `WITH_CONSTANT`+op| a                  | `c`'s slot in constants  |
@@ -41,7 +42,7 @@ pub(crate) fn trailing<T>(items: &[T], matches: impl Fn(&T) -> bool) -> usize {
     4 * quads + rest.iter().rev().take_while(|&item| matches(item)).count()
 }
 
-/// Bits of a record's kind: 32 kinds, of which the table above uses 16.
+/// Bits of a record's kind: 32 kinds, of which the table above uses 17.
 const KIND_BITS: u32 = 5;
 /// Bits of each of a record's two index fields (5 + 2 * 29 of the 64 bits; one is spare).
 const FIELD_BITS: u32 = 29;
@@ -57,9 +58,11 @@ pub(crate) const MAX_LOGITS: usize = 1 << 14;
 
 // The kinds, in the low `KIND_BITS` bits. The ops of `BinaryOp` and `ConstantOp` each take a kind of their
 // own (their place in `ALL` added to the first), since both fields hold indices.
+// The two kinds of leaf first, so that "a leaf" is one comparison (`is_leaf`).
 const LEAF: u64 = 0;
-const UNARY: u64 = 1;
-const BINARY: u64 = 2;
+const CONSTANT: u64 = 1;
+const UNARY: u64 = 2;
+const BINARY: u64 = 3;
 const WITH_CONSTANT: u64 = BINARY + BinaryOp::ALL.len() as u64;
 const SUM: u64 = WITH_CONSTANT + ConstantOp::ALL.len() as u64;
 const LINEAR: u64 = SUM + 1;
@@ -163,6 +166,7 @@ impl Records {
         let index = self.packed.len() as Idx;
         let record = match op {
             Op::Leaf => Packed::new(LEAF, 0, 0),
+            Op::Constant => Packed::new(CONSTANT, 0, 0),
             Op::Unary(a, op) => Packed::new(UNARY, a, op as Idx),
             Op::Binary(a, b, op) => Packed::new(BINARY + op as u64, a, b),
             Op::WithConstant(a, c, op) => {
@@ -277,6 +281,7 @@ impl Records {
         // every kind (the compiler drops them, as it knows the tests above)
         match kind {
             LEAF => then(Op::Leaf),
+            CONSTANT => then(Op::Constant),
             UNARY => then(Op::Unary(a, UnaryOp::ALL[b as usize])),
             ADD => then(Op::Binary(a, b, BinaryOp::Add)),
             SUB => then(Op::Binary(a, b, BinaryOp::Sub)),
@@ -316,15 +321,30 @@ impl Records {
         self.constants[slot as usize]
     }
 
-    /// True if node `index` is a leaf (a test of its record alone).
+    /// True if node `index` is a leaf, of either kind (a test of its record alone).
     pub(crate) fn is_leaf(&self, index: usize) -> bool {
-        self.packed[index].kind() == LEAF
+        self.packed[index].kind() <= CONSTANT
     }
 
-    /// How many records directly below `end` are leaves, counting down from `end - 1` (0 if that
-    /// one is not a leaf), with `trailing`, as the backward sweep's scan for zero gradients.
+    /// True if node `index` is a constant (a leaf that takes no gradient).
+    pub(crate) fn is_constant(&self, index: usize) -> bool {
+        self.packed[index].kind() == CONSTANT
+    }
+
+    /// True if the `len` nodes from `first` are all constants: a neuron whose inputs they are
+    /// need not pass its gradient on to them.
+    pub(crate) fn are_constants(&self, first: Idx, len: Idx) -> bool {
+        let first = first as usize;
+        self.packed[first..first + len as usize]
+            .iter()
+            .all(|record| record.kind() == CONSTANT)
+    }
+
+    /// How many records directly below `end` are leaves of either kind, counting down from
+    /// `end - 1` (0 if that one is not a leaf), with `trailing`, as the backward sweep's scan for
+    /// zero gradients.
     pub(crate) fn leaves_below(&self, end: usize) -> usize {
-        trailing(&self.packed[..end], |record| record.kind() == LEAF)
+        trailing(&self.packed[..end], |record| record.kind() <= CONSTANT)
     }
 
     /// Keeps the first `len` records, and of the side tables what they refer to.
@@ -382,7 +402,7 @@ mod tests {
     #[test]
     fn every_op_comes_back_as_it_was_recorded() {
         let top = (MAX_NODES - 1) as Idx;
-        let mut ops = vec![Op::Leaf, Op::Leaf, Op::Leaf];
+        let mut ops = vec![Op::Leaf, Op::Constant, Op::Leaf];
         ops.extend(UnaryOp::ALL.iter().map(|&op| Op::Unary(top, op)));
         ops.extend(BinaryOp::ALL.iter().map(|&op| Op::Binary(top, 1, op)));
         ops.extend(BinaryOp::ALL.iter().map(|&op| Op::Binary(0, top, op)));
@@ -423,7 +443,13 @@ mod tests {
         }
         for (index, &op) in ops.iter().enumerate() {
             assert_eq!(records.op(index as Idx), op, "node {index}");
-            assert_eq!(records.is_leaf(index), op == Op::Leaf, "node {index}");
+            let leaf = matches!(op, Op::Leaf | Op::Constant);
+            assert_eq!(records.is_leaf(index), leaf, "node {index}");
+            assert_eq!(
+                records.is_constant(index),
+                op == Op::Constant,
+                "node {index}"
+            );
         }
         assert_eq!(records.layers.len(), 2, "the three neurons share one layer");
         assert_eq!(records.layers[1].first_node, n + 1);
@@ -431,12 +457,14 @@ mod tests {
 
     #[test]
     fn leaves_below_counts_the_leaves_down_to_the_first_other_record() {
-        // nodes 0-1 leaves, 2 an op, 3-8 leaves (more than a quad), 9 an op, 10 a leaf
+        // nodes 0-1 leaves, 2 an op, 3-8 leaves of both kinds (more than a quad), 9 an op, 10 a
+        // constant
         let mut records = Records::new();
-        let ops = [0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0];
+        let ops = [0, 0, 2, 0, 1, 1, 0, 1, 0, 2, 1];
         for (index, &kind) in ops.iter().enumerate() {
             records.push(match kind {
                 0 => Op::Leaf,
+                1 => Op::Constant,
                 _ => Op::Unary(index as Idx - 1, UnaryOp::Exp),
             });
         }

@@ -122,6 +122,17 @@ impl Tape {
         index as Idx
     }
 
+    /// The gradient of node `index` as the user sees it: 0 for a constant, whose slot in
+    /// `grads` a sweep may or may not have added to (see `Op::Constant`).
+    pub(crate) fn gradient(&self, index: Idx) -> f64 {
+        let i = index as usize;
+        if self.records.is_constant(i) {
+            0.0
+        } else {
+            self.grads[i]
+        }
+    }
+
     /// Number of records on the tape.
     pub(crate) fn len(&self) -> usize {
         self.records.len()

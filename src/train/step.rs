@@ -96,8 +96,8 @@ fn outputs_marking(
     })
 }
 
-/// The outputs for every example of `inputs` (`width` numbers each, each example given as input
-/// leaves), example after example, as `forward(leaves, all)` appends them (`per_example` each)
+/// The outputs for every example of `inputs` (`width` numbers each, each example given as
+/// constants: data takes no gradient), example after example, as `forward(leaves, all)` appends them (`per_example` each)
 /// to `all`.
 fn outputs_by(
     inputs: &[f64],
@@ -109,7 +109,7 @@ fn outputs_by(
     let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
     for example in inputs.chunks_exact(width) {
         leaves.clear();
-        leaves.extend(example.iter().map(|&x| Node::new(x)));
+        leaves.extend(example.iter().map(|&x| Node::constant(x)));
         forward(&leaves, &mut all);
     }
     all

@@ -707,6 +707,91 @@ fn a_layer_has_the_same_gradients_bit_for_bit_in_either_layout() {
     }
 }
 
+/// A layer over constants (data) gives its parameters the gradients it gives over leaves, bit
+/// for bit, while the constants' gradients read 0; one leaf among the inputs gets its own
+/// gradient (the layer then passes gradients back to all of its inputs).
+#[test]
+fn constants_take_no_gradient_and_change_no_other() {
+    use engine::Activation::{Linear, Relu, Sigmoid, Tanh};
+    let x: Vec<f64> = (0..64)
+        .map(|j| ((j * 37) % 17) as f64 / 16.0 - 0.3)
+        .collect();
+    for (activation, n) in [Relu, Tanh, Sigmoid, Linear]
+        .into_iter()
+        .flat_map(|a| [2, 3, 64].map(|n| (a, n)))
+    {
+        let case = format!("{activation:?} with {n} inputs");
+        // inputs made by `make` (k = the input's place), after the parameters
+        let gradients = |make: &dyn Fn(usize, f64) -> Node| {
+            let width = 7;
+            let parameters: Vec<Node> = (0..(n + 1) * width)
+                .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
+                .collect();
+            let inputs: Vec<Node> = (0..n).map(|k| make(k, x[k])).collect();
+            let layer = engine::DenseLayer::new(&parameters, n, activation).expect("consecutive");
+            let outputs = engine::dense_layers(&inputs, &[layer]).expect("consecutive inputs");
+            let loss = sum(&outputs.iter().map(|h| h * h).collect::<Vec<_>>());
+            loss.backward();
+            // d(loss)/d(x_j) = sum_k 2 h_k slope_k w_kj, written out
+            let expected_input_grads: Vec<f64> = (0..n)
+                .map(|j| {
+                    outputs
+                        .iter()
+                        .enumerate()
+                        .map(|(k, h)| {
+                            let through = slope_at(activation, h.value()) * 2.0 * h.value();
+                            through * parameters[(n + 1) * k + j].value()
+                        })
+                        .sum()
+                })
+                .collect();
+            let bits: Vec<u64> = parameters.iter().map(|p| p.grad().to_bits()).collect();
+            let input_grads: Vec<f64> = inputs.iter().map(Node::grad).collect();
+            (bits, input_grads, expected_input_grads)
+        };
+        let (over_leaves, leaf_grads, expected) = gradients(&|_, v| Node::new(v));
+        let (over_constants, constant_grads, _) = gradients(&|_, v| Node::constant(v));
+        assert_eq!(over_leaves, over_constants, "{case}: parameters");
+        assert!(over_leaves.iter().any(|&g| g != 0), "{case}: some gradient");
+        assert!(
+            constant_grads.iter().all(|&g| g == 0.0),
+            "{case}: {constant_grads:?}"
+        );
+        for j in 0..n {
+            assert!(close(leaf_grads[j], expected[j]), "{case}: x[{j}]");
+        }
+        // the last input a leaf, the others constants
+        let last = n - 1;
+        let (mixed, mixed_grads, _) = gradients(&|k, v| {
+            if k == last {
+                Node::new(v)
+            } else {
+                Node::constant(v)
+            }
+        });
+        assert_eq!(mixed, over_leaves, "{case}: parameters, one leaf");
+        assert!(close(mixed_grads[last], expected[last]), "{case}: the leaf");
+        assert!(
+            mixed_grads[..last].iter().all(|&g| g == 0.0),
+            "{case}: {mixed_grads:?}"
+        );
+    }
+}
+
+#[test]
+fn a_constant_in_any_op_reads_gradient_0_and_is_a_leaf() {
+    let (x, c) = (Node::new(3.0), Node::constant(-2.0));
+    let y = &(&x * &c) + &(&c * &c).exp();
+    y.backward();
+    assert_eq!(x.grad(), -2.0); // d/dx (x c + e^(c^2)) = c
+    assert_eq!(c.grad(), 0.0);
+    assert!(c.is_leaf());
+    assert_eq!(c.op_name(), "constant");
+    assert_eq!(engine::gradients(&[x.clone(), c.clone()]), vec![-2.0, 0.0]);
+    c.set_value(5.0); // data can be replaced, as a leaf's value
+    assert_eq!(c.value(), 5.0);
+}
+
 #[test]
 fn a_layer_wider_than_a_run_of_neurons_gets_every_gradient() {
     // `Op::Dense` counts the neurons below it in 16 bits: a layer of 70,000 neurons is recorded

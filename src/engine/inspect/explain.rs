@@ -137,7 +137,7 @@ pub fn explain(node: &Node) -> Explanation {
             .filter(|c| is_leaf || Some(c.pass) == latest)
             .cloned()
             .collect();
-        let grad = tape.grads[index as usize];
+        let grad = tape.gradient(index);
         let total: f64 = contributions.iter().map(|c| c.product).sum();
         let seeded = !is_leaf && contributions.is_empty() && grad == 1.0;
         let seed = if seeded { 1.0 } else { 0.0 };

@@ -271,7 +271,7 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
                     inputs: len as usize,
                     parameters: members.len() * (len as usize + 1),
                     values: span(&mut members.iter().map(|&m| tape.values[m as usize])),
-                    grads: span(&mut members.iter().map(|&m| tape.grads[m as usize])),
+                    grads: span(&mut members.iter().map(|&m| tape.gradient(m))),
                 },
             });
             for k in inputs..inputs + len {
@@ -290,10 +290,10 @@ fn graph_of(tape: &Tape, reachable: &BTreeSet<Idx>, summarise: bool) -> Graph {
             kind: GraphNodeKind::Value {
                 title,
                 value: tape.values[i as usize],
-                grad: tape.grads[i as usize],
+                grad: tape.gradient(i),
             },
         });
-        if op != Op::Leaf {
+        if !matches!(op, Op::Leaf | Op::Constant) {
             nodes.push(GraphNode {
                 id: format!("op{i}"),
                 kind: GraphNodeKind::Op {

@@ -74,7 +74,7 @@ impl Default for DigitsWorkload {
     }
 }
 
-/// The engine side, as a user writes it: `Mlp::forward` per image, the cross-entropy loss over
+/// The engine side, as a user writes it: `Mlp::forward_row` per image, the cross-entropy loss over
 /// the batch, `backward`, `Sgd`.
 pub struct DigitsEngine {
     model: Mlp,
@@ -96,8 +96,7 @@ impl DigitsEngine {
         let mut outputs = Vec::with_capacity(batch.len() * CLASSES);
         let mut labels = Vec::with_capacity(batch.len());
         for &i in batch {
-            let inputs: Vec<Node> = workload.row(i).iter().map(|&x| Node::constant(x)).collect();
-            outputs.extend(self.model.forward(&inputs));
+            outputs.extend(self.model.forward_row(workload.row(i)));
             labels.push(workload.labels[i]);
         }
         let total = loss::Loss::CrossEntropy.mean_of_outputs(&outputs, CLASSES, &labels);

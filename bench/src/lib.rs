@@ -555,10 +555,7 @@ impl CrossEntropyEngine {
         let outputs: Vec<Node> = data
             .points
             .iter()
-            .flat_map(|p| {
-                self.model
-                    .forward(&[Node::constant(p[0]), Node::constant(p[1])])
-            })
+            .flat_map(|p| self.model.forward_row(p))
             .collect();
         let total = loss::Loss::CrossEntropy.mean_of_outputs(&outputs, 3, &data.labels)
             + loss::l2(&self.parameters, CE_ALPHA);

@@ -302,8 +302,54 @@ impl DenseLayer {
 /// If more than 2^29 nodes would be alive on this thread.
 #[track_caller]
 pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>> {
-    let outputs = record_layers(inputs, layers, Location::caller(), |_, _| {})?;
+    let outputs = record_layers(
+        StackInputs::Nodes(inputs),
+        layers,
+        Location::caller(),
+        |_, _| {},
+    )?;
     Some(outputs.map(Node::from_index).collect())
+}
+
+/// [`dense_layers`] over a row of data: the row is recorded as constants ([`Node::constant`],
+/// which take no gradient) in the same tape access as the layers, with no handles of their own
+/// (the outputs above keep them). `None` (recording nothing) unless the row has one number
+/// per input of the first layer and each layer one input per output of the layer before.
+///
+/// ```
+/// use scalargrad::{Node, engine::{Activation, DenseLayer, dense_layers_on_row}};
+/// let parameters: Vec<Node> = [1.0, 2.0, 0.5, -1.0, 1.0, 0.0].iter().map(|&v| Node::new(v)).collect();
+/// let layer = DenseLayer::new(&parameters, 2, Activation::Relu).expect("consecutive");
+/// let outputs = dense_layers_on_row(&[3.0, 4.0], &[layer]).expect("two numbers");
+/// assert_eq!((outputs[0].value(), outputs[1].value()), (11.5, 1.0));
+/// outputs[0].backward();
+/// assert_eq!(parameters[0].grad(), 3.0);
+/// ```
+///
+/// # Panics
+/// As [`dense_layers`].
+#[track_caller]
+pub fn dense_layers_on_row(row: &[f64], layers: &[DenseLayer]) -> Option<Vec<Node>> {
+    let outputs = record_layers(StackInputs::Row(row), layers, Location::caller(), |_, _| {})?;
+    Some(outputs.map(Node::from_index).collect())
+}
+
+/// What the first layer of a stack reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StackInputs<'a> {
+    /// Consecutive nodes already on the tape.
+    Nodes(&'a [Node]),
+    /// A row of data, to record as constants just below the first layer.
+    Row(&'a [f64]),
+}
+
+impl StackInputs<'_> {
+    fn len(self) -> usize {
+        match self {
+            StackInputs::Nodes(nodes) => nodes.len(),
+            StackInputs::Row(row) => row.len(),
+        }
+    }
 }
 
 /// [`dense_layers`] for a stack whose last layer has one neuron: its output, with no list to
@@ -314,6 +360,7 @@ pub(crate) fn dense_layers_single(inputs: &[Node], layers: &[DenseLayer]) -> Opt
     if layers.last()?.count != 1 {
         return None;
     }
+    let inputs = StackInputs::Nodes(inputs);
     let outputs = record_layers(inputs, layers, Location::caller(), |_, _| {})?;
     Some(Node::from_index(outputs.start))
 }
@@ -407,6 +454,7 @@ pub fn dense_layers_marking(
     nonzero: &mut NonzeroUnits,
 ) -> Option<Vec<Node>> {
     let mut outputs = Vec::new();
+    let inputs = StackInputs::Nodes(inputs);
     dense_layers_marking_into(inputs, layers, nonzero, &mut outputs, Location::caller())?;
     Some(outputs)
 }
@@ -414,7 +462,7 @@ pub fn dense_layers_marking(
 /// [`dense_layers_marking`], appending the outputs to `outputs` (a training loop's list of every
 /// example's outputs: no list of its own per example, so no allocation per example).
 pub(crate) fn dense_layers_marking_into(
-    inputs: &[Node],
+    inputs: StackInputs<'_>,
     layers: &[DenseLayer],
     nonzero: &mut NonzeroUnits,
     outputs: &mut Vec<Node>,
@@ -458,41 +506,58 @@ fn neuron_values<'a>(
     }
 }
 
-/// `dense_layers`' work: records the stack, shows each layer's values to `observe(l, values)`,
-/// and returns the indices of the last layer's nodes; `None` (recording nothing) when the stack
-/// does not fit the inputs.
+/// `dense_layers`' work: records the stack (and a row's constants), shows each layer's values
+/// to `observe(l, values)`, and returns the indices of the last layer's nodes; `None`
+/// (recording nothing) when the stack does not fit the inputs.
 ///
 /// Contract: each returned node holds one handle, which the caller takes over exactly once
 /// (`Node::from_index`); a node left without its `Node` would never be popped.
 #[inline(always)]
 fn record_layers(
-    inputs: &[Node],
+    inputs: StackInputs<'_>,
     layers: &[DenseLayer],
     location: &'static Location<'static>,
     mut observe: impl FnMut(usize, &[f64]),
 ) -> Option<Range<Idx>> {
-    let first_input = inputs.first()?;
     let mut width = inputs.len();
+    if width == 0 || layers.is_empty() {
+        return None;
+    }
     for layer in layers {
         if layer.inputs() != width {
             return None;
         }
         width = layer.count;
     }
-    if layers.is_empty() || !are_consecutive(inputs) {
+    if let StackInputs::Nodes(nodes) = inputs
+        && !are_consecutive(nodes)
+    {
         return None;
     }
     let last_width = width as Idx;
     let first_output = with_tape(|tape| {
         let first = tape.len();
-        let end = first + layers.iter().map(|layer| layer.count).sum::<usize>();
+        let first_input = match inputs {
+            StackInputs::Nodes(nodes) => nodes[0].index() as usize,
+            StackInputs::Row(_) => first,
+        };
+        let row = match inputs {
+            StackInputs::Nodes(_) => &[][..],
+            StackInputs::Row(row) => row,
+        };
+        let first_layer = first + row.len();
+        let end = first_layer + layers.iter().map(|layer| layer.count).sum::<usize>();
         if end > MAX_NODES {
             too_many_nodes();
         }
+        // a row's constants, with no handles (the outputs above keep them)
+        tape.values.extend_from_slice(row);
+        tape.records.push_constants(row.len());
+        tape.handles.resize(first_layer, 0);
         // every layer reads nodes below its own, so its values can be written beside them
         tape.values.resize(end, 0.0);
         tape.grads.resize(end, 0.0);
-        let (mut input, mut output) = (first_input.index() as usize, first);
+        let (mut input, mut output) = (first_input, first_layer);
         for (l, layer) in layers.iter().enumerate() {
             let len = layer.len as usize;
             let (below, above) = tape.values.split_at_mut(output);
@@ -524,6 +589,7 @@ fn record_layers(
         tape.handles.resize(input, 0);
         tape.handles.resize(end, 1);
         if tape.inspection.detecting() {
+            // a row's constants too, which anomaly detection checks as it checks `Node::new`
             for index in first as Idx..end as Idx {
                 let op = tape.records.op(index);
                 tape.inspection.created(

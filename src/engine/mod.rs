@@ -33,9 +33,10 @@ mod unary;
 pub use backward::{backward, derivatives, zero_grad};
 pub use binary::{BinaryOp, ConstantOp};
 pub use dense::{
-    Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dot, neuron,
+    Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dense_layers_on_row,
+    dot, neuron,
 };
-pub(crate) use dense::{dense_layers_marking_into, dense_layers_single};
+pub(crate) use dense::{StackInputs, dense_layers_marking_into, dense_layers_single};
 pub(crate) use gradcheck::python_repr;
 pub use gradcheck::{GradCheck, gradcheck, gradcheck_inputs};
 pub use inspect::{

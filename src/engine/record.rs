@@ -222,6 +222,12 @@ impl Records {
         self.packed.push(record);
     }
 
+    /// Appends the records of `count` constants (a row of data).
+    pub(crate) fn push_constants(&mut self, count: usize) {
+        let constant = Packed::new(CONSTANT, 0, 0);
+        self.packed.resize(self.packed.len() + count, constant);
+    }
+
     /// Appends the records of `count` neurons of one layer, the next `count` nodes: neuron k
     /// reads `inputs..inputs + len` with its parameters from `first_parameter + k * (len + 1)`
     /// (the layout of `Op::Dense`'s contract). One 8-byte store per neuron.

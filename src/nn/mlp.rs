@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Activation, Init, Module};
 use crate::engine::{
-    DenseLayer, Node, NonzeroUnits, dense_layers, dense_layers_marking_into, dense_layers_single,
-    neuron, values, zero_gradients,
+    DenseLayer, Node, NonzeroUnits, StackInputs, dense_layers, dense_layers_marking_into,
+    dense_layers_on_row, dense_layers_single, neuron, values, zero_gradients,
 };
 
 /// One neuron: `activation(bias + sum_k weights[k] * inputs[k])`.
@@ -249,6 +249,35 @@ impl Mlp {
         values
     }
 
+    /// The output nodes for one row of data: [`Mlp::forward`] with the row as constants
+    /// ([`Node::constant`]: data takes no gradient), recorded in the same tape access as the
+    /// layers. The cheapest way to feed a network an example in a training loop.
+    ///
+    /// ```
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// use scalargrad::{Node, nn::Mlp};
+    /// let model = Mlp::new(3, &[4, 2], &mut StdRng::seed_from_u64(1));
+    /// let row = [0.5, -1.0, 2.0];
+    /// let constants: Vec<Node> = row.iter().map(|&x| Node::constant(x)).collect();
+    /// assert_eq!(
+    ///     scalargrad::engine::values(&model.forward_row(&row)),
+    ///     scalargrad::engine::values(&model.forward(&constants)),
+    /// );
+    /// ```
+    ///
+    /// # Panics
+    /// If `row` does not have one number per input of the first layer.
+    #[track_caller]
+    pub fn forward_row(&self, row: &[f64]) -> Vec<Node> {
+        if let Some(stack) = &self.stack
+            && let Some(outputs) = dense_layers_on_row(row, stack)
+        {
+            return outputs;
+        }
+        let constants: Vec<Node> = row.iter().map(|&x| Node::constant(x)).collect();
+        self.forward(&constants)
+    }
+
     /// The output node of a network with one output (a score, or a regression's prediction):
     /// [`Mlp::forward`] without the list around it, as micrograd's `model(x)` returns a lone
     /// output. A training loop calls it once per example, and saves an allocation each time.
@@ -286,15 +315,16 @@ impl Mlp {
     /// As [`Mlp::forward`].
     pub fn forward_marking(&self, inputs: &[Node], nonzero: &mut NonzeroUnits) -> Vec<Node> {
         let mut outputs = Vec::new();
-        self.forward_marking_into(inputs, nonzero, &mut outputs);
+        self.forward_marking_into(StackInputs::Nodes(inputs), nonzero, &mut outputs);
         outputs
     }
 
-    /// [`Mlp::forward_marking`], appending the outputs to `outputs` (a training loop's list of
-    /// every example's outputs, which then needs no list of its own per example).
+    /// [`Mlp::forward_marking`] of given nodes or of a row of data (as [`Mlp::forward_row`]),
+    /// appending the outputs to `outputs` (a training loop's list of every example's outputs,
+    /// which then needs no list of its own per example).
     pub(crate) fn forward_marking_into(
         &self,
-        inputs: &[Node],
+        inputs: StackInputs<'_>,
         nonzero: &mut NonzeroUnits,
         outputs: &mut Vec<Node>,
     ) {
@@ -305,6 +335,14 @@ impl Mlp {
         {
             return;
         }
+        let constants: Vec<Node>;
+        let inputs = match inputs {
+            StackInputs::Nodes(nodes) => nodes,
+            StackInputs::Row(row) => {
+                constants = row.iter().map(|&x| Node::constant(x)).collect();
+                &constants
+            }
+        };
         let Some((first, rest)) = self.layers.split_first() else {
             outputs.extend_from_slice(inputs);
             return;

@@ -4,7 +4,7 @@
 use super::Workers;
 use crate::data::Dataset;
 use crate::engine::{
-    Anomaly, Node, NonzeroUnits, detect_anomalies, take_anomaly, tape_length, values,
+    Anomaly, Node, NonzeroUnits, StackInputs, detect_anomalies, take_anomaly, tape_length, values,
 };
 use crate::inputs::Inputs;
 use crate::nn::loss::{Loss, Penalty, labels_for_loss};
@@ -79,8 +79,8 @@ impl Examples {
 /// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
 /// example.
 pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
-    outputs_by(inputs, width, network.output_count(), |leaves, all| {
-        all.extend(network.forward(leaves))
+    outputs_by(inputs, width, network.output_count(), |row, all| {
+        all.extend(network.forward_row(row))
     })
 }
 
@@ -91,26 +91,23 @@ fn outputs_marking(
     width: usize,
     nonzero: &mut NonzeroUnits,
 ) -> Vec<Node> {
-    outputs_by(inputs, width, network.output_count(), |leaves, all| {
-        network.forward_marking_into(leaves, nonzero, all)
+    outputs_by(inputs, width, network.output_count(), |row, all| {
+        network.forward_marking_into(StackInputs::Row(row), nonzero, all)
     })
 }
 
-/// The outputs for every example of `inputs` (`width` numbers each, each example given as
-/// constants: data takes no gradient), example after example, as `forward(leaves, all)` appends them (`per_example` each)
-/// to `all`.
+/// The outputs for every example of `inputs` (`width` numbers each, each example's row recorded
+/// as constants: data takes no gradient), example after example, as `forward(row, all)` appends
+/// them (`per_example` each) to `all`.
 fn outputs_by(
     inputs: &[f64],
     width: usize,
     per_example: usize,
-    mut forward: impl FnMut(&[Node], &mut Vec<Node>),
+    mut forward: impl FnMut(&[f64], &mut Vec<Node>),
 ) -> Vec<Node> {
     let mut all = Vec::with_capacity(inputs.len() / width.max(1) * per_example);
-    let mut leaves = Vec::with_capacity(width); // one buffer for every example's input leaves
-    for example in inputs.chunks_exact(width) {
-        leaves.clear();
-        leaves.extend(example.iter().map(|&x| Node::constant(x)));
-        forward(&leaves, &mut all);
+    for row in inputs.chunks_exact(width) {
+        forward(row, &mut all);
     }
     all
 }

@@ -778,6 +778,42 @@ fn constants_take_no_gradient_and_change_no_other() {
     }
 }
 
+/// A row recorded with the layers (`dense_layers_on_row`) is the same graph as constants made
+/// one by one: the same values and parameter gradients, bit for bit, and dropping the outputs
+/// gives the tape back (the row's constants have no handles of their own).
+#[test]
+fn a_row_recorded_with_its_layers_is_the_graph_of_its_constants() {
+    use engine::Activation::{Linear, Relu};
+    let row: Vec<f64> = (0..10).map(|j| (j as f64 * 0.7).sin()).collect();
+    let parameters: Vec<Node> = (0..(10 + 1) * 6 + (6 + 1) * 3)
+        .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
+        .collect();
+    let (hidden, output) = parameters.split_at(11 * 6);
+    let stack = [
+        engine::DenseLayer::new(hidden, 10, Relu).expect("consecutive"),
+        engine::DenseLayer::new(output, 6, Linear).expect("consecutive"),
+    ];
+    let before = tape_length();
+    let run = |outputs: Vec<Node>| {
+        engine::zero_gradients(&parameters);
+        let loss = sum(&outputs.iter().map(|h| h * h).collect::<Vec<_>>());
+        loss.backward();
+        let grads: Vec<u64> = parameters.iter().map(|p| p.grad().to_bits()).collect();
+        (engine::values(&outputs), grads)
+    };
+    let on_row = run(engine::dense_layers_on_row(&row, &stack).expect("laid out"));
+    assert_eq!(tape_length(), before, "the row and the layers were popped");
+    let constants: Vec<Node> = row.iter().map(|&x| Node::constant(x)).collect();
+    let one_by_one = run(engine::dense_layers(&constants, &stack).expect("laid out"));
+    assert_eq!(on_row, one_by_one);
+    assert!(on_row.1.iter().any(|&g| g != 0));
+    assert!(
+        engine::dense_layers_on_row(&row[..9], &stack).is_none(),
+        "9 numbers for 10 inputs"
+    );
+    assert!(engine::dense_layers_on_row(&[], &stack).is_none());
+}
+
 #[test]
 fn a_constant_in_any_op_reads_gradient_0_and_is_a_leaf() {
     let (x, c) = (Node::new(3.0), Node::constant(-2.0));

@@ -47,6 +47,16 @@ fn regression(kind: Kind) -> bool {
     kind.task == Task::Regression
 }
 
+/// A map over the plane of two inputs (the decision map, the surface): not for an image, whose
+/// slice through two pixels says nothing (its weight images say what the network looks at).
+fn plane_classification(kind: Kind) -> bool {
+    classification(kind) && !kind.image
+}
+
+fn plane_regression(kind: Kind) -> bool {
+    regression(kind) && !kind.image
+}
+
 fn image(kind: Kind) -> bool {
     kind.image
 }
@@ -85,7 +95,7 @@ const FILES: &[OutputFile] = &[
     },
     OutputFile {
         name: "decision_boundary.png",
-        when: classification,
+        when: plane_classification,
         make: |f| {
             picture(plot::decision_boundary_png(
                 &f.result.model,
@@ -108,7 +118,7 @@ const FILES: &[OutputFile] = &[
     },
     OutputFile {
         name: "surface.png",
-        when: regression,
+        when: plane_regression,
         make: |f| picture(plot::surface_png(&f.result.model, f.plane, f.train, f.test)),
     },
     OutputFile {

@@ -337,6 +337,14 @@ impl Records {
         self.packed[index].kind() == CONSTANT
     }
 
+    /// True if the nodes of `range` are all leaves made by `Node::new` (none a constant, whose
+    /// gradient reads 0 whatever its slot holds).
+    pub(crate) fn are_plain_leaves(&self, range: std::ops::Range<usize>) -> bool {
+        self.packed[range]
+            .iter()
+            .all(|record| record.kind() == LEAF)
+    }
+
     /// True if the `len` nodes from `first` are all constants: a neuron whose inputs they are
     /// need not pass its gradient on to them.
     pub(crate) fn are_constants(&self, first: Idx, len: Idx) -> bool {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Node, update_values};
+use crate::engine::{Node, update_value_slices, update_values};
 
 /// Updates parameters from their current gradients.
 pub trait Optimizer {
@@ -127,10 +127,12 @@ impl Optimizer for Momentum {
     fn step(&mut self, parameters: &[Node], lr: f64) {
         self.velocity.resize(parameters.len(), 0.0);
         let (momentum, velocity) = (self.momentum, &mut self.velocity);
-        update_values(parameters, |k, value, grad| {
-            let v = &mut velocity[k];
-            *v = momentum * *v + grad;
-            value - lr * *v
+        update_value_slices(parameters, |values, grads| {
+            // zipped slices, no index: the compiler makes it vector instructions
+            for ((value, &grad), v) in values.iter_mut().zip(grads).zip(velocity.iter_mut()) {
+                *v = momentum * *v + grad;
+                *value -= lr * *v;
+            }
         });
         self.steps += 1;
     }
@@ -217,11 +219,15 @@ impl Optimizer for Adam {
         // AdamW's decay, applied to the parameter before Adam's step (1 for plain Adam)
         let kept = 1.0 - lr * self.weight_decay;
         let (first, second) = (&mut self.first_moment, &mut self.second_moment);
-        update_values(parameters, |k, value, g| {
-            let (m, v) = (&mut first[k], &mut second[k]);
-            *m = beta1 * *m + (1.0 - beta1) * g;
-            *v = beta2 * *v + (1.0 - beta2) * g * g;
-            value * kept - lr * (*m / correction1) / ((*v / correction2).sqrt() + epsilon)
+        update_value_slices(parameters, |values, grads| {
+            // zipped slices, no index: the compiler makes it vector instructions
+            let moments = first.iter_mut().zip(second.iter_mut());
+            for ((value, &g), (m, v)) in values.iter_mut().zip(grads).zip(moments) {
+                *m = beta1 * *m + (1.0 - beta1) * g;
+                *v = beta2 * *v + (1.0 - beta2) * g * g;
+                *value =
+                    *value * kept - lr * (*m / correction1) / ((*v / correction2).sqrt() + epsilon);
+            }
         });
     }
 

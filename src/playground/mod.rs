@@ -325,6 +325,8 @@ impl Session {
             lr: self.config.lr,
             batch_size: self.config.batch_size,
             penalty: self.config.penalty(),
+            // the page shows every step's held-out measures
+            measure_held_out: true,
         }
     }
 

@@ -69,12 +69,14 @@ impl TrainConfig {
     }
 
     /// The settings of step `step` (0-based) of this run: the scheduled learning rate, the batch
-    /// size and the penalty.
+    /// size and the penalty; the held-out set measured (a run thins that out with
+    /// [`HeldOutCadence`](super::HeldOutCadence)).
     pub fn step_settings(&self, step: usize) -> StepSettings {
         StepSettings {
             lr: self.schedule.rate(self.lr, step, self.steps),
             batch_size: self.batch_size,
             penalty: self.penalty(),
+            measure_held_out: true,
         }
     }
 }

@@ -169,12 +169,63 @@ fn measures_of(
     }
 }
 
+/// Which steps of a run measure the held-out set. Measuring it is a forward pass per held-out
+/// row, which on a set larger than a batch costs more than the step itself (digits: 359 rows
+/// against batches of 32); so a run measures it every `every` steps, where `every` is four
+/// times the held-out rows over a batch's rows, rounded up, and at most the steps of one epoch:
+/// at most about a quarter of a batch's forward pass per step, and at least once an epoch. The
+/// first and last steps are always measured (the summary's final figures are the last step's).
+/// The other steps' held-out measures are NaN (left out of the pictures).
+///
+/// ```
+/// use scalargrad::train::HeldOutCadence;
+/// // 359 held out, batches of 32 from 1,438 rows (45 steps an epoch): every 45th step
+/// let cadence = HeldOutCadence::new(359, 32, 1438);
+/// let due: Vec<usize> = (0..100).filter(|&s| cadence.due(s, 100)).collect();
+/// assert_eq!(due, [0, 44, 89, 99]);
+/// // 100 held out, batches of 160 from 400 rows: every 3rd step
+/// let due: Vec<usize> = (0..10).filter(|&s| HeldOutCadence::new(100, 160, 400).due(s, 10)).collect();
+/// assert_eq!(due, [0, 2, 5, 8, 9]);
+/// // full batches (the moons demo): every step
+/// assert!((0..10).all(|s| HeldOutCadence::new(40, 160, 160).due(s, 10)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeldOutCadence {
+    every: usize,
+}
+
+impl HeldOutCadence {
+    /// The cadence of a run with `held_out` rows, batches of `batch` rows, `train` training rows.
+    pub fn new(held_out: usize, batch: usize, train: usize) -> HeldOutCadence {
+        let batch = batch.clamp(1, train.max(1));
+        let steps_per_epoch = train.max(1).div_ceil(batch);
+        HeldOutCadence {
+            every: (4 * held_out).div_ceil(batch).clamp(1, steps_per_epoch),
+        }
+    }
+
+    /// Every step (the playground, whose own curve sets how often it measures).
+    pub fn every_step() -> HeldOutCadence {
+        HeldOutCadence { every: 1 }
+    }
+
+    /// True if step `step` (0-based, of a run of `steps`) measures the held-out set.
+    pub fn due(self, step: usize, steps: usize) -> bool {
+        step == 0 || (step + 1).is_multiple_of(self.every) || step + 1 >= steps
+    }
+}
+
+/// The measures of nothing: NaN (a step that does not measure the held-out set, or no set).
+pub(super) fn unmeasured(model: &Model) -> Measures {
+    measures_of(model.loss, &[], &[], model.classes(), 0.0)
+}
+
 /// The measures of `model` on `data`, evaluated without a graph (the formulas training uses),
 /// the objective with `penalty` on the model's weights; NaN for no data.
 pub fn measure(model: &Model, penalty: Penalty, data: &Dataset) -> Measures {
     if data.is_empty() {
         // no held-out set (`--test-fraction 0`): nothing to evaluate, no predictor to build
-        return measures_of(model.loss, &[], &[], model.classes(), 0.0);
+        return unmeasured(model);
     }
     let outputs = model.predictor().outputs_of(data);
     let parameters = values(model.network.parameters_borrowed());

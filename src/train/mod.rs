@@ -27,7 +27,7 @@ use crate::nn::optim::OptimizerState;
 pub use batches::{Batches, steps_per_epoch};
 pub use config::{ConfigError, MAX_PARAMETERS, TrainConfig, build_model};
 pub use example::example_graph;
-pub use measures::{Measures, StepMetrics, measure, metrics_csv};
+pub use measures::{HeldOutCadence, Measures, StepMetrics, measure, metrics_csv};
 pub use parallel::Workers;
 pub use seed::{purpose, rng_for};
 pub use step::{BatchGradient, Examples, Objective, TrainError, batch_gradient, outputs};
@@ -131,6 +131,8 @@ pub fn train_model(
 ) -> Result<TrainResult, TrainError> {
     let first_step = start.steps_done;
     let mut trainer = Trainer::new(config, start, train);
+    let batch_rows = config.batch_size.unwrap_or(train.len());
+    let cadence = HeldOutCadence::new(test.len(), batch_rows, train.len());
     let mut metrics = Vec::with_capacity(config.steps);
     let mut stop = Stop::Completed;
     let mut anomaly = None;
@@ -143,7 +145,11 @@ pub fn train_model(
             };
             break;
         }
-        match trainer.step(&config.step_settings(step), test)? {
+        let settings = StepSettings {
+            measure_held_out: cadence.due(step, config.steps),
+            ..config.step_settings(step)
+        };
+        match trainer.step(&settings, test)? {
             Outcome::Stepped(measured) => {
                 let callback = Instant::now();
                 on_step(&measured, trainer.model());

@@ -3,7 +3,7 @@
 use rand::rngs::StdRng;
 
 use super::batches::Batches;
-use super::measures::measures_of_outputs;
+use super::measures::{measures_of_outputs, unmeasured};
 use super::seed::{purpose, rng_for};
 use super::step::{Share, batch_gradient, dead_fraction, first_anomaly, share_gradient};
 use super::{Examples, Objective, StepMetrics, TrainConfig, TrainError, Workers, measure};
@@ -27,6 +27,9 @@ pub struct StepSettings {
     pub batch_size: Option<usize>,
     /// The regularisation added to the step's objective.
     pub penalty: Penalty,
+    /// Whether the step measures the held-out set (NaN in its metrics if not; see
+    /// [`HeldOutCadence`](super::HeldOutCadence)).
+    pub measure_held_out: bool,
 }
 
 /// Where a run starts: a model, and (to continue an earlier run exactly) the optimizer's state
@@ -248,7 +251,11 @@ impl Trainer {
         // the batch's loss is the step's own; of its outputs only the measures are still needed
         let (accuracy, rmse, r2) =
             measures_of_outputs(&gradient.outputs, &batch.labels, model.classes());
-        let on_test = measure(model, settings.penalty, test);
+        let on_test = if settings.measure_held_out {
+            measure(model, settings.penalty, test)
+        } else {
+            unmeasured(model)
+        };
         let grad_norm = gradients(&self.parameters)
             .iter()
             .map(|g| g * g)

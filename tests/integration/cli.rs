@@ -168,6 +168,14 @@ fn epochs_count_passes_over_the_training_set() {
         })
         .collect();
     assert_eq!(epochs, [0.4, 0.8, 1.0, 1.4, 1.8, 2.0]);
+    // 20 held out against batches of 32: measured every ceil(4 x 20 / 32) = 3 steps (an
+    // epoch's worth), on the first and the last step, blank (NaN) between
+    let measured: Vec<bool> = metrics
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(4).expect("test_loss") != "NaN")
+        .collect();
+    assert_eq!(measured, [true, false, true, false, false, true]);
     for (flags, expected) in [
         (vec!["--epochs", "2", "--steps", "5"], "cannot be used with"),
         (

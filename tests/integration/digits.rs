@@ -100,6 +100,10 @@ fn image_pictures_follow_the_image_flag() {
     ] {
         assert!(out.join(file).is_file(), "{file}");
     }
+    assert!(
+        !out.join("decision_boundary.png").exists(),
+        "a slice through two pixels is not drawn for an image"
+    );
     let plain = dir.join("plain");
     let output = run(&[
         "--data",
@@ -115,6 +119,10 @@ fn image_pictures_follow_the_image_flag() {
     assert!(
         !plain.join("weights.png").exists(),
         "columns not named as pixels: no image pictures"
+    );
+    assert!(
+        plain.join("decision_boundary.png").is_file(),
+        "the map, for a table"
     );
     for (flags, expected) in [
         (

@@ -84,6 +84,14 @@ impl Inspection {
         }
     }
 
+    /// `forget_contributions_to` every node of `targets`, in one pass.
+    pub(crate) fn forget_contributions_within(&mut self, targets: std::ops::Range<usize>) {
+        if !self.contributions.is_empty() {
+            self.contributions
+                .retain(|c| !targets.contains(&(c.target as usize)));
+        }
+    }
+
     /// True while anomaly detection watches every new node.
     pub(crate) fn detecting(&self) -> bool {
         self.detecting

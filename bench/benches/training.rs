@@ -1,6 +1,7 @@
 //! Training-step benchmarks: scalargrad against hand-written f64 backprop, side by side.
 //!
-//! `cargo bench -p scalargrad-bench --bench training`. First it checks that both sides produce
+//! `cargo bench -p scalargrad-bench --bench training` (`ROWS=digits,CE cargo bench ...` for
+//! some of the comparisons alone). First it checks that both sides produce
 //! the same losses, then it times them interleaved (round by round, so machine load hits both
 //! alike) and prints medians and their ratio; then divan times each on its own.
 
@@ -261,15 +262,40 @@ fn compare_digits() {
     );
 }
 
+/// The comparisons by the names `ROWS` takes.
+const ROWS: &[(&str, fn())] = &[
+    ("digits", compare_digits),
+    ("W", || compare(&Workload::w())),
+    ("W-loop", || compare_program_loop(&Workload::w())),
+    ("CE", compare_cross_entropy),
+    ("CE-loop", compare_cross_entropy_program_loop),
+    ("W-big", || compare(&Workload::w_big())),
+    ("threads", || compare_threads(&Workload::w_big())),
+];
+
+/// Every comparison, then divan's timings; with `ROWS=digits,CE` (names from `ROWS`) only those
+/// comparisons, to measure one change quickly.
 fn main() {
-    compare_digits();
-    compare(&Workload::w());
-    compare_program_loop(&Workload::w());
-    compare_cross_entropy();
-    compare_cross_entropy_program_loop();
-    compare(&Workload::w_big());
-    compare_threads(&Workload::w_big());
-    divan::main();
+    match std::env::var("ROWS") {
+        Ok(chosen) => {
+            for name in chosen.split(',') {
+                match ROWS.iter().find(|(row, _)| *row == name) {
+                    Some((_, compare)) => compare(),
+                    None => {
+                        let names: Vec<&str> = ROWS.iter().map(|(row, _)| *row).collect();
+                        eprintln!("ROWS: no row {name:?}; the rows are {}", names.join(", "));
+                        std::process::exit(2);
+                    }
+                }
+            }
+        }
+        Err(_) => {
+            for (_, compare) in ROWS {
+                compare();
+            }
+            divan::main();
+        }
+    }
 }
 
 #[divan::bench(sample_count = 30, sample_size = 5)]

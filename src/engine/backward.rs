@@ -293,32 +293,15 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         }
         let (below_inputs, rest) = self.grads.split_at_mut(inputs);
         let (input_grads, rest) = rest.split_at_mut(first_node - inputs);
-        let parameter_grads = &mut below_inputs[first_parameter..parameters_end];
-        let (input_grads, node_grads) = (&mut input_grads[..len], &rest[..count]);
-        let parameter_values = &self.values[first_parameter..parameters_end];
-        let input_values = &self.values[inputs..inputs + len];
-        let node_values = &self.values[first_node..first_node + count];
-        let neurons = parameter_grads
-            .chunks_exact_mut(width)
-            .zip(parameter_values.chunks_exact(width))
-            .zip(node_grads.iter().zip(node_values));
-        for ((grads, values), (&upstream, out)) in neurons.rev() {
-            // as `upstream` and `Op::local_derivatives`: nothing flows from a zero gradient or
-            // a zero slope
-            if upstream == 0.0 {
-                continue;
-            }
-            let Some(slope) = activation.slope(out) else {
-                continue;
-            };
-            let inner = chain(&slope, &upstream);
-            let (weight_grads, bias_grad) = grads.split_at_mut(len);
-            add_chained(weight_grads, input_values, inner);
-            if !constant_inputs {
-                add_chained(input_grads, &values[..len], inner);
-            }
-            bias_grad[0] += chain(&slope, &upstream);
-        }
+        layer_gradients(
+            activation,
+            constant_inputs,
+            &mut below_inputs[first_parameter..parameters_end],
+            &mut input_grads[..len],
+            (&rest[..count], &self.values[first_node..first_node + count]),
+            &self.values[first_parameter..parameters_end],
+            &self.values[inputs..inputs + len],
+        );
     }
 
     fn run(&mut self, _consumer: Idx, run: (Idx, Idx, Idx), inner: &f64, _x: &impl Fn(Idx) -> f64) {
@@ -327,6 +310,101 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         let parents = &mut self.grads[first..first + len];
         let sources = &self.values[source..source + len];
         add_chained(parents, sources, *inner);
+    }
+}
+
+/// `NumberAdjoints::layer`'s loop over a layer's neurons, newest first, on slices: the
+/// parameters' gradients and values (each neuron's weights then its bias), the inputs'
+/// gradients and values, the layer's nodes' gradients and values. Out of line, with the slices
+/// as arguments: the compiler then knows them apart and turns each neuron's runs into vector
+/// instructions in place, with no call per neuron (and a copy for each activation, and for two
+/// inputs, the first layer on the plane).
+#[inline(never)]
+fn layer_gradients(
+    activation: Activation,
+    constant_inputs: bool,
+    parameter_grads: &mut [f64],
+    input_grads: &mut [f64],
+    nodes: (&[f64], &[f64]),
+    parameter_values: &[f64],
+    input_values: &[f64],
+) {
+    let slices = (
+        parameter_grads,
+        input_grads,
+        nodes,
+        parameter_values,
+        input_values,
+    );
+    macro_rules! each_activation {
+        ($len:expr) => {
+            match activation {
+                Activation::Relu => {
+                    neuron_gradients(Activation::Relu, constant_inputs, $len, slices)
+                }
+                Activation::Tanh => {
+                    neuron_gradients(Activation::Tanh, constant_inputs, $len, slices)
+                }
+                Activation::Sigmoid => {
+                    neuron_gradients(Activation::Sigmoid, constant_inputs, $len, slices)
+                }
+                Activation::Linear => {
+                    neuron_gradients(Activation::Linear, constant_inputs, $len, slices)
+                }
+            }
+        };
+    }
+    if input_values.len() == 2 {
+        each_activation!(2)
+    } else {
+        each_activation!(input_values.len())
+    }
+}
+
+/// The slices of `layer_gradients`.
+type LayerSlices<'a> = (
+    &'a mut [f64],
+    &'a mut [f64],
+    (&'a [f64], &'a [f64]),
+    &'a [f64],
+    &'a [f64],
+);
+
+/// `layer_gradients`' body, for one activation and `len` inputs: the same arithmetic as
+/// `neurons` in the same order (so the same gradients, bit for bit).
+#[inline(always)]
+fn neuron_gradients(
+    activation: Activation,
+    constant_inputs: bool,
+    len: usize,
+    (parameter_grads, input_grads, (node_grads, node_values), parameter_values, input_values): LayerSlices<'_>,
+) {
+    let width = len + 1;
+    let (input_grads, input_values) = (&mut input_grads[..len], &input_values[..len]);
+    let neurons = parameter_grads
+        .chunks_exact_mut(width)
+        .zip(parameter_values.chunks_exact(width))
+        .zip(node_grads.iter().zip(node_values));
+    for ((grads, values), (&upstream, out)) in neurons.rev() {
+        // as `upstream` and `Op::local_derivatives`: nothing flows from a zero gradient or
+        // a zero slope
+        if upstream == 0.0 {
+            continue;
+        }
+        let Some(slope) = activation.slope(out) else {
+            continue;
+        };
+        let inner = chain(&slope, &upstream);
+        let (weight_grads, bias_grad) = grads.split_at_mut(len);
+        for (gradient, local) in weight_grads.iter_mut().zip(input_values) {
+            *gradient += chain(local, &inner);
+        }
+        if !constant_inputs {
+            for (gradient, local) in input_grads.iter_mut().zip(&values[..len]) {
+                *gradient += chain(local, &inner);
+            }
+        }
+        bias_grad[0] += chain(&slope, &upstream);
     }
 }
 

@@ -340,9 +340,10 @@ impl Records {
     /// True if the nodes of `range` are all leaves made by `Node::new` (none a constant, whose
     /// gradient reads 0 whatever its slot holds).
     pub(crate) fn are_plain_leaves(&self, range: std::ops::Range<usize>) -> bool {
+        // every record tested, as `are_consecutive` (vector instructions)
         self.packed[range]
             .iter()
-            .all(|record| record.kind() == LEAF)
+            .fold(true, |all, record| all & (record.kind() == LEAF))
     }
 
     /// True if the `len` nodes from `first` are all constants: a neuron whose inputs they are

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Node, update_value_slices, update_values};
+use crate::engine::{Node, update_value_slices};
 
 /// Updates parameters from their current gradients.
 pub trait Optimizer {
@@ -92,7 +92,11 @@ pub struct Sgd;
 
 impl Optimizer for Sgd {
     fn step(&mut self, parameters: &[Node], lr: f64) {
-        update_values(parameters, |_, value, grad| value - lr * grad);
+        update_value_slices(parameters, |values, grads| {
+            for (value, grad) in values.iter_mut().zip(grads) {
+                *value -= lr * grad;
+            }
+        });
     }
 
     fn state(&self) -> OptimizerState {

@@ -487,24 +487,32 @@ pub(crate) fn dense_layers_marking_into(
     Some(())
 }
 
-/// Writes each neuron's value into `values`, for neurons given as their weights then their bias,
-/// all reading `inputs`.
-#[inline(always)] // once per activation, where the activation is a constant
-fn neuron_values<'a>(
-    activation: Activation,
-    inputs: &[f64],
-    neurons: impl Iterator<Item = &'a [f64]>,
-    values: &mut [f64],
-) {
+/// Writes each neuron's value into `values`: neuron k's weights then its bias are
+/// `parameters[k * (len + 1)..]`, all reading `inputs` (len of them). Out of line, with the
+/// slices as arguments: the compiler then knows `values` apart from what it reads, and makes a
+/// copy for each activation and for two inputs (the first layer on the plane).
+#[inline(never)]
+fn layer_values(activation: Activation, inputs: &[f64], parameters: &[f64], values: &mut [f64]) {
+    match activation {
+        Activation::Relu => neuron_values(Activation::Relu, inputs, parameters, values),
+        Activation::Tanh => neuron_values(Activation::Tanh, inputs, parameters, values),
+        Activation::Sigmoid => neuron_values(Activation::Sigmoid, inputs, parameters, values),
+        Activation::Linear => neuron_values(Activation::Linear, inputs, parameters, values),
+    }
+}
+
+/// `layer_values`' body, for one activation.
+#[inline(always)]
+fn neuron_values(activation: Activation, inputs: &[f64], parameters: &[f64], values: &mut [f64]) {
     if let &[x0, x1] = inputs {
-        // two inputs (the first layer on the plane): the same sum, with the inputs held in
-        // registers and no loop over them
-        for (value, neuron) in values.iter_mut().zip(neurons) {
-            let (weights, bias) = (&neuron[..2], neuron[2]);
-            *value = dense_value(activation, bias, weights, &[x0, x1]);
+        // two inputs: the same sum, with the inputs in registers and neurons a known 3 apart,
+        // so that the compiler computes two neurons at a time
+        for (value, neuron) in values.iter_mut().zip(parameters.chunks_exact(3)) {
+            *value = dense_value(activation, neuron[2], &neuron[..2], &[x0, x1]);
         }
     } else {
-        for (value, neuron) in values.iter_mut().zip(neurons) {
+        let width = inputs.len() + 1;
+        for (value, neuron) in values.iter_mut().zip(parameters.chunks_exact(width)) {
             let (weights, bias) = neuron.split_at(inputs.len());
             *value = dense_value(activation, bias[0], weights, inputs);
         }
@@ -569,17 +577,13 @@ fn record_layers(
             let inputs = &below[input..input + len];
             let width = len + 1;
             let first_parameter = layer.first_parameter as usize;
-            let neurons =
-                below[first_parameter..first_parameter + layer.count * width].chunks_exact(width);
-            let values = &mut above[..layer.count];
-            // one loop per activation, each with its activation known (the compiler does not
-            // split the loop by itself: in the loop, it was a match per neuron)
-            match layer.activation {
-                Activation::Relu => neuron_values(Activation::Relu, inputs, neurons, values),
-                Activation::Tanh => neuron_values(Activation::Tanh, inputs, neurons, values),
-                Activation::Sigmoid => neuron_values(Activation::Sigmoid, inputs, neurons, values),
-                Activation::Linear => neuron_values(Activation::Linear, inputs, neurons, values),
-            }
+            let parameters = &below[first_parameter..first_parameter + layer.count * width];
+            layer_values(
+                layer.activation,
+                inputs,
+                parameters,
+                &mut above[..layer.count],
+            );
             observe(l, &above[..layer.count]);
             tape.records.push_layer(
                 layer.first_parameter,

@@ -43,16 +43,16 @@ impl Node {
     /// A new leaf (an input or a parameter) holding `value`, with gradient 0.
     #[track_caller]
     pub fn new(value: f64) -> Node {
-        let location = std::panic::Location::caller();
+        Node::leaf(Op::Leaf, value, std::panic::Location::caller())
+    }
+
+    /// A new leaf of kind `op` (`Leaf` or `Constant`), made at `location` in the user's code.
+    fn leaf(op: Op, value: f64, location: &'static std::panic::Location<'static>) -> Node {
         Node::from_index(with_tape(|tape| {
-            let index = tape.push(Op::Leaf, value);
-            tape.inspection.created(
-                index,
-                location,
-                || Op::Leaf,
-                &tape.values,
-                &tape.records.operands,
-            );
+            let index = tape.push(op, value);
+            let values = &tape.values;
+            tape.inspection
+                .created(index, location, || op, values, &tape.records.operands);
             index
         }))
     }
@@ -74,18 +74,7 @@ impl Node {
     /// ```
     #[track_caller]
     pub fn constant(value: f64) -> Node {
-        let location = std::panic::Location::caller();
-        Node::from_index(with_tape(|tape| {
-            let index = tape.push(Op::Constant, value);
-            tape.inspection.created(
-                index,
-                location,
-                || Op::Constant,
-                &tape.values,
-                &tape.records.operands,
-            );
-            index
-        }))
+        Node::leaf(Op::Constant, value, std::panic::Location::caller())
     }
 
     /// This node with a name, shown in graph pictures, explanations and anomaly reports.

@@ -325,7 +325,8 @@ impl Session {
             lr: self.config.lr,
             batch_size: self.config.batch_size,
             penalty: self.config.penalty(),
-            // the page shows every step's held-out measures
+            // the session's metrics.csv keeps every step's held-out measures (the page's
+            // figures and curve measure on their own)
             measure_held_out: true,
         }
     }

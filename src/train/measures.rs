@@ -204,11 +204,6 @@ impl HeldOutCadence {
         }
     }
 
-    /// Every step (the playground, whose own curve sets how often it measures).
-    pub fn every_step() -> HeldOutCadence {
-        HeldOutCadence { every: 1 }
-    }
-
     /// True if step `step` (0-based, of a run of `steps`) measures the held-out set.
     pub fn due(self, step: usize, steps: usize) -> bool {
         step == 0 || (step + 1).is_multiple_of(self.every) || step + 1 >= steps

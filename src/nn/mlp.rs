@@ -274,8 +274,7 @@ impl Mlp {
         {
             return outputs;
         }
-        let constants: Vec<Node> = row.iter().map(|&x| Node::constant(x)).collect();
-        self.forward(&constants)
+        self.forward(&constants(row))
     }
 
     /// The output node of a network with one output (a score, or a regression's prediction):
@@ -335,12 +334,12 @@ impl Mlp {
         {
             return;
         }
-        let constants: Vec<Node>;
+        let row_constants: Vec<Node>;
         let inputs = match inputs {
             StackInputs::Nodes(nodes) => nodes,
             StackInputs::Row(row) => {
-                constants = row.iter().map(|&x| Node::constant(x)).collect();
-                &constants
+                row_constants = constants(row);
+                &row_constants
             }
         };
         let Some((first, rest)) = self.layers.split_first() else {
@@ -403,6 +402,11 @@ impl Module for Mlp {
     fn zero_grad(&self) {
         zero_gradients(&self.parameters);
     }
+}
+
+/// A row of data as constants, one after the other (where a stack cannot take the row itself).
+fn constants(row: &[f64]) -> Vec<Node> {
+    row.iter().map(|&x| Node::constant(x)).collect()
 }
 
 /// The layers as one stack for `dense_layers`, if each layer's parameters are consecutive nodes

@@ -127,12 +127,20 @@ fn reverse_sweep<S: Scalar>(
                     let constant = records.are_constants(inputs, len);
                     // one loop per activation, each with its slope known (the compiler does not
                     // split the loop by itself)
-                    let on = (operands.as_slice(), &x, constant);
+                    let (on, x) = (operands.as_slice(), &x);
                     match activation {
-                        Activation::Relu => layer_of(layer, Activation::Relu, on, adjoints),
-                        Activation::Tanh => layer_of(layer, Activation::Tanh, on, adjoints),
-                        Activation::Sigmoid => layer_of(layer, Activation::Sigmoid, on, adjoints),
-                        Activation::Linear => layer_of(layer, Activation::Linear, on, adjoints),
+                        Activation::Relu => {
+                            adjoints.layer(layer, Activation::Relu, constant, on, x)
+                        }
+                        Activation::Tanh => {
+                            adjoints.layer(layer, Activation::Tanh, constant, on, x)
+                        }
+                        Activation::Sigmoid => {
+                            adjoints.layer(layer, Activation::Sigmoid, constant, on, x)
+                        }
+                        Activation::Linear => {
+                            adjoints.layer(layer, Activation::Linear, constant, on, x)
+                        }
                     }
                     below as usize + 1
                 }
@@ -147,24 +155,6 @@ fn reverse_sweep<S: Scalar>(
             },
         );
         end -= visited;
-    }
-}
-
-/// `Adjoints::layer`, with a copy for two-input neurons (the first layer on the plane), whose
-/// runs of two are then written out by the compiler.
-#[inline(always)] // once per activation, where the activation is a constant
-fn layer_of<S: Scalar, X: Fn(Idx) -> S>(
-    layer: (Idx, Idx, Idx, Idx, Idx),
-    activation: Activation,
-    (operands, x, constant_inputs): (&[Idx], &X, bool),
-    adjoints: &mut impl Adjoints<S>,
-) {
-    let (index, parameters, inputs, len, below) = layer;
-    if len == 2 {
-        let two = (index, parameters, inputs, 2, below);
-        adjoints.layer(two, activation, constant_inputs, operands, x);
-    } else {
-        adjoints.layer(layer, activation, constant_inputs, operands, x);
     }
 }
 
@@ -396,13 +386,9 @@ fn neuron_gradients(
         };
         let inner = chain(&slope, &upstream);
         let (weight_grads, bias_grad) = grads.split_at_mut(len);
-        for (gradient, local) in weight_grads.iter_mut().zip(input_values) {
-            *gradient += chain(local, &inner);
-        }
+        add_chained_here(weight_grads, input_values, inner);
         if !constant_inputs {
-            for (gradient, local) in input_grads.iter_mut().zip(&values[..len]) {
-                *gradient += chain(local, &inner);
-            }
+            add_chained_here(input_grads, &values[..len], inner);
         }
         bias_grad[0] += chain(&slope, &upstream);
     }
@@ -414,11 +400,19 @@ fn neuron_gradients(
 #[inline(always)]
 fn add_chained(gradients: &mut [f64], locals: &[f64], inner: f64) {
     if gradients.len() < 4 {
-        for (gradient, local) in gradients.iter_mut().zip(locals) {
-            *gradient += chain(local, &inner);
-        }
+        add_chained_here(gradients, locals, inner);
     } else {
         add_chained_long(gradients, locals, inner);
+    }
+}
+
+/// `add_chained`'s loop, inlined where it is called: the one statement of a run's arithmetic,
+/// which `add_chained_long` and a layer's loop (`neuron_gradients`) compile where the slices are
+/// known apart.
+#[inline(always)]
+fn add_chained_here(gradients: &mut [f64], locals: &[f64], inner: f64) {
+    for (gradient, local) in gradients.iter_mut().zip(locals) {
+        *gradient += chain(local, &inner);
     }
 }
 
@@ -427,9 +421,7 @@ fn add_chained(gradients: &mut [f64], locals: &[f64], inner: f64) {
 /// tape's arrays) it keeps a layer's runs scalar.
 #[inline(never)]
 fn add_chained_long(gradients: &mut [f64], locals: &[f64], inner: f64) {
-    for (gradient, local) in gradients.iter_mut().zip(locals) {
-        *gradient += chain(local, &inner);
-    }
+    add_chained_here(gradients, locals, inner);
 }
 
 /// `NumberAdjoints` that also show every edge to the inspection tools (recorded contributions,

@@ -550,13 +550,10 @@ fn record_layers(
     let last_width = width as Idx;
     let first_output = with_tape(|tape| {
         let first = tape.len();
-        let first_input = match inputs {
-            StackInputs::Nodes(nodes) => nodes[0].index() as usize,
-            StackInputs::Row(_) => first,
-        };
-        let row = match inputs {
-            StackInputs::Nodes(_) => &[][..],
-            StackInputs::Row(row) => row,
+        // where the first layer's inputs are, and the row to record there first (if any)
+        let (first_input, row) = match inputs {
+            StackInputs::Nodes(nodes) => (nodes[0].index() as usize, &[][..]),
+            StackInputs::Row(row) => (first, row),
         };
         let first_layer = first + row.len();
         let end = first_layer + layers.iter().map(|layer| layer.count).sum::<usize>();

@@ -567,6 +567,14 @@ fn a_dense_neuron_has_the_same_gradients_through_every_path() {
     );
 }
 
+/// `count` parameters spread over [-1, 1) with no pattern a sum could hide behind, made one
+/// after the other (as a layer's are).
+fn spread_parameters(count: usize) -> Vec<Node> {
+    (0..count)
+        .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
+        .collect()
+}
+
 /// A layer of `width` neurons over the inputs `x`, recorded in one access by `dense_layers`: its
 /// parameters (neuron after neuron, the weights then the bias), its inputs and its outputs.
 fn recorded_layer(
@@ -587,9 +595,7 @@ fn recorded_layer_laid_out(
 ) -> (Vec<Node>, Vec<Node>, Vec<Node>) {
     let make_inputs = || x.iter().map(|&v| Node::new(v)).collect::<Vec<Node>>();
     let early_inputs = inputs_first.then(make_inputs);
-    let parameters: Vec<Node> = (0..(x.len() + 1) * width)
-        .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
-        .collect();
+    let parameters = spread_parameters((x.len() + 1) * width);
     let inputs = early_inputs.unwrap_or_else(make_inputs);
     let layer = engine::DenseLayer::new(&parameters, x.len(), activation).expect("consecutive");
     let outputs = engine::dense_layers(&inputs, &[layer]).expect("consecutive inputs");
@@ -724,9 +730,7 @@ fn constants_take_no_gradient_and_change_no_other() {
         // inputs made by `make` (k = the input's place), after the parameters
         let gradients = |make: &dyn Fn(usize, f64) -> Node| {
             let width = 7;
-            let parameters: Vec<Node> = (0..(n + 1) * width)
-                .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
-                .collect();
+            let parameters = spread_parameters((n + 1) * width);
             let inputs: Vec<Node> = (0..n).map(|k| make(k, x[k])).collect();
             let layer = engine::DenseLayer::new(&parameters, n, activation).expect("consecutive");
             let outputs = engine::dense_layers(&inputs, &[layer]).expect("consecutive inputs");
@@ -785,9 +789,7 @@ fn constants_take_no_gradient_and_change_no_other() {
 fn a_row_recorded_with_its_layers_is_the_graph_of_its_constants() {
     use engine::Activation::{Linear, Relu};
     let row: Vec<f64> = (0..10).map(|j| (j as f64 * 0.7).sin()).collect();
-    let parameters: Vec<Node> = (0..(10 + 1) * 6 + (6 + 1) * 3)
-        .map(|i| Node::new(((i * 7919) % 1000) as f64 / 500.0 - 1.0))
-        .collect();
+    let parameters = spread_parameters((10 + 1) * 6 + (6 + 1) * 3);
     let (hidden, output) = parameters.split_at(11 * 6);
     let stack = [
         engine::DenseLayer::new(hidden, 10, Relu).expect("consecutive"),

@@ -173,7 +173,7 @@ impl DigitsHandwritten {
                 *zc = scalargrad::engine::dot(ob[c], &ow[HIDDEN * c..HIDDEN * (c + 1)], h);
             }
             let top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+            let e = z.map(|v| (v - top).exp());
             let total: f64 = e.iter().sum();
             let y = workload.labels[i] as usize;
             data_loss += total.ln() + top - z[y];

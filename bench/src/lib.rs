@@ -641,9 +641,8 @@ impl CrossEntropyHandwritten {
             let y = label as usize;
             data_loss += total.ln() + top - z[y];
             // d(loss)/dz = softmax - onehot, over the batch mean
-            let dz: Vec<f64> = (0..3)
-                .map(|c| (e[c] / total - if c == y { 1.0 } else { 0.0 }) * scale)
-                .collect();
+            let dz: [f64; 3] =
+                std::array::from_fn(|c| (e[c] / total - if c == y { 1.0 } else { 0.0 }) * scale);
             self.delta_hidden.fill(0.0);
             for c in 0..3 {
                 g_ob[c] += dz[c];

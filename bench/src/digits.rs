@@ -74,8 +74,8 @@ impl Default for DigitsWorkload {
     }
 }
 
-/// The engine side, as a user writes it: `Mlp::forward_row` per image, the cross-entropy loss over
-/// the batch, `backward`, `Sgd`.
+/// The engine side, as a user writes it: the batch's images gathered into rows, `Mlp::forward_rows`,
+/// the cross-entropy loss over the batch, `backward`, `Sgd`.
 pub struct DigitsEngine {
     model: Mlp,
     parameters: Vec<Node>,
@@ -93,12 +93,13 @@ impl DigitsEngine {
     /// Step `k` of the epoch (its batch); returns the batch's mean loss.
     pub fn step(&mut self, workload: &DigitsWorkload, k: usize) -> f64 {
         let batch = &workload.batches[k % workload.batches.len()];
-        let mut outputs = Vec::with_capacity(batch.len() * CLASSES);
-        let mut labels = Vec::with_capacity(batch.len());
-        for &i in batch {
-            outputs.extend(self.model.forward_row(workload.row(i)));
-            labels.push(workload.labels[i]);
-        }
+        let rows: Vec<f64> = batch
+            .iter()
+            .flat_map(|&i| workload.row(i))
+            .copied()
+            .collect();
+        let labels: Vec<f64> = batch.iter().map(|&i| workload.labels[i]).collect();
+        let outputs = self.model.forward_rows(&rows);
         let total = loss::Loss::CrossEntropy.mean_of_outputs(&outputs, CLASSES, &labels);
         self.model.zero_grad();
         total.backward();

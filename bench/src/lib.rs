@@ -552,11 +552,7 @@ impl CrossEntropyEngine {
 
     /// One step; returns the loss.
     pub fn step(&mut self, data: &Points, lr: f64) -> f64 {
-        let outputs: Vec<Node> = data
-            .points
-            .iter()
-            .flat_map(|p| self.model.forward_row(p))
-            .collect();
+        let outputs = self.model.forward_rows(data.points.as_flattened());
         let total = loss::Loss::CrossEntropy.mean_of_outputs(&outputs, 3, &data.labels)
             + loss::l2(&self.parameters, CE_ALPHA);
         self.model.zero_grad();

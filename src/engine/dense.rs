@@ -316,17 +316,24 @@ pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>>
     Some(outputs.map(Node::from_index).collect())
 }
 
-/// [`dense_layers`] over a row of data: the row is recorded as constants ([`Node::constant`],
-/// which take no gradient) in the same tape access as the layers, with no handles of their own
-/// (the outputs above keep them). `None` (recording nothing) unless the row has one number
-/// per input of the first layer and each layer one input per output of the layer before.
+/// [`dense_layers`] over rows of data, one after another in `rows` (one number per input of the
+/// first layer each; a single row is a table of one): each row is recorded as constants
+/// ([`Node::constant`], which take no gradient) in the same tape access as the layers, with no
+/// handles of their own (the outputs above keep them). Returns every example's outputs, example
+/// after example. `None` (recording nothing) unless `rows` is a whole number of rows, at least
+/// one, and each layer has one input per output of the layer before.
+///
+/// A whole batch in one call costs one tape access and one record of each layer per example,
+/// where a call per example pays the tape access, the checks and the growing of the tape's arrays
+/// each time.
 ///
 /// ```
-/// use scalargrad::{Node, engine::{Activation, DenseLayer, dense_layers_on_row}};
+/// use scalargrad::{Node, engine::{Activation, DenseLayer, dense_layers_on_rows, values}};
 /// let parameters: Vec<Node> = [1.0, 2.0, 0.5, -1.0, 1.0, 0.0].iter().map(|&v| Node::new(v)).collect();
 /// let layer = DenseLayer::new(&parameters, 2, Activation::Relu).expect("consecutive");
-/// let outputs = dense_layers_on_row(&[3.0, 4.0], &[layer]).expect("two numbers");
-/// assert_eq!((outputs[0].value(), outputs[1].value()), (11.5, 1.0));
+/// // two examples, (3, 4) and (1, 0)
+/// let outputs = dense_layers_on_rows(&[3.0, 4.0, 1.0, 0.0], &[layer]).expect("two rows of two");
+/// assert_eq!(values(&outputs), [11.5, 1.0, 1.5, 0.0]);
 /// outputs[0].backward();
 /// assert_eq!(parameters[0].grad(), 3.0);
 /// ```
@@ -334,27 +341,24 @@ pub fn dense_layers(inputs: &[Node], layers: &[DenseLayer]) -> Option<Vec<Node>>
 /// # Panics
 /// As [`dense_layers`].
 #[track_caller]
-pub fn dense_layers_on_row(row: &[f64], layers: &[DenseLayer]) -> Option<Vec<Node>> {
-    let outputs = record_layers(StackInputs::Row(row), layers, Location::caller(), |_, _| {})?;
+pub fn dense_layers_on_rows(rows: &[f64], layers: &[DenseLayer]) -> Option<Vec<Node>> {
+    let outputs = record_layers(
+        StackInputs::Rows(rows),
+        layers,
+        Location::caller(),
+        |_, _| {},
+    )?;
     Some(outputs.map(Node::from_index).collect())
 }
 
 /// What the first layer of a stack reads.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum StackInputs<'a> {
-    /// Consecutive nodes already on the tape.
+    /// Consecutive nodes already on the tape: one example.
     Nodes(&'a [Node]),
-    /// A row of data, to record as constants just below the first layer.
-    Row(&'a [f64]),
-}
-
-impl StackInputs<'_> {
-    fn len(self) -> usize {
-        match self {
-            StackInputs::Nodes(nodes) => nodes.len(),
-            StackInputs::Row(row) => row.len(),
-        }
-    }
+    /// Rows of data, one after another, each one number per input of the first layer: as many
+    /// examples, recorded as constants just below the first layer.
+    Rows(&'a [f64]),
 }
 
 /// [`dense_layers`] for a stack whose last layer has one neuron: its output, with no list to
@@ -475,12 +479,11 @@ pub(crate) fn dense_layers_marking_into(
 ) -> Option<()> {
     let hidden = layers.len().saturating_sub(1);
     nonzero.cover(layers[..hidden].iter().map(|layer| layer.count).sum());
-    // the layers are shown in order, so each one's neurons start where the last one's ended
-    let mut at = 0;
     let recorded = record_layers(inputs, layers, location, |l, values| {
         if l < hidden {
+            // layer l's neurons come after those of the layers before it
+            let at = layers[..l].iter().map(|layer| layer.count).sum();
             nonzero.mark(at, values);
-            at += values.len();
         }
     })?;
     outputs.extend(recorded.map(Node::from_index));
@@ -519,9 +522,14 @@ fn neuron_values(activation: Activation, inputs: &[f64], parameters: &[f64], val
     }
 }
 
-/// `dense_layers`' work: records the stack (and a row's constants), shows each layer's values
-/// to `observe(l, values)`, and returns the indices of the last layer's nodes; `None`
-/// (recording nothing) when the stack does not fit the inputs.
+/// `dense_layers`' work: records the stack (and the rows' constants), shows each layer's values
+/// on each example to `observe(l, values)`, and returns the indices of the last layer's nodes,
+/// example after example; `None` (recording nothing) when the stack does not fit the inputs.
+///
+/// Over several rows, each layer is recorded for every example before the next layer: the
+/// examples' nodes are then as far apart as their layers, and every parameter still gets its
+/// gradient from the examples in the same order (the newest first) as when the examples are
+/// recorded one by one, so the numbers are the same, bit for bit.
 ///
 /// Contract: each returned node holds one handle, which the caller takes over exactly once
 /// (`Node::from_index`); a node left without its `Node` would never be popped.
@@ -532,8 +540,16 @@ fn record_layers(
     location: &'static Location<'static>,
     mut observe: impl FnMut(usize, &[f64]),
 ) -> Option<Range<Idx>> {
-    let mut width = inputs.len();
-    if width == 0 || layers.is_empty() {
+    let first_width = layers.first()?.inputs();
+    let (rows, width) = match inputs {
+        StackInputs::Nodes(nodes) => (1, nodes.len()),
+        StackInputs::Rows(table) if first_width > 0 && table.len() % first_width == 0 => {
+            (table.len() / first_width, first_width)
+        }
+        StackInputs::Rows(_) => return None,
+    };
+    let mut width = width;
+    if width == 0 || rows == 0 {
         return None;
     }
     for layer in layers {
@@ -547,55 +563,54 @@ fn record_layers(
     {
         return None;
     }
-    let last_width = width as Idx;
+    let last_width = (rows * width) as Idx;
     let first_output = with_tape(|tape| {
         let first = tape.len();
-        // where the first layer's inputs are, and the row to record there first (if any)
-        let (first_input, row) = match inputs {
+        // where the first layer's inputs are, and the rows to record there first (if any)
+        let (first_input, table) = match inputs {
             StackInputs::Nodes(nodes) => (nodes[0].index() as usize, &[][..]),
-            StackInputs::Row(row) => (first, row),
+            StackInputs::Rows(table) => (first, table),
         };
-        let first_layer = first + row.len();
-        let end = first_layer + layers.iter().map(|layer| layer.count).sum::<usize>();
-        if end > MAX_NODES {
-            too_many_nodes();
-        }
-        // a row's constants, with no handles (the outputs above keep them)
-        tape.values.extend_from_slice(row);
-        tape.records.push_constants(row.len());
+        let first_layer = first + table.len();
+        let neurons = layers.iter().map(|layer| layer.count).sum::<usize>();
+        let end = neurons
+            .checked_mul(rows)
+            .and_then(|nodes| nodes.checked_add(first_layer))
+            .filter(|&end| end <= MAX_NODES)
+            .unwrap_or_else(|| too_many_nodes());
+        // the rows' constants, with no handles (the outputs above keep them)
+        tape.values.extend_from_slice(table);
+        tape.records.push_constants(table.len());
         tape.handles.resize(first_layer, 0);
         // every layer reads nodes below its own, so its values can be written beside them
         tape.values.resize(end, 0.0);
         tape.grads.resize(end, 0.0);
         let (mut input, mut output) = (first_input, first_layer);
         for (l, layer) in layers.iter().enumerate() {
-            let len = layer.len as usize;
+            let (len, count) = (layer.len as usize, layer.count);
             let (below, above) = tape.values.split_at_mut(output);
-            let inputs = &below[input..input + len];
-            let width = len + 1;
             let first_parameter = layer.first_parameter as usize;
-            let parameters = &below[first_parameter..first_parameter + layer.count * width];
-            layer_values(
-                layer.activation,
-                inputs,
-                parameters,
-                &mut above[..layer.count],
-            );
-            observe(l, &above[..layer.count]);
+            let parameters = &below[first_parameter..first_parameter + count * (len + 1)];
+            let inputs = below[input..input + rows * len].chunks_exact(len);
+            let values = above[..rows * count].chunks_exact_mut(count);
+            for (inputs, values) in inputs.zip(values) {
+                layer_values(layer.activation, inputs, parameters, values);
+                observe(l, values);
+            }
             tape.records.push_layer(
                 layer.first_parameter,
                 input as Idx,
                 layer.len,
                 layer.activation,
-                layer.count,
+                (count, rows),
             );
-            (input, output) = (output, output + layer.count);
+            (input, output) = (output, output + rows * count);
         }
         // no handles on the hidden layers' nodes, one on each output (owned by the caller)
         tape.handles.resize(input, 0);
         tape.handles.resize(end, 1);
         if tape.inspection.detecting() {
-            // a row's constants too, which anomaly detection checks as it checks `Node::new`
+            // the rows' constants too, which anomaly detection checks as it checks `Node::new`
             for index in first as Idx..end as Idx {
                 let op = tape.records.op(index);
                 tape.inspection.created(

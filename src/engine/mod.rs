@@ -33,7 +33,7 @@ mod unary;
 pub use backward::{backward, derivatives, zero_grad};
 pub use binary::{BinaryOp, ConstantOp};
 pub use dense::{
-    Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dense_layers_on_row,
+    Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dense_layers_on_rows,
     dot, neuron,
 };
 pub(crate) use dense::{StackInputs, dense_layers_marking_into, dense_layers_single};

@@ -228,9 +228,10 @@ impl Records {
         self.packed.resize(self.packed.len() + count, constant);
     }
 
-    /// Appends the records of `count` neurons of one layer, the next `count` nodes: neuron k
-    /// reads `inputs..inputs + len` with its parameters from `first_parameter + k * (len + 1)`
-    /// (the layout of `Op::Dense`'s contract). One 8-byte store per neuron.
+    /// Appends the records of one layer over `rows` examples, the next `rows * count` nodes, row
+    /// after row: in row r, neuron k reads `inputs + r * len..` (`len` nodes) with its
+    /// parameters from `first_parameter + k * (len + 1)` (the layout of `Op::Dense`'s contract,
+    /// per row). One 8-byte store per neuron, and one side-table entry per row.
     ///
     /// The caller checks that the nodes' indices are below `MAX_NODES` (`record_layers`).
     pub(crate) fn push_layer(
@@ -239,19 +240,21 @@ impl Records {
         inputs: Idx,
         len: Idx,
         activation: Activation,
-        count: usize,
+        (count, rows): (usize, usize),
     ) {
         let first_node = self.packed.len() as Idx;
-        let slot = self.layers.len() as Idx;
-        self.layers.push(Layer {
-            first_node,
+        let first_slot = self.layers.len() as Idx;
+        self.layers.extend((0..rows as Idx).map(|r| Layer {
+            first_node: first_node + r * count as Idx,
             first_parameter,
-            inputs,
+            inputs: inputs + r * len,
             len,
             activation,
-        });
-        self.packed
-            .extend((0..count as Idx).map(|k| Packed::new(DENSE, slot, k)));
+        }));
+        for slot in first_slot..first_slot + rows as Idx {
+            self.packed
+                .extend((0..count as Idx).map(|k| Packed::new(DENSE, slot, k)));
+        }
     }
 
     /// The op of node `index`.
@@ -505,7 +508,7 @@ mod tests {
         for _ in 0..7 {
             records.push(Op::Leaf); // nodes 0..7: two neurons' parameters (3 each), an input
         }
-        records.push_layer(0, 6, 2, Activation::Sigmoid, 2); // nodes 7, 8
+        records.push_layer(0, 6, 2, Activation::Sigmoid, (2, 1)); // nodes 7, 8
         records.push(Op::WithConstant(7, 2.5, ConstantOp::Mul)); // 9
         records.push(Op::Sum { start: 0, len: 0 }); // 10
         records.operands.extend([7, 8]);

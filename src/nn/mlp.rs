@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Activation, Init, Module};
 use crate::engine::{
     DenseLayer, Node, NonzeroUnits, StackInputs, dense_layers, dense_layers_marking_into,
-    dense_layers_on_row, dense_layers_single, neuron, values, zero_gradients,
+    dense_layers_on_rows, dense_layers_single, neuron, values, zero_gradients,
 };
 
 /// One neuron: `activation(bias + sum_k weights[k] * inputs[k])`.
@@ -269,12 +269,39 @@ impl Mlp {
     /// If `row` does not have one number per input of the first layer.
     #[track_caller]
     pub fn forward_row(&self, row: &[f64]) -> Vec<Node> {
-        if let Some(stack) = &self.stack
-            && let Some(outputs) = dense_layers_on_row(row, stack)
+        // one row, not a table of several (which `forward_rows` takes)
+        if row.len() == self.input_count()
+            && let Some(stack) = &self.stack
+            && let Some(outputs) = dense_layers_on_rows(row, stack)
         {
             return outputs;
         }
         self.forward(&constants(row))
+    }
+
+    /// The output nodes for many rows of data, one after another in `rows`: [`Mlp::forward_row`]
+    /// of each row, every example's outputs one after the other. A whole batch is recorded in
+    /// one tape access, layer by layer ([`crate::engine::dense_layers_on_rows`]), which is cheaper
+    /// than a call per example, with the same values and gradients.
+    ///
+    /// ```
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// use scalargrad::{engine::values, nn::Mlp};
+    /// let model = Mlp::new(2, &[4, 3], &mut StdRng::seed_from_u64(1));
+    /// let rows = [0.5, -1.0, 2.0, 0.25];
+    /// let mut one_by_one = values(&model.forward_row(&rows[..2]));
+    /// one_by_one.extend(values(&model.forward_row(&rows[2..])));
+    /// assert_eq!(values(&model.forward_rows(&rows)), one_by_one);
+    /// ```
+    ///
+    /// # Panics
+    /// If `rows` is not a whole number of rows of one number per input of the first layer.
+    #[track_caller]
+    pub fn forward_rows(&self, rows: &[f64]) -> Vec<Node> {
+        let mut outputs = Vec::new();
+        let mut nonzero = NonzeroUnits::default();
+        self.forward_marking_into(StackInputs::Rows(rows), &mut nonzero, &mut outputs);
+        outputs
     }
 
     /// The output node of a network with one output (a score, or a regression's prediction):
@@ -318,9 +345,11 @@ impl Mlp {
         outputs
     }
 
-    /// [`Mlp::forward_marking`] of given nodes or of a row of data (as [`Mlp::forward_row`]),
-    /// appending the outputs to `outputs` (a training loop's list of every example's outputs,
-    /// which then needs no list of its own per example).
+    /// [`Mlp::forward_marking`] of given nodes (one example) or of rows of data (as
+    /// [`Mlp::forward_rows`]), appending the outputs to `outputs`, example after example.
+    ///
+    /// # Panics
+    /// As [`Mlp::forward`] (for rows: as [`Mlp::forward_rows`]).
     pub(crate) fn forward_marking_into(
         &self,
         inputs: StackInputs<'_>,
@@ -334,14 +363,30 @@ impl Mlp {
         {
             return;
         }
-        let row_constants: Vec<Node>;
-        let inputs = match inputs {
-            StackInputs::Nodes(nodes) => nodes,
-            StackInputs::Row(row) => {
-                row_constants = constants(row);
-                &row_constants
+        match inputs {
+            StackInputs::Nodes(nodes) => self.forward_layer_by_layer(nodes, nonzero, outputs),
+            // a model of no layers passes its inputs through
+            StackInputs::Rows(table) if self.layers.is_empty() => outputs.extend(constants(table)),
+            StackInputs::Rows(table) => {
+                for row in table.chunks(self.input_count()) {
+                    self.forward_layer_by_layer(&constants(row), nonzero, outputs);
+                }
             }
-        };
+        }
+    }
+
+    /// `forward_marking_into` of one example, a layer at a time (where the layers are not one
+    /// stack).
+    ///
+    /// # Panics
+    /// As [`Mlp::forward`].
+    #[track_caller]
+    fn forward_layer_by_layer(
+        &self,
+        inputs: &[Node],
+        nonzero: &mut NonzeroUnits,
+        outputs: &mut Vec<Node>,
+    ) {
         let Some((first, rest)) = self.layers.split_first() else {
             outputs.extend_from_slice(inputs);
             return;

@@ -76,39 +76,26 @@ impl Examples {
     }
 }
 
-/// The outputs of every example of `inputs` (`width` numbers each) as nodes, example after
-/// example.
+/// The outputs of every example of `inputs` (`width` numbers each, each example's row recorded
+/// as constants: data takes no gradient) as nodes, example after example.
+///
+/// # Panics
+/// If `width` is not the network's number of inputs, or `inputs` is not a whole number of rows.
 pub fn outputs(network: &Mlp, inputs: &[f64], width: usize) -> Vec<Node> {
-    outputs_by(inputs, width, network.output_count(), |row, all| {
-        all.extend(network.forward_row(row))
-    })
+    // a model of no layers takes rows of any width
+    assert!(
+        network.layers().is_empty() || width == network.input_count(),
+        "train::outputs: rows of {width} for a network of {} inputs",
+        network.input_count()
+    );
+    network.forward_rows(inputs)
 }
 
-/// `outputs`, also marking in `nonzero` each hidden neuron that is not 0 on some example.
-fn outputs_marking(
-    network: &Mlp,
-    inputs: &[f64],
-    width: usize,
-    nonzero: &mut NonzeroUnits,
-) -> Vec<Node> {
-    outputs_by(inputs, width, network.output_count(), |row, all| {
-        network.forward_marking_into(StackInputs::Row(row), nonzero, all)
-    })
-}
-
-/// The outputs for every example of `inputs` (`width` numbers each, each example's row recorded
-/// as constants: data takes no gradient), example after example, as `forward(row, all)` appends
-/// them (`per_example` each) to `all`.
-fn outputs_by(
-    inputs: &[f64],
-    width: usize,
-    per_example: usize,
-    mut forward: impl FnMut(&[f64], &mut Vec<Node>),
-) -> Vec<Node> {
-    let mut all = Vec::with_capacity(inputs.len() / width.max(1) * per_example);
-    for row in inputs.chunks_exact(width) {
-        forward(row, &mut all);
-    }
+/// `outputs`, also marking in `nonzero` each hidden neuron that is not 0 on some example: the
+/// whole batch in one call, recorded layer by layer (`Mlp::forward_rows`).
+fn outputs_marking(network: &Mlp, inputs: &[f64], nonzero: &mut NonzeroUnits) -> Vec<Node> {
+    let mut all = Vec::new();
+    network.forward_marking_into(StackInputs::Rows(inputs), nonzero, &mut all);
     all
 }
 
@@ -176,7 +163,7 @@ pub(super) fn share_gradient(
     let before = tape_length();
     let examples = share.examples;
     let mut nonzero = NonzeroUnits::default();
-    let outputs = outputs_marking(network, &examples.inputs, examples.width, &mut nonzero);
+    let outputs = outputs_marking(network, &examples.inputs, &mut nonzero);
     let width = outputs.len() / examples.len();
     let mut part = objective
         .loss

@@ -782,20 +782,19 @@ fn constants_take_no_gradient_and_change_no_other() {
     }
 }
 
-/// A row recorded with the layers (`dense_layers_on_row`) is the same graph as constants made
-/// one by one: the same values and parameter gradients, bit for bit, and dropping the outputs
-/// gives the tape back (the row's constants have no handles of their own).
+/// Rows recorded with the layers (`dense_layers_on_rows`), the whole table in one call, are the
+/// graph of each row's constants recorded example by example: the same values and parameter
+/// gradients, bit for bit, for one row and for several; and dropping the outputs gives the tape
+/// back (the rows' constants have no handles of their own).
 #[test]
-fn a_row_recorded_with_its_layers_is_the_graph_of_its_constants() {
+fn rows_recorded_with_their_layers_are_the_graph_of_their_constants() {
     use engine::Activation::{Linear, Relu};
-    let row: Vec<f64> = (0..10).map(|j| (j as f64 * 0.7).sin()).collect();
     let parameters = spread_parameters((10 + 1) * 6 + (6 + 1) * 3);
     let (hidden, output) = parameters.split_at(11 * 6);
     let stack = [
         engine::DenseLayer::new(hidden, 10, Relu).expect("consecutive"),
         engine::DenseLayer::new(output, 6, Linear).expect("consecutive"),
     ];
-    let before = tape_length();
     let run = |outputs: Vec<Node>| {
         engine::zero_gradients(&parameters);
         let loss = sum(&outputs.iter().map(|h| h * h).collect::<Vec<_>>());
@@ -803,17 +802,34 @@ fn a_row_recorded_with_its_layers_is_the_graph_of_its_constants() {
         let grads: Vec<u64> = parameters.iter().map(|p| p.grad().to_bits()).collect();
         (engine::values(&outputs), grads)
     };
-    let on_row = run(engine::dense_layers_on_row(&row, &stack).expect("laid out"));
-    assert_eq!(tape_length(), before, "the row and the layers were popped");
-    let constants: Vec<Node> = row.iter().map(|&x| Node::constant(x)).collect();
-    let one_by_one = run(engine::dense_layers(&constants, &stack).expect("laid out"));
-    assert_eq!(on_row, one_by_one);
-    assert!(on_row.1.iter().any(|&g| g != 0));
-    assert!(
-        engine::dense_layers_on_row(&row[..9], &stack).is_none(),
-        "9 numbers for 10 inputs"
-    );
-    assert!(engine::dense_layers_on_row(&[], &stack).is_none());
+    for rows in [1, 3] {
+        let table: Vec<f64> = (0..10 * rows).map(|j| (j as f64 * 0.7).sin()).collect();
+        let before = tape_length();
+        let together = run(engine::dense_layers_on_rows(&table, &stack).expect("laid out"));
+        assert_eq!(tape_length(), before, "the rows and the layers were popped");
+        let one_by_one = run(table
+            .chunks(10)
+            .flat_map(|row| {
+                let constants: Vec<Node> = row.iter().map(|&x| Node::constant(x)).collect();
+                engine::dense_layers(&constants, &stack).expect("laid out")
+            })
+            .collect());
+        assert_eq!(together, one_by_one, "{rows} rows");
+        assert_eq!(together.0.len(), 3 * rows);
+        assert!(together.1.iter().any(|&g| g != 0));
+    }
+    for (table, why) in [
+        (vec![0.5; 9], "9 numbers for 10 inputs"),
+        (vec![0.5; 19], "19 numbers are not whole rows of 10"),
+        (vec![], "no rows"),
+    ] {
+        let before = tape_length();
+        assert!(
+            engine::dense_layers_on_rows(&table, &stack).is_none(),
+            "{why}"
+        );
+        assert_eq!(tape_length(), before, "{why}: nothing recorded");
+    }
 }
 
 #[test]

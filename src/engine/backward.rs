@@ -58,13 +58,16 @@ trait Adjoints<S: Scalar> {
         edge_by_edge(self, consumer, run, inner, x);
     }
 
-    /// The neurons `index - below..=index` of one layer, newest first (see `neurons`, which
-    /// this is by default). `constant_inputs` says the layer's inputs are all constants, whose
+    /// The neurons `index - below..=index` of one layer, newest first, and then the layer on
+    /// the `rows.0` examples of `rows.1` neurons each directly below (see
+    /// `Records::rows_below`), example after example: `neurons` for each, which this is by
+    /// default. `constant_inputs` says the inputs of all those examples are constants, whose
     /// gradients read as 0 whatever is added to them: a sweep may skip those edges.
     #[inline(always)] // once per activation, where the activation is a constant
     fn layer(
         &mut self,
         layer: (Idx, Idx, Idx, Idx, Idx),
+        rows: (Idx, Idx),
         activation: Activation,
         _constant_inputs: bool,
         operands: &[Idx],
@@ -72,7 +75,7 @@ trait Adjoints<S: Scalar> {
     ) where
         Self: Sized,
     {
-        neurons(layer, activation, operands, x, self);
+        examples_neuron_by_neuron(layer, rows, activation, operands, x, self);
     }
 
     /// Sees each edge as it is applied (for explanations and anomaly detection).
@@ -122,27 +125,30 @@ fn reverse_sweep<S: Scalar>(
                     below,
                 } => {
                     let layer = (index, parameters, inputs, len, below);
-                    // a data row's pixels take no gradient: the first layer's inputs are then
-                    // constants (one test per layer, not per neuron)
-                    let constant = records.are_constants(inputs, len);
+                    // the same layer on the examples of a batch recorded with it, directly below
+                    let rows = records.rows_below(index);
+                    // data rows take no gradient: the first layer's inputs are then constants
+                    // (one test per visit, not per neuron)
+                    let lowest_inputs = inputs - rows.0 * len;
+                    let constant = records.are_constants(lowest_inputs, (rows.0 + 1) * len);
                     // one loop per activation, each with its slope known (the compiler does not
                     // split the loop by itself)
                     let (on, x) = (operands.as_slice(), &x);
                     match activation {
                         Activation::Relu => {
-                            adjoints.layer(layer, Activation::Relu, constant, on, x)
+                            adjoints.layer(layer, rows, Activation::Relu, constant, on, x)
                         }
                         Activation::Tanh => {
-                            adjoints.layer(layer, Activation::Tanh, constant, on, x)
+                            adjoints.layer(layer, rows, Activation::Tanh, constant, on, x)
                         }
                         Activation::Sigmoid => {
-                            adjoints.layer(layer, Activation::Sigmoid, constant, on, x)
+                            adjoints.layer(layer, rows, Activation::Sigmoid, constant, on, x)
                         }
                         Activation::Linear => {
-                            adjoints.layer(layer, Activation::Linear, constant, on, x)
+                            adjoints.layer(layer, rows, Activation::Linear, constant, on, x)
                         }
                     }
-                    below as usize + 1
+                    below as usize + 1 + rows.0 as usize * rows.1 as usize
                 }
                 // leaves have no parents to pass a gradient on to: the leaves directly below
                 // (a network's parameters, an example's inputs) are passed in one go, without a
@@ -178,6 +184,30 @@ fn neurons<S: Scalar>(
             below: 0,
         };
         visit(&neuron, index - k, operands, x, adjoints);
+    }
+}
+
+/// `Adjoints::layer` by `neurons`: the neurons of the newest example's layer (`layer`, as
+/// `neurons` takes it), then the same layer on each of the `rows.0` examples of `rows.1`
+/// neurons below it, newest first.
+#[inline(always)] // once per activation, where the activation is a constant
+fn examples_neuron_by_neuron<S: Scalar>(
+    layer: (Idx, Idx, Idx, Idx, Idx),
+    (rows_below, count): (Idx, Idx),
+    activation: Activation,
+    operands: &[Idx],
+    x: &impl Fn(Idx) -> S,
+    adjoints: &mut impl Adjoints<S>,
+) {
+    neurons(layer, activation, operands, x, adjoints);
+    let (index, parameters, inputs, len, below) = layer;
+    // the parameters of a whole example's newest neuron
+    let newest_parameters = parameters - below * (len + 1) + count.saturating_sub(1) * (len + 1);
+    for j in 1..=rows_below {
+        // the newest neuron of the j-th example below, and its inputs
+        let newest = index - below - (j - 1) * count - 1;
+        let example = (newest, newest_parameters, inputs - j * len, len, count - 1);
+        neurons(example, activation, operands, x, adjoints);
     }
 }
 
@@ -259,38 +289,49 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         trailing(&self.grads[..end], |gradient| *gradient == 0.0)
     }
 
-    /// The same arithmetic as `neurons` in the same order, over slices cut once per layer: per
-    /// neuron, no slices to cut and check and no op to build.
+    /// The same arithmetic as `neurons` in the same order, over slices cut once per visit (a
+    /// layer on a whole batch): per neuron, no slices to cut and check and no op to build.
     #[inline(always)]
     fn layer(
         &mut self,
         layer: (Idx, Idx, Idx, Idx, Idx),
+        rows: (Idx, Idx),
         activation: Activation,
         constant_inputs: bool,
         operands: &[Idx],
         x: &impl Fn(Idx) -> f64,
     ) {
         let (index, parameters, inputs, len, below) = layer;
-        let (len, count) = (len as usize, below as usize + 1);
+        let (rows_below, count) = (rows.0 as usize, rows.1 as usize);
+        let (len, newest_count) = (len as usize, below as usize + 1);
         let width = len + 1;
-        let first_node = (index - below) as usize;
+        // the newest example's first neuron and the oldest example's (as far below as its
+        // examples are)
+        let newest_first = (index - below) as usize;
+        let first_node = newest_first - rows_below * count;
         let first_parameter = parameters as usize - below as usize * width;
-        let (parameters_end, inputs) = (first_parameter + count * width, inputs as usize);
+        let parameters_end = first_parameter + count.max(newest_count) * width;
+        let (inputs, inputs_end) = (inputs as usize - rows_below * len, inputs as usize + len);
         // parameters, then inputs, then the layer's nodes, apart (an Mlp's layout); any other
         // layout takes the node-by-node path, which allows every overlap
-        if parameters_end > inputs || inputs + len > first_node {
-            return neurons(layer, activation, operands, x, self);
+        if parameters_end > inputs || inputs_end > first_node {
+            return examples_neuron_by_neuron(layer, rows, activation, operands, x, self);
         }
         let (below_inputs, rest) = self.grads.split_at_mut(inputs);
         let (input_grads, rest) = rest.split_at_mut(first_node - inputs);
+        let nodes_end = newest_first + newest_count;
         layer_gradients(
             activation,
             constant_inputs,
+            (len, count, newest_count, rows_below),
             &mut below_inputs[first_parameter..parameters_end],
-            &mut input_grads[..len],
-            (&rest[..count], &self.values[first_node..first_node + count]),
+            &mut input_grads[..inputs_end - inputs],
+            (
+                &rest[..nodes_end - first_node],
+                &self.values[first_node..nodes_end],
+            ),
             &self.values[first_parameter..parameters_end],
-            &self.values[inputs..inputs + len],
+            &self.values[inputs..inputs_end],
         );
     }
 
@@ -303,16 +344,21 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
     }
 }
 
-/// `NumberAdjoints::layer`'s loop over a layer's neurons, newest first, on slices: the
-/// parameters' gradients and values (each neuron's weights then its bias), the inputs'
-/// gradients and values, the layer's nodes' gradients and values. Out of line, with the slices
-/// as arguments: the compiler then knows them apart and turns each neuron's runs into vector
-/// instructions in place, with no call per neuron (and a copy for each activation, and for two
-/// inputs, the first layer on the plane).
+/// `NumberAdjoints::layer`'s arithmetic over one layer's slices: its parameters' gradients and
+/// values, its inputs' gradients and values (`len` per example, oldest example first), and its
+/// nodes' gradients and values (`count` per example, oldest first, the newest example's
+/// `newest_count`, with `below` examples below the newest; `shape` is (len, count,
+/// newest_count, below)). Out of line, with the slices as arguments: the compiler then knows
+/// them apart and turns each neuron's runs into vector instructions in place, with no call per
+/// neuron (and a copy for each activation, and for two inputs, the first layer on the plane).
 #[inline(never)]
+// the slices are separate arguments on purpose (see above); fewer, by packing some into a
+// tuple, measured slower
+#[allow(clippy::too_many_arguments)]
 fn layer_gradients(
     activation: Activation,
     constant_inputs: bool,
+    shape: (usize, usize, usize, usize),
     parameter_grads: &mut [f64],
     input_grads: &mut [f64],
     nodes: (&[f64], &[f64]),
@@ -326,28 +372,41 @@ fn layer_gradients(
         parameter_values,
         input_values,
     );
+    let (len, count, newest_count, below) = shape;
     macro_rules! each_activation {
         ($len:expr) => {
             match activation {
-                Activation::Relu => {
-                    neuron_gradients(Activation::Relu, constant_inputs, $len, slices)
-                }
-                Activation::Tanh => {
-                    neuron_gradients(Activation::Tanh, constant_inputs, $len, slices)
-                }
-                Activation::Sigmoid => {
-                    neuron_gradients(Activation::Sigmoid, constant_inputs, $len, slices)
-                }
-                Activation::Linear => {
-                    neuron_gradients(Activation::Linear, constant_inputs, $len, slices)
-                }
+                Activation::Relu => examples_gradients(
+                    Activation::Relu,
+                    constant_inputs,
+                    ($len, count, newest_count, below),
+                    slices,
+                ),
+                Activation::Tanh => examples_gradients(
+                    Activation::Tanh,
+                    constant_inputs,
+                    ($len, count, newest_count, below),
+                    slices,
+                ),
+                Activation::Sigmoid => examples_gradients(
+                    Activation::Sigmoid,
+                    constant_inputs,
+                    ($len, count, newest_count, below),
+                    slices,
+                ),
+                Activation::Linear => examples_gradients(
+                    Activation::Linear,
+                    constant_inputs,
+                    ($len, count, newest_count, below),
+                    slices,
+                ),
             }
         };
     }
-    if input_values.len() == 2 {
+    if len == 2 {
         each_activation!(2)
     } else {
-        each_activation!(input_values.len())
+        each_activation!(len)
     }
 }
 
@@ -360,8 +419,51 @@ type LayerSlices<'a> = (
     &'a [f64],
 );
 
-/// `layer_gradients`' body, for one activation and `len` inputs: the same arithmetic as
-/// `neurons` in the same order (so the same gradients, bit for bit).
+/// `layer_gradients`' body, for one activation and `len` inputs: each example's neurons, the
+/// newest example first (the order of `examples_neuron_by_neuron`).
+#[inline(always)]
+fn examples_gradients(
+    activation: Activation,
+    constant_inputs: bool,
+    (len, count, newest_count, examples_below): (usize, usize, usize, usize),
+    (parameter_grads, input_grads, (node_grads, node_values), parameter_values, input_values): LayerSlices<'_>,
+) {
+    let width = len + 1;
+    let example = |j: usize| {
+        // example j's nodes (0 the oldest) and its inputs
+        let (first, neurons) = (
+            j * count,
+            if j == examples_below {
+                newest_count
+            } else {
+                count
+            },
+        );
+        (
+            first..first + neurons,
+            j * len..(j + 1) * len,
+            neurons * width,
+        )
+    };
+    for j in (0..=examples_below).rev() {
+        let (nodes, inputs, parameters) = example(j);
+        neuron_gradients(
+            activation,
+            constant_inputs,
+            len,
+            (
+                &mut parameter_grads[..parameters],
+                &mut input_grads[inputs.clone()],
+                (&node_grads[nodes.clone()], &node_values[nodes]),
+                &parameter_values[..parameters],
+                &input_values[inputs],
+            ),
+        );
+    }
+}
+
+/// One example's neurons of `examples_gradients`: the same arithmetic as `neurons` in the same
+/// order (so the same gradients, bit for bit).
 #[inline(always)]
 fn neuron_gradients(
     activation: Activation,

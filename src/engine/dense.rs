@@ -591,9 +591,11 @@ fn record_layers(
             let (below, above) = tape.values.split_at_mut(output);
             let first_parameter = layer.first_parameter as usize;
             let parameters = &below[first_parameter..first_parameter + count * (len + 1)];
-            let inputs = below[input..input + rows * len].chunks_exact(len);
-            let values = above[..rows * count].chunks_exact_mut(count);
-            for (inputs, values) in inputs.zip(values) {
+            for r in 0..rows {
+                // example r's inputs and values (offsets, not `chunks_exact`: its division
+                // showed in a one-example forward pass)
+                let inputs = &below[input + r * len..input + (r + 1) * len];
+                let values = &mut above[r * count..(r + 1) * count];
                 layer_values(layer.activation, inputs, parameters, values);
                 observe(l, values);
             }

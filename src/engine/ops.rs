@@ -45,7 +45,9 @@ pub(crate) enum Op {
     /// `index - below..index` are `Dense` nodes with the same `inputs`, `len` and `activation`,
     /// whose parameters start `len + 1` apart (how `dense_layers` records a layer; a lone
     /// `neuron` has 0). The backward sweep relies on it to handle a layer's neurons together,
-    /// and the tape to store a layer's shared fields once (`record.rs`).
+    /// and the tape to store a layer's shared fields once (`record.rs`). Below those may lie the
+    /// same layer on other examples of a batch (`Records::rows_below` says how many), which the
+    /// sweep then handles in the same visit.
     Dense {
         parameters: Idx,
         inputs: Idx,

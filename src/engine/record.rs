@@ -112,9 +112,14 @@ impl Packed {
     }
 }
 
-/// What the neurons of one layer share: a `Dense` record holds its layer's slot and k, the
-/// number of the layer's neurons below it, and is then the node `first_node + k` whose
-/// parameters start at `first_parameter + k * (len + 1)`.
+/// What the neurons of one layer on one example share: a `Dense` record holds its layer's slot
+/// and k, the number of the layer's neurons below it, and is then the node `first_node + k`
+/// whose parameters start at `first_parameter + k * (len + 1)`.
+///
+/// A layer recorded over a batch (`push_layer` with several rows) has one entry per example,
+/// in consecutive slots: `row` says how many examples of the same layer lie directly below this
+/// one on the tape, each a whole layer of neurons with the same parameters, reading inputs
+/// `len` lower than the one above it.
 #[derive(Clone, Copy, Debug)]
 struct Layer {
     first_node: Idx,
@@ -122,6 +127,7 @@ struct Layer {
     inputs: Idx,
     len: Idx,
     activation: Activation,
+    row: Idx,
 }
 
 /// The op of every node on the tape, oldest first, and the side tables they refer to.
@@ -203,6 +209,7 @@ impl Records {
                             inputs,
                             len,
                             activation,
+                            row: 0,
                         });
                         self.layers.len() - 1
                     }
@@ -231,7 +238,8 @@ impl Records {
     /// Appends the records of one layer over `rows` examples, the next `rows * count` nodes, row
     /// after row: in row r, neuron k reads `inputs + r * len..` (`len` nodes) with its
     /// parameters from `first_parameter + k * (len + 1)` (the layout of `Op::Dense`'s contract,
-    /// per row). One 8-byte store per neuron, and one side-table entry per row.
+    /// per row). One 8-byte store per neuron, and one side-table entry per row (see `Layer`'s
+    /// `row`, which `rows_below` reads back).
     ///
     /// The caller checks that the nodes' indices are below `MAX_NODES` (`record_layers`).
     pub(crate) fn push_layer(
@@ -250,6 +258,7 @@ impl Records {
             inputs: inputs + r * len,
             len,
             activation,
+            row: r,
         }));
         for slot in first_slot..first_slot + rows as Idx {
             self.packed
@@ -324,6 +333,23 @@ impl Records {
             activation: layer.activation,
             below,
         }
+    }
+
+    /// For the `Dense` node `index`: how many examples of its layer lie directly below its own
+    /// on the tape (recorded together by `push_layer`), and how many neurons each has; (0, 0)
+    /// for a layer recorded on its own. Those examples are then whole layers: in the j-th below,
+    /// neuron k is node `first - j * count + k`, where `first` is the first neuron of `index`'s
+    /// example, and it reads the inputs of `index`'s example moved `j * len` lower, with the
+    /// same parameters.
+    pub(crate) fn rows_below(&self, index: Idx) -> (Idx, Idx) {
+        let slot = self.packed[index as usize].a() as usize;
+        let layer = self.layers[slot];
+        if layer.row == 0 {
+            return (0, 0);
+        }
+        // the example below is the previous slot (`push_layer` fills consecutive slots)
+        let count = layer.first_node - self.layers[slot - 1].first_node;
+        (layer.row, count)
     }
 
     fn constant(&self, slot: Idx) -> f64 {
@@ -498,6 +524,47 @@ mod tests {
         ] {
             assert_eq!(records.leaves_below(end), leaves, "below {end}");
         }
+    }
+
+    /// A layer pushed over three examples reads back, example by example, as neurons of the
+    /// same parameters on inputs `len` apart, and each example knows how many lie below it,
+    /// also once the newest is cut short.
+    #[test]
+    fn a_layer_over_a_batch_reads_back_example_by_example() {
+        let mut records = Records::new();
+        for _ in 0..6 {
+            records.push(Op::Leaf); // nodes 0..6: two neurons' parameters (3 each)
+        }
+        records.push_constants(6); // nodes 6..12: three examples of two inputs
+        records.push_layer(0, 6, 2, Activation::Relu, (2, 3)); // nodes 12..18
+        let neuron = |index: Idx| records.op(index);
+        let dense = |parameters, inputs, below| Op::Dense {
+            parameters,
+            inputs,
+            len: 2,
+            activation: Activation::Relu,
+            below,
+        };
+        let expected = [
+            (0, 6, 0),
+            (3, 6, 1),
+            (0, 8, 0),
+            (3, 8, 1),
+            (0, 10, 0),
+            (3, 10, 1),
+        ];
+        for (k, (parameters, inputs, below)) in expected.into_iter().enumerate() {
+            assert_eq!(
+                neuron(12 + k as Idx),
+                dense(parameters, inputs, below),
+                "node {k}"
+            );
+        }
+        let rows_below: Vec<(Idx, Idx)> = (12..18).map(|i| records.rows_below(i)).collect();
+        assert_eq!(rows_below, [(0, 0), (0, 0), (1, 2), (1, 2), (2, 2), (2, 2)]);
+        records.truncate(17); // the newest example keeps one neuron
+        assert_eq!(records.rows_below(16), (2, 2));
+        assert_eq!(records.layers.len(), 3);
     }
 
     /// A layer pushed whole reads back as the neurons `Op::Dense` describes, and popping part of

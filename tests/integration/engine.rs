@@ -802,21 +802,58 @@ fn rows_recorded_with_their_layers_are_the_graph_of_their_constants() {
         let grads: Vec<u64> = parameters.iter().map(|p| p.grad().to_bits()).collect();
         (engine::values(&outputs), grads)
     };
-    for rows in [1, 3] {
+    // (rows, outputs of the newest example dropped before the backward pass: the tape then
+    // pops them, and its newest layer is cut short)
+    for (rows, dropped) in [(1, 0), (3, 0), (4, 2)] {
         let table: Vec<f64> = (0..10 * rows).map(|j| (j as f64 * 0.7).sin()).collect();
+        let keep = |mut outputs: Vec<Node>| {
+            outputs.truncate(outputs.len() - dropped);
+            outputs
+        };
         let before = tape_length();
-        let together = run(engine::dense_layers_on_rows(&table, &stack).expect("laid out"));
+        let together = run(keep(
+            engine::dense_layers_on_rows(&table, &stack).expect("laid out"),
+        ));
         assert_eq!(tape_length(), before, "the rows and the layers were popped");
-        let one_by_one = run(table
-            .chunks(10)
-            .flat_map(|row| {
-                let constants: Vec<Node> = row.iter().map(|&x| Node::constant(x)).collect();
-                engine::dense_layers(&constants, &stack).expect("laid out")
-            })
-            .collect());
+        let one_by_one = run(keep(
+            table
+                .chunks(10)
+                .flat_map(|row| {
+                    let constants: Vec<Node> = row.iter().map(|&x| Node::constant(x)).collect();
+                    engine::dense_layers(&constants, &stack).expect("laid out")
+                })
+                .collect(),
+        ));
         assert_eq!(together, one_by_one, "{rows} rows");
-        assert_eq!(together.0.len(), 3 * rows);
+        assert_eq!(together.0.len(), 3 * rows - dropped);
         assert!(together.1.iter().any(|&g| g != 0));
+        // the sweeps that see every edge (explanations) or build derivatives as nodes take the
+        // layer on each example in turn, and agree
+        let outputs = engine::dense_layers_on_rows(&table, &stack).expect("laid out");
+        let loss = sum(&outputs.iter().map(|h| h * h).collect::<Vec<_>>());
+        engine::record_contributions(true);
+        engine::zero_gradients(&parameters);
+        loss.backward();
+        let recorded = engine::take_contributions();
+        engine::record_contributions(false);
+        let observed: Vec<u64> = parameters.iter().map(|p| p.grad().to_bits()).collect();
+        let as_nodes: Vec<f64> = engine::values(&engine::derivatives(&loss, &parameters));
+        let unobserved = run(outputs).1;
+        assert_eq!(observed, unobserved, "{rows} rows, contributions recorded");
+        // every edge into a parameter was seen: its terms, added in the order seen, are its
+        // gradient
+        for (k, parameter) in parameters.iter().enumerate() {
+            let terms = recorded.iter().filter(|c| c.target_id() == parameter.id());
+            let total = terms.fold(0.0, |total, c| total + c.product);
+            assert_eq!(total.to_bits(), observed[k], "{rows} rows, parameter {k}");
+        }
+        for (k, (node, bits)) in as_nodes.iter().zip(&unobserved).enumerate() {
+            let number = f64::from_bits(*bits);
+            assert!(
+                (node - number).abs() <= 1e-12 * number.abs().max(1.0),
+                "parameter {k}: {node} as a node, {number} by backward"
+            );
+        }
     }
     for (table, why) in [
         (vec![0.5; 9], "9 numbers for 10 inputs"),

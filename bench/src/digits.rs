@@ -93,11 +93,10 @@ impl DigitsEngine {
     /// Step `k` of the epoch (its batch); returns the batch's mean loss.
     pub fn step(&mut self, workload: &DigitsWorkload, k: usize) -> f64 {
         let batch = &workload.batches[k % workload.batches.len()];
-        let rows: Vec<f64> = batch
-            .iter()
-            .flat_map(|&i| workload.row(i))
-            .copied()
-            .collect();
+        let mut rows = Vec::with_capacity(batch.len() * INPUTS);
+        for &i in batch {
+            rows.extend_from_slice(workload.row(i));
+        }
         let labels: Vec<f64> = batch.iter().map(|&i| workload.labels[i]).collect();
         let outputs = self.model.forward_rows(&rows);
         let total = loss::Loss::CrossEntropy.mean_of_outputs(&outputs, CLASSES, &labels);

@@ -58,12 +58,14 @@ impl Examples {
     /// The examples at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Examples {
         let width = self.width;
+        // a row at a time (a flattening iterator copies one number at a time: 5% of a digits
+        // step under perf)
+        let mut inputs = Vec::with_capacity(indices.len() * width);
+        for &i in indices {
+            inputs.extend_from_slice(&self.inputs[i * width..(i + 1) * width]);
+        }
         Examples {
-            inputs: indices
-                .iter()
-                .flat_map(|&i| &self.inputs[i * width..(i + 1) * width])
-                .copied()
-                .collect(),
+            inputs,
             width,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
         }

@@ -298,6 +298,12 @@ impl Mlp {
     /// If `rows` is not a whole number of rows of one number per input of the first layer.
     #[track_caller]
     pub fn forward_rows(&self, rows: &[f64]) -> Vec<Node> {
+        if let Some(stack) = &self.stack
+            && let Some(outputs) = dense_layers_on_rows(rows, stack)
+        {
+            return outputs;
+        }
+        // layer by layer, marking into flags nobody reads (the path for any layout)
         let mut outputs = Vec::new();
         let mut nonzero = NonzeroUnits::default();
         self.forward_marking_into(StackInputs::Rows(rows), &mut nonzero, &mut outputs);

@@ -429,24 +429,26 @@ fn examples_gradients(
     (parameter_grads, input_grads, (node_grads, node_values), parameter_values, input_values): LayerSlices<'_>,
 ) {
     let width = len + 1;
-    let example = |j: usize| {
-        // example j's nodes (0 the oldest) and its inputs
-        let (first, neurons) = (
-            j * count,
-            if j == examples_below {
-                newest_count
-            } else {
-                count
-            },
-        );
+    // the newest example (perhaps cut short), at the end of each slice: the whole visit when
+    // the layer was recorded for one example
+    let (nodes, inputs) = (examples_below * count, examples_below * len);
+    let parameters = newest_count * width;
+    neuron_gradients(
+        activation,
+        constant_inputs,
+        len,
         (
-            first..first + neurons,
-            j * len..(j + 1) * len,
-            neurons * width,
-        )
-    };
-    for j in (0..=examples_below).rev() {
-        let (nodes, inputs, parameters) = example(j);
+            &mut parameter_grads[..parameters],
+            &mut input_grads[inputs..],
+            (&node_grads[nodes..], &node_values[nodes..]),
+            &parameter_values[..parameters],
+            &input_values[inputs..],
+        ),
+    );
+    // then each whole example below it, newest first
+    let parameters = count * width;
+    for j in (0..examples_below).rev() {
+        let (nodes, inputs) = (j * count..(j + 1) * count, j * len..(j + 1) * len);
         neuron_gradients(
             activation,
             constant_inputs,

@@ -97,7 +97,9 @@ pub fn set_values(nodes: &[Node], values: &[f64]) {
 }
 
 /// Replaces the value of each leaf `nodes[k]` by `update(k, value, gradient)`: an optimizer's
-/// step, in one pass and one tape access (no list of values or gradients in between).
+/// step, in one pass and one tape access (no list of values or gradients in between). Every
+/// `update` sees the values from before the call; a node named twice keeps what its last place
+/// computed.
 ///
 /// ```
 /// use scalargrad::{Node, engine::update_values};
@@ -121,7 +123,8 @@ pub fn update_values(nodes: &[Node], mut update: impl FnMut(usize, f64, f64) -> 
 /// Runs `update(values, gradients)` on the values and gradients of the leaves `nodes` as two
 /// slices (in the order of `nodes`), and keeps the values it leaves: an optimizer's step as a
 /// loop over arrays, which the compiler turns into vector instructions. For a network's
-/// parameters (consecutive leaves) the slices are the tape's own; otherwise copies.
+/// parameters (consecutive leaves) the slices are the tape's own; otherwise copies, written back
+/// in order (a node named twice keeps the value its last place was left with).
 ///
 /// ```
 /// use scalargrad::{Node, engine::update_value_slices};

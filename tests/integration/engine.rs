@@ -1026,3 +1026,27 @@ fn operators_with_a_number_consume_a_node_given_by_value() {
         }
     }
 }
+
+/// Updating values: each update sees the values from before the call, and a node named twice
+/// keeps what its last place computed, on both paths (a network's consecutive parameters, whose
+/// slices are the tape's own, and any other list, copied).
+#[test]
+fn updates_read_the_old_values_and_the_last_place_of_a_node_wins() {
+    let (a, b) = (Node::new(1.0), Node::new(2.0));
+    // consecutive leaves: the fast path; values -> 10 * value + k
+    engine::update_values(&[a.clone(), b.clone()], |k, value, _| {
+        10.0 * value + k as f64
+    });
+    assert_eq!((a.value(), b.value()), (10.0, 21.0));
+    // b, a, b: not consecutive; every place starts from the old values
+    engine::update_values(&[b.clone(), a.clone(), b.clone()], |k, value, _| {
+        value + k as f64
+    });
+    assert_eq!(
+        (a.value(), b.value()),
+        (11.0, 23.0),
+        "b's last place: 21 + 2"
+    );
+    engine::set_values(&[a.clone(), a.clone()], &[5.0, 6.0]);
+    assert_eq!(a.value(), 6.0);
+}

@@ -374,7 +374,17 @@ impl Mlp {
             // a model of no layers passes its inputs through
             StackInputs::Rows(table) if self.layers.is_empty() => outputs.extend(constants(table)),
             StackInputs::Rows(table) => {
-                for row in table.chunks(self.input_count()) {
+                let width = self.input_count();
+                if width == 0 {
+                    // rows of no numbers: how many there are cannot be told, so none
+                    return;
+                }
+                assert!(
+                    table.len().is_multiple_of(width),
+                    "scalargrad::nn::Mlp: {} numbers are not whole rows of {width} inputs",
+                    table.len()
+                );
+                for row in table.chunks(width) {
                     self.forward_layer_by_layer(&constants(row), nonzero, outputs);
                 }
             }

@@ -639,6 +639,56 @@ fn the_one_access_forward_matches_layer_by_layer() {
     assert_eq!(model.output(&[a, b]).value(), stacked.0);
 }
 
+/// A batch through `forward_rows` is each row through `forward_row`: the same outputs and
+/// parameter gradients, bit for bit; no rows give no outputs, and rows that are not whole (or
+/// two rows given to `forward_row`) are refused with a panic that says so, recording nothing.
+#[test]
+fn a_batch_of_rows_is_its_rows_one_by_one() {
+    let model = Mlp::new(3, &[6, 4, 2], &mut StdRng::seed_from_u64(9));
+    let rows: Vec<f64> = (0..5 * 3).map(|j| (j as f64 * 1.3).sin()).collect();
+    let run = |outputs: Vec<Node>| {
+        model.zero_grad();
+        let squares: Vec<Node> = outputs.iter().map(|o| o * o).collect();
+        scalargrad::engine::sum(&squares).backward();
+        let grads = scalargrad::engine::gradients(&model.parameters());
+        (scalargrad::engine::values(&outputs), grads)
+    };
+    let together = run(model.forward_rows(&rows));
+    let one_by_one = run(rows
+        .chunks(3)
+        .flat_map(|row| model.forward_row(row))
+        .collect());
+    assert_eq!(together, one_by_one);
+    assert_eq!(together.0.len(), 5 * 2);
+    assert!(model.forward_rows(&[]).is_empty());
+    let before = scalargrad::engine::tape_length();
+    for (rows, why) in [
+        (&rows[..4], "4 numbers for rows of 3"),
+        (&rows[..6], "2 rows to forward_row"),
+    ] {
+        let refused = std::panic::catch_unwind(|| {
+            if rows.len() == 6 {
+                model.forward_row(rows)
+            } else {
+                model.forward_rows(rows)
+            }
+        });
+        let message = match refused.expect_err(why).downcast::<String>() {
+            Ok(message) => *message,
+            Err(_) => String::new(),
+        };
+        assert!(
+            message.contains("rows of 3") || message.contains("inputs"),
+            "{why}: {message}"
+        );
+    }
+    assert_eq!(
+        scalargrad::engine::tape_length(),
+        before,
+        "nothing recorded"
+    );
+}
+
 #[test]
 fn output_refuses_a_network_with_more_than_one_output() {
     let model = Mlp::new(2, &[3, 2], &mut StdRng::seed_from_u64(8));

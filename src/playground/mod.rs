@@ -40,8 +40,8 @@ use crate::model::safetensors::Dtype;
 use crate::nn::optim::Schedule;
 use crate::settings::{SettingError, Settings};
 use crate::train::{
-    Outcome, Start, StepMetrics, StepSettings, TrainConfig, Trainer, build_model, measure,
-    metrics_csv, purpose, rng_for,
+    HeldOutCadence, Outcome, Start, StepMetrics, StepSettings, TrainConfig, Trainer, build_model,
+    measure, metrics_csv, purpose, rng_for,
 };
 use crate::view::Plane;
 
@@ -325,9 +325,14 @@ impl Session {
             lr: self.config.lr,
             batch_size: self.config.batch_size,
             penalty: self.config.penalty(),
-            // the session's metrics.csv keeps every step's held-out measures (the page's
-            // figures and curve measure on their own)
-            measure_held_out: true,
+            // the held-out measures of metrics.csv on the program's cadence (the page's figures
+            // and curve measure on their own); a session has no last step
+            measure_held_out: HeldOutCadence::new(
+                self.test.len(),
+                Session::batch(&self.config, &self.train),
+                self.train.len(),
+            )
+            .due(self.steps_done(), usize::MAX),
         }
     }
 
@@ -465,6 +470,23 @@ mod tests {
         .err()
         .expect("moons has two classes");
         assert_eq!(why.key, "classes", "{why}");
+    }
+
+    /// metrics.csv's held-out measures follow the program's cadence: 250 held out, batches of
+    /// 10 from 250 points, so every 25th step (an epoch), and the first.
+    #[test]
+    fn held_out_measures_are_on_the_programs_cadence() {
+        let mut session = Session::new(starting_settings(), None).expect("valid");
+        session.step(60);
+        let measured: Vec<usize> = session
+            .metrics
+            .rows
+            .iter()
+            .filter(|(_, m)| !m.test_loss.is_nan())
+            .map(|&(step, _)| step)
+            .collect();
+        assert_eq!(measured, [0, 24, 49]);
+        assert!(session.metrics.rows.iter().all(|(_, m)| !m.loss.is_nan()));
     }
 
     #[test]

@@ -47,8 +47,8 @@ pub use inspect::{
 pub use node::Node;
 pub use ops::{
     abs, add, add_constant, binary, cos, div, exp, linear, log, mul, mul_constant, neg, pow,
-    pow_node, relu, sigmoid, sin, softmax_cross_entropy, sub, sum, sum_of_squares, tanh, unary,
-    with_constant,
+    pow_node, relu, sigmoid, sin, softmax_cross_entropy, sub, sum, sum_of_softmax_cross_entropies,
+    sum_of_squares, tanh, unary, with_constant,
 };
 pub use scalar::Scalar;
 pub use unary::UnaryOp;

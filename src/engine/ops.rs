@@ -14,7 +14,7 @@ use super::node::Node;
 use super::record::{MAX_LOGITS, MAX_NODES};
 use super::scalar::Scalar;
 use super::softmax;
-use super::tape::{Idx, Tape, with_tape_inlined};
+use super::tape::{Idx, Tape, too_many_nodes, with_tape_inlined};
 use super::unary::UnaryOp;
 
 /// How a node was made: the operation and the indices of its parents on the tape.
@@ -344,15 +344,30 @@ pub(crate) fn apply_consuming(make: impl FnOnce() -> Op, consumed: [Option<Node>
 fn apply_with_operands(parents: impl Iterator<Item = Idx>, make: impl Fn(Idx, Idx) -> Op) -> Node {
     let location = Location::caller();
     Node::from_index(with_tape_inlined(|tape| {
-        let operands = &mut tape.records.operands;
-        let start = operands.len();
-        operands.extend(parents);
-        if operands.len() >= MAX_NODES {
-            panic!("scalargrad: more than {MAX_NODES} operands of sums on one thread");
-        }
-        let op = make(start as Idx, (operands.len() - start) as Idx);
-        record(tape, op, location)
+        record_with_operands(tape, parents, make, location)
     }))
+}
+
+/// `apply_with_operands`' work inside a tape access: appends `parents` to the operand lists and
+/// records `make(start, len)`; returns the new node's index.
+///
+/// # Panics
+/// If the operand lists would outgrow their 29-bit indices.
+#[inline(always)]
+fn record_with_operands(
+    tape: &mut Tape,
+    parents: impl Iterator<Item = Idx>,
+    make: impl Fn(Idx, Idx) -> Op,
+    location: &'static Location<'static>,
+) -> Idx {
+    let operands = &mut tape.records.operands;
+    let start = operands.len();
+    operands.extend(parents);
+    if operands.len() >= MAX_NODES {
+        panic!("scalargrad: more than {MAX_NODES} operands of sums on one thread");
+    }
+    let op = make(start as Idx, (operands.len() - start) as Idx);
+    record(tape, op, location)
 }
 
 /// Pushes `op` with its forward value and shows it to the inspection hook; returns its index.
@@ -602,7 +617,7 @@ pub fn sum_of_squares(terms: &[Node]) -> Node {
 /// Softmax cross-entropy of `logits` against class `class`, `logsumexp(z) - z_class` (computed
 /// with the largest logit shifted out, so that logits of +-1000 stay finite): one node whose
 /// local derivatives are `softmax(z) - onehot(class)`, when the logits are consecutive nodes (a
-/// layer's outputs are) and fewer than 32,768; otherwise the same formula recorded from `exp`,
+/// layer's outputs are) and fewer than 16,384; otherwise the same formula recorded from `exp`,
 /// `sum` and `log` nodes.
 ///
 /// ```
@@ -639,4 +654,76 @@ pub fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {
     } else {
         softmax::cross_entropy(logits, class)
     }
+}
+
+/// The sum of the softmax cross-entropies of a batch: `logits` holds `width` logits per example,
+/// example after example, and `classes` each example's class. The same nodes as
+/// [`softmax_cross_entropy`] of each example followed by [`sum`] of the losses (so the same value
+/// and gradients, bit for bit), recorded in one tape access when the logits are consecutive nodes
+/// (a batch's outputs from `forward_rows` are): a mean loss over a batch then costs a node per
+/// example, not a node, a handle and a tape access.
+///
+/// ```
+/// use scalargrad::{Node, engine::{softmax_cross_entropy, sum, sum_of_softmax_cross_entropies}};
+/// let logits: Vec<Node> = [1.0, 2.0, 3.0, 0.5, -1.0, 2.0].into_iter().map(Node::new).collect();
+/// let total = sum_of_softmax_cross_entropies(&logits, 3, &[2, 0]);
+/// let one_by_one = sum(&[softmax_cross_entropy(&logits[..3], 2), softmax_cross_entropy(&logits[3..], 0)]);
+/// assert_eq!(total.value(), one_by_one.value());
+/// ```
+///
+/// # Panics
+/// If `logits` is not `width` logits for each class in `classes`, `width` is 0, or a class is
+/// not below `width`.
+#[track_caller]
+pub fn sum_of_softmax_cross_entropies(logits: &[Node], width: usize, classes: &[usize]) -> Node {
+    assert!(
+        width > 0 && logits.len() == width * classes.len(),
+        "sum_of_softmax_cross_entropies: {} logits are not {width} for each of {} classes",
+        logits.len(),
+        classes.len()
+    );
+    if let Some(&class) = classes.iter().find(|&&class| class >= width) {
+        panic!("sum_of_softmax_cross_entropies: class {class} of {width} logits");
+    }
+    let first = match logits.first() {
+        Some(first) if are_consecutive(logits) && width < MAX_LOGITS => first.index(),
+        Some(_) | None => {
+            let losses: Vec<Node> = logits
+                .chunks_exact(width)
+                .zip(classes)
+                .map(|(example, &class)| softmax_cross_entropy(example, class))
+                .collect();
+            return sum(&losses);
+        }
+    };
+    let location = Location::caller();
+    Node::from_index(with_tape_inlined(|tape| {
+        // every loss and the sum fit, checked before any is recorded: a loss left on the tape
+        // by a panic would keep its handle and never be popped
+        if tape.len() + classes.len() >= MAX_NODES {
+            too_many_nodes();
+        }
+        let first_loss = tape.len() as Idx;
+        for (example, &class) in classes.iter().enumerate() {
+            let op = Op::SoftmaxCrossEntropy {
+                // inside the consecutive logits, so below `MAX_NODES`
+                logits: first + (example * width) as Idx,
+                len: width as Idx,
+                class: class as Idx,
+            };
+            record(tape, op, location);
+        }
+        let losses = first_loss..first_loss + classes.len() as Idx;
+        let total = record_with_operands(
+            tape,
+            losses.clone(),
+            |start, len| Op::Sum { start, len },
+            location,
+        );
+        // the losses' handles, each recorded with one, go to the sum above them
+        for loss in losses {
+            tape.give_up(loss);
+        }
+        total
+    }))
 }

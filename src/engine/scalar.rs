@@ -48,6 +48,26 @@ pub trait Scalar: Clone {
     /// # Panics
     /// If `class` is not an index of `logits`.
     fn softmax_cross_entropy(logits: &[Self], class: usize) -> Self;
+    /// The sum of the softmax cross-entropies of a batch, `width` logits per example and one
+    /// class each: `sum` of each example's `softmax_cross_entropy`, to the bit (see
+    /// [`sum_of_softmax_cross_entropies`](super::sum_of_softmax_cross_entropies)).
+    ///
+    /// # Panics
+    /// If `logits` is not `width` logits per class, or a class is not an index of its logits.
+    fn sum_of_softmax_cross_entropies(logits: &[Self], width: usize, classes: &[usize]) -> Self {
+        assert!(
+            width > 0 && logits.len() == width * classes.len(),
+            "{} logits are not {width} for each of {} classes",
+            logits.len(),
+            classes.len()
+        );
+        let losses: Vec<Self> = logits
+            .chunks_exact(width)
+            .zip(classes)
+            .map(|(example, &class)| Self::softmax_cross_entropy(example, class))
+            .collect();
+        Self::sum(&losses)
+    }
 
     /// `self + other`
     fn plus(&self, other: &Self) -> Self {
@@ -146,5 +166,9 @@ impl Scalar for Node {
     #[track_caller]
     fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {
         ops::softmax_cross_entropy(logits, class)
+    }
+    #[track_caller]
+    fn sum_of_softmax_cross_entropies(logits: &[Node], width: usize, classes: &[usize]) -> Node {
+        ops::sum_of_softmax_cross_entropies(logits, width, classes)
     }
 }

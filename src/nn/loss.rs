@@ -206,12 +206,26 @@ impl Loss {
     pub fn mean_of_outputs<S: Scalar>(self, outputs: &[S], width: usize, labels: &[f64]) -> S {
         assert_eq!(outputs.len(), width * labels.len(), "one label per example");
         assert!(!labels.is_empty(), "the mean of no examples is undefined");
-        let losses: Vec<S> = outputs
-            .chunks_exact(width)
-            .zip(labels)
-            .map(|(example, &label)| self.of_example(example, label))
-            .collect();
-        S::sum(&losses).mul_constant(1.0 / losses.len() as f64)
+        let total = match self {
+            // one fused node per example, the batch's recorded together: the same nodes as
+            // `of_example`'s, one by one
+            Loss::CrossEntropy if width >= 2 => {
+                let classes: Vec<usize> = labels
+                    .iter()
+                    .map(|&label| class_of_label(label, width))
+                    .collect();
+                S::sum_of_softmax_cross_entropies(outputs, width, &classes)
+            }
+            Loss::Hinge | Loss::Logistic | Loss::Mse | Loss::CrossEntropy => {
+                let losses: Vec<S> = outputs
+                    .chunks_exact(width)
+                    .zip(labels)
+                    .map(|(example, &label)| self.of_example(example, label))
+                    .collect();
+                S::sum(&losses)
+            }
+        };
+        total.mul_constant(1.0 / labels.len() as f64)
     }
 }
 

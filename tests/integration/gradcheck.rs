@@ -570,6 +570,94 @@ fn the_fused_cross_entropy_matches_closed_forms_its_composed_graph_and_finite_di
     }
 }
 
+/// A batch's cross-entropies recorded together are the examples' one by one and their sum: the
+/// same value and gradients to the bit, on consecutive logits (one tape access) and on logits
+/// that are not (the one-by-one path), with the same nodes left on the tape.
+#[test]
+fn a_batch_of_cross_entropies_is_each_examples_summed_to_the_bit() {
+    let z = [
+        1.0, 2.0, 3.0, 0.5, -1.0, 2.0, 1000.0, -1000.0, 0.0, -0.25, -0.25, -0.25,
+    ];
+    let classes = [2, 0, 1, 1];
+    let fresh = || -> Vec<Node> { z.iter().map(|&v| Node::new(v)).collect() };
+    let start = tape_length();
+    let (batch_logits, single_logits) = (fresh(), fresh());
+    let before = tape_length();
+    let batch = engine::sum_of_softmax_cross_entropies(&batch_logits, 3, &classes);
+    // a node per example and the sum, nothing else
+    assert_eq!(tape_length(), before + classes.len() + 1);
+    let losses: Vec<Node> = single_logits
+        .chunks(3)
+        .zip(classes)
+        .map(|(example, class)| softmax_cross_entropy(example, class))
+        .collect();
+    let single = engine::sum(&losses);
+    drop(losses);
+    assert_eq!(batch.value().to_bits(), single.value().to_bits());
+    assert_eq!(
+        f64::sum_of_softmax_cross_entropies(&z, 3, &classes).to_bits(),
+        batch.value().to_bits()
+    );
+    // through a later op, so that the upstream gradient is not 1
+    let (batch, single) = (batch * 0.25, single * 0.25);
+    batch.backward();
+    single.backward();
+    for (a, b) in batch_logits.iter().zip(&single_logits) {
+        assert_eq!(a.grad().to_bits(), b.grad().to_bits());
+    }
+    // the closed form: d/dz_j of the sum is softmax_j - [j = class], per example
+    for (example, class) in classes.iter().enumerate() {
+        let p = softmax(&z[3 * example..3 * example + 3]);
+        for (j, logit) in batch_logits[3 * example..3 * example + 3]
+            .iter()
+            .enumerate()
+        {
+            let onehot = if j == *class { 1.0 } else { 0.0 };
+            assert!(close(logit.grad(), 0.25 * (p[j] - onehot), 1e-12));
+        }
+    }
+    // logits that are not consecutive nodes: one by one, each the loss composed of exp, sum
+    // and log (the same value; gradients within rounding of the fused node's)
+    let spaced: Vec<Node> = z.iter().map(|&v| Node::new(v) + 0.0).collect();
+    let composed = engine::sum_of_softmax_cross_entropies(&spaced, 3, &classes) * 0.25;
+    assert_eq!(composed.value().to_bits(), batch.value().to_bits());
+    composed.backward();
+    for (a, b) in spaced.iter().zip(&batch_logits) {
+        assert!(
+            close(a.grad(), b.grad(), 1e-12),
+            "{} vs {}",
+            a.grad(),
+            b.grad()
+        );
+    }
+    drop((batch, single, composed, spaced));
+    drop((batch_logits, single_logits));
+    assert_eq!(tape_length(), start, "every node popped");
+}
+
+/// Logits that are not `width` per class, a width of 0 and a class past the logits are refused
+/// before anything is recorded.
+#[test]
+fn a_batch_of_cross_entropies_refuses_a_bad_shape() {
+    let bad: [(usize, usize, &[usize], &str); 4] = [
+        (6, 3, &[0], "are not 3 for each of 1"),
+        (6, 4, &[0, 1], "are not 4 for each of 2"),
+        (0, 0, &[], "are not 0 for each of 0"),
+        (6, 3, &[0, 3], "class 3 of 3 logits"),
+    ];
+    for (count, width, classes, message) in bad {
+        let logits: Vec<Node> = (0..count).map(|k| Node::new(k as f64)).collect();
+        let before = tape_length();
+        let result = std::panic::catch_unwind(|| {
+            engine::sum_of_softmax_cross_entropies(&logits, width, classes)
+        });
+        let why = result.expect_err("refused");
+        let why = why.downcast_ref::<String>().expect("a formatted message");
+        assert!(why.contains(message), "{why}");
+        assert_eq!(tape_length(), before, "nothing recorded");
+    }
+}
+
 #[test]
 fn the_fused_cross_entropy_has_the_softmax_hessian() {
     // d2/dz_j dz_k = p_j ([j = k] - p_k), through `derivatives` of the fused node's derivatives

@@ -676,26 +676,11 @@ pub fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {
 /// not below `width`.
 #[track_caller]
 pub fn sum_of_softmax_cross_entropies(logits: &[Node], width: usize, classes: &[usize]) -> Node {
-    assert!(
-        width > 0 && logits.len() == width * classes.len(),
-        "sum_of_softmax_cross_entropies: {} logits are not {width} for each of {} classes",
-        logits.len(),
-        classes.len()
-    );
-    if let Some(&class) = classes.iter().find(|&&class| class >= width) {
-        panic!("sum_of_softmax_cross_entropies: class {class} of {width} logits");
-    }
     let first = match logits.first() {
         Some(first) if are_consecutive(logits) && width < MAX_LOGITS => first.index(),
-        Some(_) | None => {
-            let losses: Vec<Node> = logits
-                .chunks_exact(width)
-                .zip(classes)
-                .map(|(example, &class)| softmax_cross_entropy(example, class))
-                .collect();
-            return sum(&losses);
-        }
+        Some(_) | None => return softmax::cross_entropies_one_by_one(logits, width, classes),
     };
+    softmax::check_batch(logits.len(), width, classes);
     let location = Location::caller();
     Node::from_index(with_tape_inlined(|tape| {
         // every loss and the sum fit, checked before any is recorded: a loss left on the tape

@@ -55,18 +55,7 @@ pub trait Scalar: Clone {
     /// # Panics
     /// If `logits` is not `width` logits per class, or a class is not an index of its logits.
     fn sum_of_softmax_cross_entropies(logits: &[Self], width: usize, classes: &[usize]) -> Self {
-        assert!(
-            width > 0 && logits.len() == width * classes.len(),
-            "{} logits are not {width} for each of {} classes",
-            logits.len(),
-            classes.len()
-        );
-        let losses: Vec<Self> = logits
-            .chunks_exact(width)
-            .zip(classes)
-            .map(|(example, &class)| Self::softmax_cross_entropy(example, class))
-            .collect();
-        Self::sum(&losses)
+        super::softmax::cross_entropies_one_by_one(logits, width, classes)
     }
 
     /// `self + other`

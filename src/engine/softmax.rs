@@ -55,3 +55,40 @@ pub(crate) fn cross_entropy_derivatives<S: Scalar>(
         each(j, local);
     }
 }
+
+/// The sum of a batch's cross-entropies, each example's on its own, then `sum`: what
+/// `sum_of_softmax_cross_entropies` computes, in any `Scalar`.
+///
+/// # Panics
+/// As [`check_batch`].
+#[track_caller]
+pub(crate) fn cross_entropies_one_by_one<S: Scalar>(
+    logits: &[S],
+    width: usize,
+    classes: &[usize],
+) -> S {
+    check_batch(logits.len(), width, classes);
+    let losses: Vec<S> = logits
+        .chunks_exact(width)
+        .zip(classes)
+        .map(|(example, &class)| S::softmax_cross_entropy(example, class))
+        .collect();
+    S::sum(&losses)
+}
+
+/// Checks that `count` logits are `width` (at least 1) for each class of `classes`, each class
+/// an index of its logits.
+///
+/// # Panics
+/// Naming what does not fit.
+#[track_caller]
+pub(crate) fn check_batch(count: usize, width: usize, classes: &[usize]) {
+    assert!(
+        width > 0 && count == width * classes.len(),
+        "sum_of_softmax_cross_entropies: {count} logits are not {width} for each of {} classes",
+        classes.len()
+    );
+    if let Some(&class) = classes.iter().find(|&&class| class >= width) {
+        panic!("sum_of_softmax_cross_entropies: class {class} of {width} logits");
+    }
+}

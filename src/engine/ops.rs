@@ -364,10 +364,15 @@ fn record_with_operands(
     let start = operands.len();
     operands.extend(parents);
     if operands.len() >= MAX_NODES {
-        panic!("scalargrad: more than {MAX_NODES} operands of sums on one thread");
+        too_many_operands();
     }
     let op = make(start as Idx, (operands.len() - start) as Idx);
     record(tape, op, location)
+}
+
+#[cold]
+fn too_many_operands() -> ! {
+    panic!("scalargrad: more than {MAX_NODES} operands of sums on one thread")
 }
 
 /// Pushes `op` with its forward value and shows it to the inspection hook; returns its index.
@@ -683,10 +688,13 @@ pub fn sum_of_softmax_cross_entropies(logits: &[Node], width: usize, classes: &[
     softmax::check_batch(logits.len(), width, classes);
     let location = Location::caller();
     Node::from_index(with_tape_inlined(|tape| {
-        // every loss and the sum fit, checked before any is recorded: a loss left on the tape
-        // by a panic would keep its handle and never be popped
+        // every loss, the sum and the sum's operands fit, checked before any is recorded: a
+        // loss left on the tape by a panic would keep its handle and never be popped
         if tape.len() + classes.len() >= MAX_NODES {
             too_many_nodes();
+        }
+        if tape.records.operands.len() + classes.len() >= MAX_NODES {
+            too_many_operands();
         }
         let first_loss = tape.len() as Idx;
         for (example, &class) in classes.iter().enumerate() {

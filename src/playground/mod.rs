@@ -327,12 +327,8 @@ impl Session {
             penalty: self.config.penalty(),
             // the held-out measures of metrics.csv on the program's cadence (the page's figures
             // and curve measure on their own); a session has no last step
-            measure_held_out: HeldOutCadence::new(
-                self.test.len(),
-                Session::batch(&self.config, &self.train),
-                self.train.len(),
-            )
-            .due(self.steps_done(), usize::MAX),
+            measure_held_out: HeldOutCadence::of_run(&self.config, &self.train, &self.test)
+                .due(self.steps_done(), usize::MAX),
         }
     }
 

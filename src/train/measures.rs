@@ -204,6 +204,13 @@ impl HeldOutCadence {
         }
     }
 
+    /// The cadence of a run of `config` on `train`, holding out `test` (no batch size: full
+    /// batches).
+    pub fn of_run(config: &super::TrainConfig, train: &Dataset, test: &Dataset) -> HeldOutCadence {
+        let batch = config.batch_size.unwrap_or(train.len());
+        HeldOutCadence::new(test.len(), batch, train.len())
+    }
+
     /// True if step `step` (0-based, of a run of `steps`) measures the held-out set.
     pub fn due(self, step: usize, steps: usize) -> bool {
         step == 0 || (step + 1).is_multiple_of(self.every) || step + 1 >= steps

@@ -131,8 +131,7 @@ pub fn train_model(
 ) -> Result<TrainResult, TrainError> {
     let first_step = start.steps_done;
     let mut trainer = Trainer::new(config, start, train);
-    let batch_rows = config.batch_size.unwrap_or(train.len());
-    let cadence = HeldOutCadence::new(test.len(), batch_rows, train.len());
+    let cadence = HeldOutCadence::of_run(config, train, test);
     let mut metrics = Vec::with_capacity(config.steps);
     let mut stop = Stop::Completed;
     let mut anomaly = None;

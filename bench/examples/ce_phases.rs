@@ -4,10 +4,11 @@
 //! ratio goes (`cargo run --release -p scalargrad-bench --example ce_phases -- 3000`, steps).
 use std::time::Instant;
 
-use rand::{SeedableRng, rngs::StdRng};
 use scalargrad::nn::optim::{Optimizer, Sgd};
-use scalargrad::nn::{Mlp, Module, loss};
-use scalargrad_bench::{CE_ALPHA, CrossEntropyHandwritten, CrossEntropyWorkload, steps_argument};
+use scalargrad::nn::{Module, loss};
+use scalargrad_bench::{
+    CE_ALPHA, CrossEntropyEngine, CrossEntropyHandwritten, CrossEntropyWorkload, steps_argument,
+};
 
 /// Microseconds from `from` to `to`.
 fn micros(from: Instant, to: Instant) -> f64 {
@@ -18,9 +19,9 @@ fn main() {
     let steps = steps_argument(3000);
     let workload = CrossEntropyWorkload::new();
     let data = &workload.data;
-    let model = Mlp::new(2, &[100, 3], &mut StdRng::seed_from_u64(0));
-    let parameters = model.parameters();
-    scalargrad::engine::set_values(&parameters, &workload.weights);
+    // the CE row's engine side, its step taken apart below
+    let engine = CrossEntropyEngine::new(&workload);
+    let (model, parameters) = engine.parts();
     let mut handwritten = CrossEntropyHandwritten::new(&workload);
     let names = [
         "forward_rows",
@@ -39,12 +40,12 @@ fn main() {
         let forward = Instant::now();
         let data_loss = loss::Loss::CrossEntropy.mean_of_outputs(&outputs, 3, &data.labels);
         let lost = Instant::now();
-        let total = data_loss + loss::l2(&parameters, CE_ALPHA);
+        let total = data_loss + loss::l2(parameters, CE_ALPHA);
         let penalised = Instant::now();
         model.zero_grad();
         total.backward();
         let differentiated = Instant::now();
-        Sgd.step(&parameters, 1.0);
+        Sgd.step(parameters, 1.0);
         let stepped = Instant::now();
         drop(total);
         drop(outputs);

@@ -550,6 +550,11 @@ impl CrossEntropyEngine {
         CrossEntropyEngine { model, parameters }
     }
 
+    /// The network and its parameters (for timing a step's phases apart: `--example ce_phases`).
+    pub fn parts(&self) -> (&Mlp, &[Node]) {
+        (&self.model, &self.parameters)
+    }
+
     /// One step; returns the loss.
     pub fn step(&mut self, data: &Points, lr: f64) -> f64 {
         let outputs = self.model.forward_rows(data.points.as_flattened());

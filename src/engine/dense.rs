@@ -519,21 +519,56 @@ pub(crate) fn dense_layers_marking_into(
     Some(())
 }
 
-/// Writes each neuron's value into `values`: neuron k's weights then its bias are
-/// `parameters[k * (len + 1)..]`, all reading `inputs` (len of them). Out of line, with the
-/// slices as arguments: the compiler then knows `values` apart from what it reads, and makes a
-/// copy for each activation and for two inputs (the first layer on the plane).
+/// Writes each neuron's value into `values` for every example: neuron k's weights then its bias
+/// are `parameters[k * (len + 1)..]`, all reading an example's `len` inputs, the examples one
+/// after another in `inputs` and their values in `values`. Out of line, with the slices as
+/// arguments: the compiler then knows `values` apart from what it reads, and makes a copy for
+/// each activation and for two inputs (the first layer on the plane). One call for a whole batch:
+/// a call per example cost a CE step's forward pass 2.5 us of its 46 (`cargo run --release -p
+/// scalargrad-bench --example ce_phases`).
+///
+/// Contract: `parameters` is a whole number of neurons, at least one, and `len` is at least 1
+/// (a `DenseLayer` has a neuron, and `record_layers` refuses a stack whose inputs are none).
 #[inline(never)]
-fn layer_values(activation: Activation, inputs: &[f64], parameters: &[f64], values: &mut [f64]) {
+fn layer_values(
+    activation: Activation,
+    len: usize,
+    inputs: &[f64],
+    parameters: &[f64],
+    values: &mut [f64],
+) {
     match activation {
-        Activation::Relu => neuron_values(Activation::Relu, inputs, parameters, values),
-        Activation::Tanh => neuron_values(Activation::Tanh, inputs, parameters, values),
-        Activation::Sigmoid => neuron_values(Activation::Sigmoid, inputs, parameters, values),
-        Activation::Linear => neuron_values(Activation::Linear, inputs, parameters, values),
+        Activation::Relu => examples_values(Activation::Relu, len, inputs, parameters, values),
+        Activation::Tanh => examples_values(Activation::Tanh, len, inputs, parameters, values),
+        Activation::Sigmoid => {
+            examples_values(Activation::Sigmoid, len, inputs, parameters, values)
+        }
+        Activation::Linear => examples_values(Activation::Linear, len, inputs, parameters, values),
     }
 }
 
-/// `layer_values`' body, for one activation.
+/// `layer_values`' body, for one activation: each example's neurons.
+#[inline(always)]
+fn examples_values(
+    activation: Activation,
+    len: usize,
+    inputs: &[f64],
+    parameters: &[f64],
+    values: &mut [f64],
+) {
+    let count = parameters.len() / (len + 1);
+    if len == 2 {
+        for (values, inputs) in values.chunks_exact_mut(count).zip(inputs.chunks_exact(2)) {
+            neuron_values(activation, inputs, parameters, values);
+        }
+    } else {
+        for (values, inputs) in values.chunks_exact_mut(count).zip(inputs.chunks_exact(len)) {
+            neuron_values(activation, inputs, parameters, values);
+        }
+    }
+}
+
+/// One example's neurons of `examples_values`.
 #[inline(always)]
 fn neuron_values(activation: Activation, inputs: &[f64], parameters: &[f64], values: &mut [f64]) {
     if let &[x0, x1] = inputs {
@@ -621,33 +656,13 @@ fn record_layers(
             let (below, above) = tape.values.split_at_mut(output);
             let first_parameter = layer.first_parameter as usize;
             let parameters = &below[first_parameter..first_parameter + count * (len + 1)];
-            // example r's inputs and values, by offsets (`chunks_exact` divides), and one
-            // example without a loop (a loop of one cost a one-example forward pass 1%)
-            let example = |r: usize| {
-                (
-                    input + r * len..input + (r + 1) * len,
-                    r * count..(r + 1) * count,
-                )
-            };
-            if rows == 1 {
-                let (inputs, values) = example(0);
-                layer_values(
-                    layer.activation,
-                    &below[inputs],
-                    parameters,
-                    &mut above[values],
-                );
-            } else {
-                for r in 0..rows {
-                    let (inputs, values) = example(r);
-                    layer_values(
-                        layer.activation,
-                        &below[inputs],
-                        parameters,
-                        &mut above[values],
-                    );
-                }
-            }
+            layer_values(
+                layer.activation,
+                len,
+                &below[input..input + rows * len],
+                parameters,
+                &mut above[..rows * count],
+            );
             observe(l, &above[..rows * count]);
             tape.records.push_layer(
                 layer.first_parameter,

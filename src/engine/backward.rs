@@ -70,12 +70,12 @@ trait Adjoints<S: Scalar> {
         rows: (Idx, Idx),
         activation: Activation,
         _constant_inputs: bool,
-        operands: &[Idx],
+        records: &Records,
         x: &impl Fn(Idx) -> S,
     ) where
         Self: Sized,
     {
-        examples_neuron_by_neuron(layer, rows, activation, operands, x, self);
+        examples_neuron_by_neuron(layer, rows, activation, records, x, self);
     }
 
     /// Sees each edge as it is applied (for explanations and anomaly detection).
@@ -98,7 +98,6 @@ fn reverse_sweep<S: Scalar>(
     x: impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
-    let operands = &records.operands;
     // nodes below `end` are still to visit
     let mut end = from as usize + 1;
     while end > 0 {
@@ -133,7 +132,7 @@ fn reverse_sweep<S: Scalar>(
                     let constant = records.are_constants(lowest_inputs, (rows.0 + 1) * len);
                     // one loop per activation, each with its slope known (the compiler does not
                     // split the loop by itself)
-                    let (on, x) = (operands.as_slice(), &x);
+                    let (on, x) = (records, &x);
                     match activation {
                         Activation::Relu => {
                             adjoints.layer(layer, rows, Activation::Relu, constant, on, x)
@@ -155,7 +154,7 @@ fn reverse_sweep<S: Scalar>(
                 // visit each
                 Op::Leaf | Op::Constant => records.leaves_below(end),
                 op => {
-                    visit(&op, index, operands, &x, adjoints);
+                    visit(&op, index, records, &x, adjoints);
                     1
                 }
             },
@@ -171,7 +170,7 @@ fn reverse_sweep<S: Scalar>(
 fn neurons<S: Scalar>(
     (index, parameters, inputs, len, below): (Idx, Idx, Idx, Idx, Idx),
     activation: Activation,
-    operands: &[Idx],
+    records: &Records,
     x: &impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
@@ -183,7 +182,7 @@ fn neurons<S: Scalar>(
             activation,
             below: 0,
         };
-        visit(&neuron, index - k, operands, x, adjoints);
+        visit(&neuron, index - k, records, x, adjoints);
     }
 }
 
@@ -195,11 +194,11 @@ fn examples_neuron_by_neuron<S: Scalar>(
     layer: (Idx, Idx, Idx, Idx, Idx),
     (rows_below, count): (Idx, Idx),
     activation: Activation,
-    operands: &[Idx],
+    records: &Records,
     x: &impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
-    neurons(layer, activation, operands, x, adjoints);
+    neurons(layer, activation, records, x, adjoints);
     let (index, parameters, inputs, len, below) = layer;
     // the parameters of a whole example's newest neuron
     let newest_parameters = parameters - below * (len + 1) + count.saturating_sub(1) * (len + 1);
@@ -207,7 +206,7 @@ fn examples_neuron_by_neuron<S: Scalar>(
         // the newest neuron of the j-th example below, and its inputs
         let newest = index - below - (j - 1) * count - 1;
         let example = (newest, newest_parameters, inputs - j * len, len, count - 1);
-        neurons(example, activation, operands, x, adjoints);
+        neurons(example, activation, records, x, adjoints);
     }
 }
 
@@ -217,7 +216,7 @@ fn examples_neuron_by_neuron<S: Scalar>(
 fn visit<S: Scalar>(
     op: &Op,
     index: Idx,
-    operands: &[Idx],
+    records: &Records,
     x: &impl Fn(Idx) -> S,
     adjoints: &mut impl Adjoints<S>,
 ) {
@@ -229,7 +228,7 @@ fn visit<S: Scalar>(
     op.local_derivatives(
         x,
         &x(index),
-        operands,
+        records,
         #[inline(always)]
         |derivative| match derivative {
             Derivative::Edge(parent, local) => adjoints.edge(index, parent, local, &upstream),
@@ -298,7 +297,7 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         rows: (Idx, Idx),
         activation: Activation,
         constant_inputs: bool,
-        operands: &[Idx],
+        records: &Records,
         x: &impl Fn(Idx) -> f64,
     ) {
         let (index, parameters, inputs, len, below) = layer;
@@ -315,7 +314,7 @@ impl Adjoints<f64> for NumberAdjoints<'_> {
         // parameters, then inputs, then the layer's nodes, apart (an Mlp's layout); any other
         // layout takes the node-by-node path, which allows every overlap
         if parameters_end > inputs || inputs_end > first_node {
-            return examples_neuron_by_neuron(layer, rows, activation, operands, x, self);
+            return examples_neuron_by_neuron(layer, rows, activation, records, x, self);
         }
         let (below_inputs, rest) = self.grads.split_at_mut(inputs);
         let (input_grads, rest) = rest.split_at_mut(first_node - inputs);

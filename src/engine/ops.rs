@@ -11,7 +11,7 @@ use std::panic::Location;
 use super::binary::{BinaryOp, ConstantOp};
 use super::dense::{Activation, are_consecutive, dense_value, weighted_sum};
 use super::node::Node;
-use super::record::{MAX_LOGITS, MAX_NODES};
+use super::record::{MAX_NODES, Records};
 use super::scalar::Scalar;
 use super::softmax;
 use super::tape::{Idx, Tape, too_many_nodes, with_tape_inlined};
@@ -55,9 +55,19 @@ pub(crate) enum Op {
         activation: Activation,
         below: Idx,
     },
-    /// Softmax cross-entropy `logsumexp(z) - z_class` of the `len` consecutive nodes from
-    /// `logits` (a layer's outputs), against class `class` (see `softmax.rs`).
-    SoftmaxCrossEntropy { logits: Idx, len: Idx, class: Idx },
+    /// The sum, from 0 and left to right, of the softmax cross-entropies
+    /// `logsumexp(z) - z_class` of `examples` examples of `width` logits each, consecutive nodes
+    /// from `logits` (a layer's outputs on a batch), each against its class: example e's is
+    /// `records.classes[classes + e]`, and its softmax as the forward pass computed it is
+    /// `records.probabilities[probabilities + e * width..]` (`width` of them; see `softmax.rs`).
+    /// One example is one cross-entropy.
+    SoftmaxCrossEntropies {
+        logits: Idx,
+        width: Idx,
+        examples: Idx,
+        classes: Idx,
+        probabilities: Idx,
+    },
     /// `sum_k x_k^2` of the `len` consecutive nodes from `first` (a network's parameters, for
     /// the L2 penalty).
     SumOfSquares { first: Idx, len: Idx },
@@ -85,8 +95,9 @@ impl Op {
     // Inlined so that each constructor (`add`, `exp`, ...), which passes a known op, compiles to
     // its own arm instead of a jump through the whole match.
     #[inline(always)]
-    pub(crate) fn value(&self, values: &[f64], operands: &[Idx]) -> f64 {
+    pub(crate) fn value(&self, values: &[f64], records: &Records) -> f64 {
         let x = |i: Idx| values[i as usize];
+        let operands = &records.operands;
         match *self {
             Op::Leaf | Op::Constant => f64::NAN, // given their value; never computed
             Op::Unary(a, op) => op.value(x(a)),
@@ -114,9 +125,21 @@ impl Op {
                     &values[i..i + n],
                 )
             }
-            Op::SoftmaxCrossEntropy { logits, len, class } => {
-                let (z, n) = (logits as usize, len as usize);
-                softmax::cross_entropy_value(&values[z..z + n], class as usize)
+            Op::SoftmaxCrossEntropies {
+                logits,
+                width,
+                examples,
+                classes,
+                ..
+            } => {
+                let (first, width) = (logits as usize, width as usize);
+                let all = &values[first..first + examples as usize * width];
+                let classes = &records.classes[classes as usize..][..examples as usize];
+                all.chunks_exact(width)
+                    .zip(classes)
+                    .fold(0.0, |total, (z, &class)| {
+                        total + softmax::cross_entropy_value(z, class as usize)
+                    })
             }
             // the fused node's value is this very function on its terms' values
             Op::SumOfSquares { first, len } => {
@@ -135,10 +158,11 @@ impl Op {
         &self,
         x: impl Fn(Idx) -> S,
         out: &S,
-        operands: &[Idx],
+        records: &Records,
         mut each: impl FnMut(Derivative<S>),
     ) {
         use Derivative::{Edge, Run};
+        let operands = &records.operands;
         match *self {
             Op::Leaf | Op::Constant => {}
             Op::Unary(a, op) => {
@@ -192,15 +216,25 @@ impl Op {
                     each(Edge(parameters + len, slope));
                 }
             }
-            // d/d(z_j) = softmax_j - [j = class]
-            Op::SoftmaxCrossEntropy { logits, len, class } => {
-                softmax::cross_entropy_derivatives(
-                    |j| x(logits + j),
-                    len,
-                    class,
-                    out,
-                    |j, local| each(Edge(logits + j, local)),
-                );
+            // d/d(z_j) = softmax_j - [j = class], example by example
+            Op::SoftmaxCrossEntropies {
+                logits,
+                width,
+                examples,
+                classes,
+                probabilities,
+            } => {
+                let (w, p) = (width as usize, probabilities as usize);
+                for example in 0..examples {
+                    let first = logits + example * width;
+                    let e = example as usize;
+                    softmax::cross_entropy_derivatives(
+                        |j| x(first + j),
+                        records.classes[classes as usize + e],
+                        &records.probabilities[p + e * w..p + (e + 1) * w],
+                        |j, local| each(Edge(first + j, local)),
+                    );
+                }
             }
             // d/d(x_k) (x_k * x_k) = x_k, once for each factor (as `linear(x, x, 0)` reports
             // it, so the gradients are the same to the bit)
@@ -250,7 +284,12 @@ impl Op {
                 }
                 each(parameters + len);
             }
-            Op::SoftmaxCrossEntropy { logits, len, .. } => (logits..logits + len).for_each(each),
+            Op::SoftmaxCrossEntropies {
+                logits,
+                width,
+                examples,
+                ..
+            } => (logits..logits + width * examples).for_each(each),
             Op::SumOfSquares { first, len } => (first..first + len).for_each(each),
         }
     }
@@ -273,7 +312,7 @@ impl Op {
             | Op::Sum { .. }
             | Op::Linear { .. }
             | Op::Dense { .. }
-            | Op::SoftmaxCrossEntropy { .. }
+            | Op::SoftmaxCrossEntropies { .. }
             | Op::SumOfSquares { .. } => self.name().to_string(),
         }
     }
@@ -289,7 +328,8 @@ impl Op {
             Op::Sum { .. } => "sum",
             Op::Linear { .. } => "linear",
             Op::Dense { activation, .. } => activation.neuron_name(),
-            Op::SoftmaxCrossEntropy { .. } => "softmax cross-entropy",
+            Op::SoftmaxCrossEntropies { examples: 1, .. } => "softmax cross-entropy",
+            Op::SoftmaxCrossEntropies { .. } => "sum of softmax cross-entropies",
             Op::SumOfSquares { .. } => "sum of squares",
         }
     }
@@ -379,7 +419,7 @@ fn too_many_operands() -> ! {
 /// Inlined into each caller, where the op's kind is known and `Op::value` folds to its one arm.
 #[inline(always)]
 fn record(tape: &mut Tape, op: Op, location: &'static Location<'static>) -> Idx {
-    let value = op.value(&tape.values, &tape.records.operands);
+    let value = op.value(&tape.values, &tape.records);
     let index = tape.push(op, value);
     tape.inspection
         .created(index, location, || op, &tape.values, &tape.records.operands);
@@ -621,9 +661,9 @@ pub fn sum_of_squares(terms: &[Node]) -> Node {
 
 /// Softmax cross-entropy of `logits` against class `class`, `logsumexp(z) - z_class` (computed
 /// with the largest logit shifted out, so that logits of +-1000 stay finite): one node whose
-/// local derivatives are `softmax(z) - onehot(class)`, when the logits are consecutive nodes (a
-/// layer's outputs are) and fewer than 16,384; otherwise the same formula recorded from `exp`,
-/// `sum` and `log` nodes.
+/// local derivatives are `softmax(z) - onehot(class)`, with the softmax saved by the forward
+/// pass, when the logits are consecutive nodes (a layer's outputs are); otherwise the same
+/// formula recorded from `exp`, `sum` and `log` nodes.
 ///
 /// ```
 /// use scalargrad::{Node, engine::softmax_cross_entropy};
@@ -644,29 +684,19 @@ pub fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {
         "softmax_cross_entropy: class {class} of {} logits",
         logits.len()
     );
-    let first = logits[0].index();
-    let consecutive = logits
-        .iter()
-        .zip(first..)
-        .all(|(logit, expected)| logit.index() == expected);
-    // a fused node holds its length and class in 15 bits each (`record.rs`)
-    if consecutive && logits.len() < MAX_LOGITS {
-        apply(|| Op::SoftmaxCrossEntropy {
-            logits: first,
-            len: logits.len() as Idx,
-            class: class as Idx,
-        })
+    if are_consecutive(logits) {
+        record_cross_entropies(logits, &[class], Location::caller())
     } else {
         softmax::cross_entropy(logits, class)
     }
 }
 
 /// The sum of the softmax cross-entropies of a batch: `logits` holds `width` logits per example,
-/// example after example, and `classes` each example's class. The same nodes as
-/// [`softmax_cross_entropy`] of each example followed by [`sum`] of the losses (so the same value
-/// and gradients, bit for bit), recorded in one tape access when the logits are consecutive nodes
-/// (a batch's outputs from `forward_rows` are): a mean loss over a batch then costs a node per
-/// example, not a node, a handle and a tape access.
+/// example after example, and `classes` each example's class. [`softmax_cross_entropy`] of each
+/// example followed by [`sum`] of the losses, with the same value and gradients, bit for bit; when
+/// the logits are consecutive nodes (a batch's outputs from `forward_rows` are) it is one node,
+/// recorded in one tape access, where the losses one by one cost a node, a handle and a tape
+/// access each and a visit each in the backward pass.
 ///
 /// ```
 /// use scalargrad::{Node, engine::{softmax_cross_entropy, sum, sum_of_softmax_cross_entropies}};
@@ -681,42 +711,59 @@ pub fn softmax_cross_entropy(logits: &[Node], class: usize) -> Node {
 /// not below `width`.
 #[track_caller]
 pub fn sum_of_softmax_cross_entropies(logits: &[Node], width: usize, classes: &[usize]) -> Node {
-    let first = match logits.first() {
-        Some(first) if are_consecutive(logits) && width < MAX_LOGITS => first.index(),
-        Some(_) | None => return softmax::cross_entropies_one_by_one(logits, width, classes),
-    };
+    if logits.is_empty() || !are_consecutive(logits) {
+        return softmax::cross_entropies_one_by_one(logits, width, classes);
+    }
     softmax::check_batch(logits.len(), width, classes);
-    let location = Location::caller();
+    record_cross_entropies(logits, classes, Location::caller())
+}
+
+/// Records the `SoftmaxCrossEntropies` node of `logits`, consecutive nodes, `logits.len() /
+/// classes.len()` per example (at least one), against `classes`, each below that width (the
+/// callers' contract): its value, and each example's class and softmax in the side tables.
+fn record_cross_entropies(
+    logits: &[Node],
+    classes: &[usize],
+    location: &'static Location<'static>,
+) -> Node {
+    let width = logits.len() / classes.len();
+    // consecutive nodes, so their index and count fit an `Idx`
+    let first = logits[0].index();
     Node::from_index(with_tape_inlined(|tape| {
-        // every loss, the sum and the sum's operands fit, checked before any is recorded: a
-        // loss left on the tape by a panic would keep its handle and never be popped
-        if tape.len() + classes.len() >= MAX_NODES {
+        // the node and its side tables fit, checked before any is written
+        if tape.len() + 1 >= MAX_NODES || tape.records.classes.len() + classes.len() >= MAX_NODES {
             too_many_nodes();
         }
-        if tape.records.operands.len() + classes.len() >= MAX_NODES {
-            too_many_operands();
+        if tape.records.probabilities.len() + logits.len() >= MAX_NODES {
+            too_many_probabilities();
         }
-        let first_loss = tape.len() as Idx;
-        for (example, &class) in classes.iter().enumerate() {
-            let op = Op::SoftmaxCrossEntropy {
-                // inside the consecutive logits, so below `MAX_NODES`
-                logits: first + (example * width) as Idx,
-                len: width as Idx,
-                class: class as Idx,
-            };
-            record(tape, op, location);
-        }
-        let losses = first_loss..first_loss + classes.len() as Idx;
-        let total = record_with_operands(
-            tape,
-            losses.clone(),
-            |start, len| Op::Sum { start, len },
-            location,
-        );
-        // the losses' handles, each recorded with one, go to the sum above them
-        for loss in losses {
-            tape.give_up(loss);
-        }
-        total
+        let records = &mut tape.records;
+        let op = Op::SoftmaxCrossEntropies {
+            logits: first,
+            width: width as Idx,
+            examples: classes.len() as Idx,
+            classes: records.classes.len() as Idx,
+            probabilities: records.probabilities.len() as Idx,
+        };
+        records
+            .classes
+            .extend(classes.iter().map(|&class| class as Idx));
+        let all = &tape.values[first as usize..first as usize + logits.len()];
+        // the sum of `Op::value`, with each softmax saved on the way
+        let value = all
+            .chunks_exact(width)
+            .zip(classes)
+            .fold(0.0, |total, (z, &class)| {
+                total + softmax::cross_entropy_saving(z, class, &mut records.probabilities)
+            });
+        let index = tape.push(op, value);
+        tape.inspection
+            .created(index, location, || op, &tape.values, &tape.records.operands);
+        index
     }))
+}
+
+#[cold]
+fn too_many_probabilities() -> ! {
+    panic!("scalargrad: more than {MAX_NODES} logits of softmax cross-entropies on one thread")
 }

@@ -16,7 +16,7 @@
 //! | `WithConstant(a, c, op)`| `WITH_CONSTANT`+op| a                  | `c`'s slot in constants  |
 //! | `Sum`, `Linear`         | `SUM`, `LINEAR`   | start in operands  | len                      |
 //! | `Dense`                 | `DENSE`           | its layer's slot   | neurons below it (k)     |
-//! | `SoftmaxCrossEntropy`   | `SOFTMAX_CE`      | first logit        | len + class << 14        |
+//! | `SoftmaxCrossEntropies` | `SOFTMAX_CE`      | its batch's slot   | 0                        |
 //! | `SumOfSquares`          | `SQUARES`         | first term         | len                      |
 //!
 //! Every side-table entry remembers the node that owns it, so that popping nodes shrinks the
@@ -52,9 +52,6 @@ const FIELD: u64 = (1 << FIELD_BITS) - 1;
 /// Nodes alive on one thread at most, and entries of `operands` at most: every index fits a
 /// 29-bit field (half a billion nodes is 14 GiB of tape).
 pub(crate) const MAX_NODES: usize = 1 << FIELD_BITS;
-
-/// Logits of one fused softmax cross-entropy node at most: its length and class share field b.
-pub(crate) const MAX_LOGITS: usize = 1 << 14;
 
 // The kinds, in the low `KIND_BITS` bits. The ops of `BinaryOp` and `ConstantOp` each take a kind of their
 // own (their place in `ALL` added to the first), since both fields hold indices.
@@ -130,6 +127,18 @@ struct Layer {
     row: Idx,
 }
 
+/// What a `SoftmaxCrossEntropies` record holds beyond its slot: the op's fields, and the node
+/// that owns them.
+#[derive(Clone, Copy, Debug)]
+struct CrossEntropies {
+    node: Idx,
+    logits: Idx,
+    width: Idx,
+    examples: Idx,
+    classes: Idx,
+    probabilities: Idx,
+}
+
 /// The op of every node on the tape, oldest first, and the side tables they refer to.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Records {
@@ -143,6 +152,14 @@ pub(crate) struct Records {
     constant_nodes: Vec<Idx>,
     /// Layers of `Dense` nodes (a lone neuron is a layer of one), oldest first.
     layers: Vec<Layer>,
+    /// The batches of `SoftmaxCrossEntropies` nodes, oldest first.
+    cross_entropies: Vec<CrossEntropies>,
+    /// Each example's class, of every `SoftmaxCrossEntropies` node, oldest first.
+    pub(crate) classes: Vec<Idx>,
+    /// Each example's softmax as the forward pass computed it, of every `SoftmaxCrossEntropies`
+    /// node, oldest first: its backward pass reads it instead of computing the exponentials
+    /// again.
+    pub(crate) probabilities: Vec<f64>,
 }
 
 impl Records {
@@ -155,6 +172,9 @@ impl Records {
             constants: Vec::new(),
             constant_nodes: Vec::new(),
             layers: Vec::new(),
+            cross_entropies: Vec::new(),
+            classes: Vec::new(),
+            probabilities: Vec::new(),
         }
     }
 
@@ -216,13 +236,24 @@ impl Records {
                 };
                 Packed::new(DENSE, slot as Idx, below)
             }
-            Op::SoftmaxCrossEntropy { logits, len, class } => {
-                debug_assert!((len as usize) < MAX_LOGITS && class < len);
-                Packed::new(
-                    SOFTMAX_CE,
+            Op::SoftmaxCrossEntropies {
+                logits,
+                width,
+                examples,
+                classes,
+                probabilities,
+            } => {
+                // fewer batches than nodes, so the slot fits a field
+                let slot = self.cross_entropies.len() as Idx;
+                self.cross_entropies.push(CrossEntropies {
+                    node: index,
                     logits,
-                    len | class << MAX_LOGITS.trailing_zeros(),
-                )
+                    width,
+                    examples,
+                    classes,
+                    probabilities,
+                });
+                Packed::new(SOFTMAX_CE, slot, 0)
             }
             Op::SumOfSquares { first, len } => Packed::new(SQUARES, first, len),
         };
@@ -332,11 +363,16 @@ impl Records {
             SUM => then(Op::Sum { start: a, len: b }),
             LINEAR => then(Op::Linear { start: a, len: b }),
             DENSE => then(self.dense(a, b)),
-            SOFTMAX_CE => then(Op::SoftmaxCrossEntropy {
-                logits: a,
-                len: b & (MAX_LOGITS as Idx - 1),
-                class: b >> MAX_LOGITS.trailing_zeros(),
-            }),
+            SOFTMAX_CE => {
+                let batch = self.cross_entropies[a as usize];
+                then(Op::SoftmaxCrossEntropies {
+                    logits: batch.logits,
+                    width: batch.width,
+                    examples: batch.examples,
+                    classes: batch.classes,
+                    probabilities: batch.probabilities,
+                })
+            }
             SQUARES => then(Op::SumOfSquares { first: a, len: b }),
             kind => unreachable!("scalargrad: no op has kind {kind} (a record was overwritten)"),
         }
@@ -427,6 +463,15 @@ impl Records {
             .layers
             .partition_point(|layer| !popped(layer.first_node));
         self.layers.truncate(layers);
+        let batches = self
+            .cross_entropies
+            .partition_point(|batch| !popped(batch.node));
+        if let Some(&first_popped) = self.cross_entropies.get(batches) {
+            self.classes.truncate(first_popped.classes as usize);
+            self.probabilities
+                .truncate(first_popped.probabilities as usize);
+            self.cross_entropies.truncate(batches);
+        }
         self.packed.truncate(len);
     }
 
@@ -438,6 +483,9 @@ impl Records {
         self.constants.shrink_to_fit();
         self.constant_nodes.shrink_to_fit();
         self.layers.shrink_to_fit();
+        self.cross_entropies.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.probabilities.shrink_to_fit();
     }
 
     /// Bytes of memory held (capacity, not only what is in use).
@@ -449,6 +497,9 @@ impl Records {
             + self.constants.capacity() * size_of::<f64>()
             + self.constant_nodes.capacity() * size_of::<Idx>()
             + self.layers.capacity() * size_of::<Layer>()
+            + self.cross_entropies.capacity() * size_of::<CrossEntropies>()
+            + self.classes.capacity() * size_of::<Idx>()
+            + self.probabilities.capacity() * size_of::<f64>()
     }
 }
 
@@ -477,10 +528,12 @@ mod tests {
         }
         ops.push(Op::Sum { start: top, len: 0 });
         ops.push(Op::Linear { start: 3, len: top });
-        ops.push(Op::SoftmaxCrossEntropy {
+        ops.push(Op::SoftmaxCrossEntropies {
             logits: top,
-            len: (MAX_LOGITS - 1) as Idx,
-            class: (MAX_LOGITS - 2) as Idx,
+            width: top,
+            examples: 1,
+            classes: top,
+            probabilities: 0,
         });
         ops.push(Op::SumOfSquares {
             first: top,
@@ -543,6 +596,36 @@ mod tests {
         ] {
             assert_eq!(records.leaves_below(end), leaves, "below {end}");
         }
+    }
+
+    /// A batch of cross-entropies reads back with its side tables, and popping it (but not a
+    /// batch below it) gives back its classes and probabilities.
+    #[test]
+    fn the_side_tables_of_cross_entropies_follow_the_records() {
+        let mut records = Records::new();
+        for _ in 0..6 {
+            records.push(Op::Leaf); // nodes 0..6: logits
+        }
+        let batch = |logits, width, examples, classes, probabilities| Op::SoftmaxCrossEntropies {
+            logits,
+            width,
+            examples,
+            classes,
+            probabilities,
+        };
+        // node 6: two examples of three logits; node 7: one example of two
+        records.classes.extend([2, 0, 1]);
+        records.probabilities.extend([0.1; 8]);
+        records.push(batch(0, 3, 2, 0, 0));
+        records.push(batch(4, 2, 1, 2, 6));
+        assert_eq!(records.op(6), batch(0, 3, 2, 0, 0));
+        assert_eq!(records.op(7), batch(4, 2, 1, 2, 6));
+        records.truncate(7);
+        assert_eq!((records.classes.len(), records.probabilities.len()), (2, 6));
+        assert_eq!(records.op(6), batch(0, 3, 2, 0, 0));
+        records.truncate(6);
+        assert_eq!((records.classes.len(), records.probabilities.len()), (0, 0));
+        assert!(records.cross_entropies.is_empty());
     }
 
     /// A layer pushed over three examples reads back, example by example, as neurons of the

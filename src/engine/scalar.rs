@@ -57,6 +57,13 @@ pub trait Scalar: Clone {
     fn sum_of_softmax_cross_entropies(logits: &[Self], width: usize, classes: &[usize]) -> Self {
         super::softmax::cross_entropies_one_by_one(logits, width, classes)
     }
+    /// Whether a number computed earlier can stand in for the formula that computed it (in the
+    /// backward pass, the softmax a cross-entropy saved in the forward pass): for `f64` a value
+    /// is all there is; a `Node` records the formula, so that it can be differentiated again
+    /// (the default).
+    fn is_plain_number() -> bool {
+        false
+    }
 
     /// `self + other`
     fn plus(&self, other: &Self) -> Self {
@@ -114,6 +121,9 @@ impl Scalar for f64 {
     }
     fn sum_of_squares(terms: &[f64]) -> f64 {
         super::dot(0.0, terms, terms)
+    }
+    fn is_plain_number() -> bool {
+        true
     }
     fn softmax_cross_entropy(logits: &[f64], class: usize) -> f64 {
         // the fused node's value is this very function on its logits' values

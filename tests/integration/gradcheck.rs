@@ -571,8 +571,8 @@ fn the_fused_cross_entropy_matches_closed_forms_its_composed_graph_and_finite_di
 }
 
 /// A batch's cross-entropies recorded together are the examples' one by one and their sum: the
-/// same value and gradients to the bit, on consecutive logits (one tape access) and on logits
-/// that are not (the one-by-one path), with the same nodes left on the tape.
+/// same value and gradients to the bit, on consecutive logits (one node) and on logits that are
+/// not (the one-by-one path), and every node popped afterwards.
 #[test]
 fn a_batch_of_cross_entropies_is_each_examples_summed_to_the_bit() {
     let z = [
@@ -584,8 +584,7 @@ fn a_batch_of_cross_entropies_is_each_examples_summed_to_the_bit() {
     let (batch_logits, single_logits) = (fresh(), fresh());
     let before = tape_length();
     let batch = engine::sum_of_softmax_cross_entropies(&batch_logits, 3, &classes);
-    // a node per example and the sum, nothing else
-    assert_eq!(tape_length(), before + classes.len() + 1);
+    assert_eq!(tape_length(), before + 1, "one node for the batch");
     let losses: Vec<Node> = single_logits
         .chunks(3)
         .zip(classes)
@@ -655,6 +654,45 @@ fn a_batch_of_cross_entropies_refuses_a_bad_shape() {
         let why = why.downcast_ref::<String>().expect("a formatted message");
         assert!(why.contains(message), "{why}");
         assert_eq!(tape_length(), before, "nothing recorded");
+    }
+}
+
+/// The backward pass takes the softmax the forward pass saved; `derivatives` builds it again from
+/// the logits, as nodes. The two give the same first derivatives, to the bit, and the nodes'
+/// second derivatives are the softmax Hessian, example by example, across a batch.
+#[test]
+fn a_batch_of_cross_entropies_has_the_same_gradient_saved_and_rebuilt_and_the_softmax_hessian() {
+    let z = [0.3, -1.2, 2.0, 1000.0, -1000.0, 0.5];
+    let classes = [2, 1];
+    let logits: Vec<Node> = z.iter().map(|&v| Node::new(v)).collect();
+    let total = engine::sum_of_softmax_cross_entropies(&logits, 3, &classes);
+    let first = derivatives(&total, &logits);
+    total.backward();
+    for (logit, derivative) in logits.iter().zip(&first) {
+        assert_eq!(logit.grad().to_bits(), derivative.value().to_bits());
+    }
+    for (example, class) in classes.iter().enumerate() {
+        let p = softmax(&z[3 * example..3 * example + 3]);
+        for j in 0..3 {
+            let onehot = if j == *class { 1.0 } else { 0.0 };
+            let dj = &first[3 * example + j];
+            assert!(close(dj.value(), p[j] - onehot, 1e-12), "example {example}");
+            let second = derivatives(dj, &logits);
+            for (k, dk) in second.iter().enumerate() {
+                // d2/dz_j dz_k = p_j ([j = k] - p_k) within an example, 0 across examples
+                let expected = if k / 3 == example {
+                    let delta = if k % 3 == j { 1.0 } else { 0.0 };
+                    p[j] * (delta - p[k % 3])
+                } else {
+                    0.0
+                };
+                assert!(
+                    close(dk.value(), expected, 1e-12),
+                    "example {example}: H[{j}][{k}] = {} vs {expected}",
+                    dk.value()
+                );
+            }
+        }
     }
 }
 
@@ -745,15 +783,15 @@ fn a_sum_of_squares_has_the_hessian_two_times_the_identity() {
 }
 
 #[test]
-fn a_cross_entropy_of_more_logits_than_a_fused_node_holds_is_composed_with_the_same_result() {
-    // a fused node keeps its length and class in 14 bits each: 16,383 logits fit, 16,384 not
-    for (len, fused) in [(16_383, true), (16_384, false)] {
+fn a_cross_entropy_of_many_logits_is_one_node_with_the_closed_form_gradient() {
+    // the length and class are kept beside the record, not in it: no bound but the tape's
+    for len in [16_383, 16_384, 70_000] {
         let z: Vec<f64> = (0..len).map(|k| (k % 7) as f64 * 0.25).collect();
         let logits: Vec<Node> = z.iter().map(|&v| Node::new(v)).collect();
         let class = len - 1;
         let before = tape_length();
         let loss = softmax_cross_entropy(&logits, class);
-        assert_eq!(tape_length() - before == 1, fused, "{len} logits");
+        assert_eq!(tape_length() - before, 1, "{len} logits");
         let p = softmax(&z);
         assert!(close(loss.value(), -p[class].ln(), 1e-12), "{len} logits");
         loss.backward();

@@ -474,6 +474,13 @@ fn neuron_gradients(
 ) {
     let width = len + 1;
     let (input_grads, input_values) = (&mut input_grads[..len], &input_values[..len]);
+    if constant_inputs && len == 2 && input_values.iter().all(|x| x.is_finite()) {
+        return first_layer_gradients(
+            activation,
+            (parameter_grads, node_grads, node_values),
+            input_values,
+        );
+    }
     let neurons = parameter_grads
         .chunks_exact_mut(width)
         .zip(parameter_values.chunks_exact(width))
@@ -494,6 +501,37 @@ fn neuron_gradients(
             add_chained_here(input_grads, &values[..len], inner);
         }
         bias_grad[0] += chain(&slope, &upstream);
+    }
+}
+
+/// `neuron_gradients` of a layer of two inputs that are finite constants (a first layer on the
+/// plane): the same gradients, bit for bit, without a branch per neuron. A neuron that passes
+/// nothing on (a zero gradient, a ReLU that is off) adds `input * 0.0`, which is a zero and leaves
+/// each gradient as it was (a gradient is never -0.0: it starts at 0.0 and only has numbers added
+/// to it). The branch it saves went either way neuron by neuron, as the ReLUs are on or off,
+/// and mispredicted often enough to be a fifth of a CE step's backward pass under perf.
+#[inline(always)]
+fn first_layer_gradients(
+    activation: Activation,
+    (parameter_grads, node_grads, node_values): (&mut [f64], &[f64], &[f64]),
+    inputs: &[f64],
+) {
+    let (x0, x1) = (inputs[0], inputs[1]);
+    let neurons = parameter_grads
+        .chunks_exact_mut(3)
+        .zip(node_grads.iter().zip(node_values));
+    for (grads, (&upstream, out)) in neurons.rev() {
+        // as `neuron_gradients`: nothing flows from a zero gradient or a zero slope
+        let slope = activation.slope(out);
+        let passes = (upstream != 0.0) & slope.is_some();
+        let inner = if passes {
+            chain(&slope.unwrap_or(0.0), &upstream)
+        } else {
+            0.0
+        };
+        grads[0] += chain(&x0, &inner);
+        grads[1] += chain(&x1, &inner);
+        grads[2] += inner;
     }
 }
 
@@ -723,4 +761,53 @@ pub fn derivatives(of: &Node, wrt: &[Node]) -> Vec<Node> {
                 .unwrap_or_else(|| Node::new(0.0))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A layer of two finite constant inputs takes `first_layer_gradients`, without a branch per
+    /// neuron; inputs that take gradients take the branch. The parameters' gradients come out the
+    /// same, to the bit, whatever the neurons' gradients and values are (zero and -0.0, off and
+    /// on, NaN, the extremes of f64).
+    #[test]
+    fn the_first_layer_without_branches_gives_the_gradients_of_the_one_with() {
+        let node_grads = [0.0, -0.0, 1.5, -2.25, 3e-300, f64::NAN, 0.5, 1e10];
+        let node_values = [1.0, 2.0, 0.0, -0.0, 0.7, 0.3, -1.0, 5e-324];
+        let parameter_values = [0.25; 24];
+        let activations = [
+            Activation::Relu,
+            Activation::Tanh,
+            Activation::Sigmoid,
+            Activation::Linear,
+        ];
+        for activation in activations {
+            for inputs in [[0.5, -3.0], [-0.0, 0.0], [1e308, -1e-308]] {
+                let run = |constant_inputs| {
+                    // gradients already there, zeros among them
+                    let mut parameter_grads: Vec<f64> =
+                        (0..24).map(|k| [0.0, -1.5, 2.0][k % 3]).collect();
+                    let mut input_grads = [0.0; 2];
+                    neuron_gradients(
+                        activation,
+                        constant_inputs,
+                        2,
+                        (
+                            &mut parameter_grads,
+                            &mut input_grads,
+                            (&node_grads, &node_values),
+                            &parameter_values,
+                            &inputs,
+                        ),
+                    );
+                    parameter_grads
+                        .iter()
+                        .map(|g| g.to_bits())
+                        .collect::<Vec<u64>>()
+                };
+                assert_eq!(run(true), run(false), "{activation:?} on {inputs:?}");
+            }
+        }
+    }
 }

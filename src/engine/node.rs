@@ -114,6 +114,18 @@ impl Node {
         self.index as usize
     }
 
+    /// Drops `nodes` in one tape access, as dropping each in turn would (a batch's outputs, where
+    /// a tape access per node was 2% of a training step).
+    pub(crate) fn drop_all(nodes: Vec<Node>) {
+        with_tape_if_alive(|tape| {
+            for node in &nodes {
+                tape.release(node.index);
+            }
+        });
+        // released above (or the tape is gone, with nothing left to release)
+        nodes.into_iter().for_each(std::mem::forget);
+    }
+
     /// The node's place on the tape.
     pub(crate) fn index(&self) -> Idx {
         self.index
@@ -487,5 +499,42 @@ impl Neg for Node {
     #[track_caller]
     fn neg(self) -> Node {
         ops::neg(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::tape_length;
+
+    /// `drop_all` leaves the tape as dropping each node in turn does: nodes still used by a live
+    /// one stay, and the last handle gone pops everything above the live nodes below.
+    #[test]
+    fn dropping_all_at_once_pops_as_dropping_one_by_one() {
+        let start = tape_length();
+        let base = Node::new(1.0);
+        let run = |at_once: bool| {
+            let nodes: Vec<Node> = (0..5).map(|k| &base * k as f64).collect();
+            let extra = nodes[4].clone();
+            let top = &nodes[1] + &nodes[3];
+            let mut lengths = vec![tape_length()];
+            if at_once {
+                Node::drop_all(nodes);
+            } else {
+                drop(nodes);
+            }
+            // `top` (newest) still holds every node below it
+            lengths.push(tape_length());
+            drop(top);
+            // `extra` keeps nodes[4] and what lies below it
+            lengths.push(tape_length());
+            drop(extra);
+            lengths.push(tape_length());
+            lengths
+        };
+        assert_eq!(run(true), run(false));
+        assert_eq!(run(true)[3], start + 1, "back to `base` alone");
+        drop(base);
+        assert_eq!(tape_length(), start);
     }
 }

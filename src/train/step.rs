@@ -181,9 +181,11 @@ pub(super) fn share_gradient(
     let nodes = tape_length() - before;
     network.zero_grad();
     part.backward();
+    let outputs_values = values(&outputs);
+    Node::drop_all(outputs);
     ShareGradient {
         loss: part.value(),
-        outputs: values(&outputs),
+        outputs: outputs_values,
         nodes,
         nonzero: nonzero.flags(),
     }

@@ -730,8 +730,9 @@ fn record_cross_entropies(
     // consecutive nodes, so their index and count fit an `Idx`
     let first = logits[0].index();
     Node::from_index(with_tape_inlined(|tape| {
-        // the node and its side tables fit, checked before any is written
-        if tape.len() + 1 >= MAX_NODES || tape.records.classes.len() + classes.len() >= MAX_NODES {
+        // the node and its side tables fit, checked before any is written (each example has a
+        // class and at least one logit, so the classes fit where the probabilities do)
+        if tape.len() + 1 >= MAX_NODES {
             too_many_nodes();
         }
         if tape.records.probabilities.len() + logits.len() >= MAX_NODES {

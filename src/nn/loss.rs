@@ -207,8 +207,8 @@ impl Loss {
         assert_eq!(outputs.len(), width * labels.len(), "one label per example");
         assert!(!labels.is_empty(), "the mean of no examples is undefined");
         let total = match self {
-            // one fused node per example, the batch's recorded together: the same nodes as
-            // `of_example`'s, one by one
+            // the batch's cross-entropies as one fused node (consecutive outputs, as
+            // `forward_rows` gives), with the value and gradients of `of_example`'s one by one
             Loss::CrossEntropy if width >= 2 => {
                 let classes: Vec<usize> = labels
                     .iter()

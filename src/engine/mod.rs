@@ -22,6 +22,7 @@ mod binary;
 mod dense;
 mod gradcheck;
 mod inspect;
+mod layer_gradients;
 mod node;
 mod ops;
 mod record;

@@ -24,6 +24,7 @@ mod gradcheck;
 mod inspect;
 mod layer_gradients;
 mod node;
+mod nonzero;
 mod ops;
 mod record;
 mod scalar;
@@ -34,8 +35,7 @@ mod unary;
 pub use backward::{backward, derivatives, zero_grad};
 pub use binary::{BinaryOp, ConstantOp};
 pub use dense::{
-    Activation, DenseLayer, NonzeroUnits, dense_layers, dense_layers_marking, dense_layers_on_rows,
-    dot, neuron,
+    Activation, DenseLayer, dense_layers, dense_layers_marking, dense_layers_on_rows, dot, neuron,
 };
 pub(crate) use dense::{StackInputs, dense_layers_marking_into, dense_layers_single};
 pub(crate) use gradcheck::python_repr;
@@ -46,6 +46,7 @@ pub use inspect::{
     record_contributions_to, take_anomaly, take_contributions, to_dot, to_dot_with,
 };
 pub use node::Node;
+pub use nonzero::NonzeroUnits;
 pub use ops::{
     abs, add, add_constant, binary, cos, div, exp, linear, log, mul, mul_constant, neg, pow,
     pow_node, relu, sigmoid, sin, softmax_cross_entropy, sub, sum, sum_of_softmax_cross_entropies,

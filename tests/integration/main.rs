@@ -9,6 +9,7 @@ mod after_training;
 mod cli;
 mod digits;
 mod engine;
+mod fused;
 mod gradcheck;
 mod inspect;
 mod lab;

@@ -108,22 +108,160 @@ fn examples_gradients(
             &input_values[inputs..],
         ),
     );
-    // then each whole example below it, newest first
-    let parameters = count * width;
-    for j in (0..examples_below).rev() {
-        let (nodes, inputs) = (j * count..(j + 1) * count, j * len..(j + 1) * len);
-        neuron_gradients(
+    if examples_below == 0 {
+        return;
+    }
+    // then the whole examples below it, newest first, four at a time (the oldest one to three
+    // left over one at a time)
+    let shape = (len, count);
+    let first_layer = len == 2
+        && input_values[..examples_below * len]
+            .iter()
+            .all(|x| x.is_finite());
+    let groups = examples_below / 4;
+    let leftover = examples_below - 4 * groups;
+    for group in (0..groups).rev() {
+        let examples = leftover + 4 * group..leftover + 4 * group + 4;
+        example_group::<4>(
             activation,
             constant_inputs,
-            len,
+            first_layer,
+            shape,
+            examples,
             (
-                &mut parameter_grads[..parameters],
-                &mut input_grads[inputs.clone()],
-                (&node_grads[nodes.clone()], &node_values[nodes]),
-                &parameter_values[..parameters],
-                &input_values[inputs],
+                parameter_grads,
+                input_grads,
+                (node_grads, node_values),
+                parameter_values,
+                input_values,
             ),
         );
+    }
+    for example in (0..leftover).rev() {
+        example_group::<1>(
+            activation,
+            constant_inputs,
+            first_layer,
+            shape,
+            example..example + 1,
+            (
+                parameter_grads,
+                input_grads,
+                (node_grads, node_values),
+                parameter_values,
+                input_values,
+            ),
+        );
+    }
+}
+
+/// `examples_gradients` on the `E` whole examples `examples` (counted from the oldest), newest
+/// first: the parameters' gradients neuron by neuron, each taking the `E` examples' contributions
+/// one after another (held in registers), and then the inputs' gradients example by example.
+/// Each gradient still takes its contributions in the order of `examples_neuron_by_neuron` (a
+/// parameter's example after example, an input's neuron after neuron), so the numbers are the
+/// same, bit for bit; a parameter's gradient is loaded and stored once per `E` examples instead
+/// of once per example, and the group's rows stay in the L1 cache between the two. `first_layer`
+/// says the layer has two finite inputs on every example (`first_layer_examples`).
+#[inline(always)]
+fn example_group<const E: usize>(
+    activation: Activation,
+    constant_inputs: bool,
+    first_layer: bool,
+    (len, count): (usize, usize),
+    examples: std::ops::Range<usize>,
+    (parameter_grads, input_grads, (node_grads, node_values), parameter_values, input_values): LayerSlices<'_>,
+) {
+    let width = len + 1;
+    let (nodes, inputs) = (
+        examples.start * count..examples.end * count,
+        examples.start * len..examples.end * len,
+    );
+    let (node_grads, node_values) = (&node_grads[nodes.clone()], &node_values[nodes]);
+    let input_values = &input_values[inputs.clone()];
+    let parameter_grads = &mut parameter_grads[..count * width];
+    if first_layer {
+        first_layer_examples::<E>(
+            activation,
+            parameter_grads,
+            (node_grads, node_values),
+            input_values,
+        );
+    } else {
+        for (k, grads) in parameter_grads.chunks_exact_mut(width).enumerate() {
+            let (weight_grads, bias_grad) = grads.split_at_mut(len);
+            let mut runs = Runs::new();
+            for (j, x) in input_values.chunks_exact(len).enumerate().rev() {
+                let (upstream, out) = (node_grads[j * count + k], node_values[j * count + k]);
+                // as `neuron_gradients`: nothing flows from a zero gradient or a zero slope
+                if upstream == 0.0 {
+                    continue;
+                }
+                let Some(slope) = activation.slope(&out) else {
+                    continue;
+                };
+                runs.add(x, chain(&slope, &upstream), weight_grads);
+                bias_grad[0] += chain(&slope, &upstream);
+            }
+            runs.finish(weight_grads);
+        }
+    }
+    if constant_inputs {
+        return;
+    }
+    let input_grads = &mut input_grads[inputs];
+    let each_example = input_grads.chunks_exact_mut(len).zip(
+        node_grads
+            .chunks_exact(count)
+            .zip(node_values.chunks_exact(count)),
+    );
+    for (input_grads, (node_grads, node_values)) in each_example.rev() {
+        let mut runs = Runs::new();
+        let each_neuron = parameter_values
+            .chunks_exact(width)
+            .zip(node_grads.iter().zip(node_values));
+        for (values, (&upstream, out)) in each_neuron.rev() {
+            if upstream == 0.0 {
+                continue;
+            }
+            let Some(slope) = activation.slope(out) else {
+                continue;
+            };
+            runs.add(&values[..len], chain(&slope, &upstream), input_grads);
+        }
+        runs.finish(input_grads);
+    }
+}
+
+/// The parameters' gradients of a layer of two finite inputs (`first_layer_gradients`) over the
+/// `E` examples of `node_grads`, `node_values` and `inputs` (oldest first), newest first: each
+/// neuron's three gradients take the `E` examples' contributions in registers.
+#[inline(always)]
+fn first_layer_examples<const E: usize>(
+    activation: Activation,
+    parameter_grads: &mut [f64],
+    (node_grads, node_values): (&[f64], &[f64]),
+    inputs: &[f64],
+) {
+    let count = parameter_grads.len() / 3;
+    let mut upstreams = [&node_grads[..0]; E];
+    let mut outs = [&node_values[..0]; E];
+    let mut xs = [[0.0; 2]; E];
+    for e in 0..E {
+        upstreams[e] = &node_grads[e * count..(e + 1) * count];
+        outs[e] = &node_values[e * count..(e + 1) * count];
+        xs[e] = [inputs[2 * e], inputs[2 * e + 1]];
+    }
+    for (k, grads) in parameter_grads.chunks_exact_mut(3).enumerate() {
+        let mut totals = [grads[0], grads[1], grads[2]];
+        for e in (0..E).rev() {
+            // as `first_layer_gradients`
+            let inner = inner_or_zero(activation, upstreams[e][k], &outs[e][k]);
+            totals[0] += chain(&xs[e][0], &inner);
+            totals[1] += chain(&xs[e][1], &inner);
+            totals[2] += inner;
+        }
+        grads.copy_from_slice(&totals);
     }
 }
 
@@ -149,6 +287,8 @@ fn neuron_gradients(
         .chunks_exact_mut(width)
         .zip(parameter_values.chunks_exact(width))
         .zip(node_grads.iter().zip(node_values));
+    // the inputs' gradients, four neurons at a time (see `Runs`)
+    let mut group = Runs::new();
     for ((grads, values), (&upstream, out)) in neurons.rev() {
         // as `upstream` and `Op::local_derivatives`: nothing flows from a zero gradient or
         // a zero slope
@@ -162,11 +302,92 @@ fn neuron_gradients(
         let (weight_grads, bias_grad) = grads.split_at_mut(len);
         add_chained_here(weight_grads, input_values, inner);
         if !constant_inputs {
-            add_chained_here(input_grads, &values[..len], inner);
+            group.add(&values[..len], inner, input_grads);
         }
         bias_grad[0] += chain(&slope, &upstream);
     }
+    group.finish(input_grads);
 }
+
+/// Runs that add into the same gradients (`add_chained` of each, one after another), up to
+/// four, in the order they are added: a neuron's weights into its example's inputs' gradients
+/// (the newest neuron first), or an example's inputs into a neuron's weights' gradients (the
+/// newest example first). Each gradient takes the four contributions one after another in a
+/// register, in that same order, so the numbers are those of one run at a time, bit for bit,
+/// with one load and one store of each gradient per four runs instead of per run. A CE step's
+/// backward pass was bound by those stores (`bench/RESULTS.md`).
+struct Runs<'a> {
+    locals: [&'a [f64]; 4],
+    inners: [f64; 4],
+    len: usize,
+}
+
+impl<'a> Runs<'a> {
+    /// No runs yet.
+    #[inline(always)]
+    fn new() -> Runs<'a> {
+        Runs {
+            locals: [&[]; 4],
+            inners: [0.0; 4],
+            len: 0,
+        }
+    }
+
+    /// Adds the next run, of local derivatives `locals` (one per gradient) and inner gradient
+    /// `inner`, adding the four into `gradients` once there are four.
+    #[inline(always)]
+    fn add(&mut self, locals: &'a [f64], inner: f64, gradients: &mut [f64]) {
+        self.locals[self.len] = locals;
+        self.inners[self.len] = inner;
+        self.len += 1;
+        if self.len == 4 {
+            self.finish(gradients);
+        }
+    }
+
+    /// Adds the runs held into `gradients`, and empties the group.
+    #[inline(always)]
+    fn finish(&mut self, gradients: &mut [f64]) {
+        let (l, i) = (&self.locals, &self.inners);
+        match self.len {
+            0 => {}
+            1 => add_chained_one(gradients, l[0], i[0]),
+            2 => add_chained_two(gradients, l[0], i[0], l[1], i[1]),
+            3 => add_chained_three(gradients, l[0], i[0], l[1], i[1], l[2], i[2]),
+            // `add` adds a group as soon as it holds four
+            _ => add_chained_four(gradients, l[0], i[0], l[1], i[1], l[2], i[2], l[3], i[3]),
+        }
+        self.len = 0;
+    }
+}
+
+/// Defines `$name`, which adds runs one after another into the same gradients:
+/// `gradients[k] += chain(row[k], inner)` for each (row, inner) in order, each gradient kept in a
+/// register across the rows (so the sums of that many `add_chained`, bit for bit). One function
+/// per number of rows, out of line, with each row a slice argument of its own: the compiler then
+/// knows the rows apart from `gradients` and makes vectors along the gradients. Inlined, or with
+/// the rows in an array, it made vectors across the rows and added one gradient at a time, and
+/// the grouping was slower than no grouping at all.
+macro_rules! add_chained_rows {
+    ($name:ident, $(($row:ident, $inner:ident)),+) => {
+        #[inline(never)]
+        // the slices are separate arguments on purpose (see above)
+        #[allow(clippy::too_many_arguments)]
+        fn $name(gradients: &mut [f64], $($row: &[f64], $inner: f64),+) {
+            let len = gradients.len();
+            $(let $row = &$row[..len];)+
+            for k in 0..len {
+                let mut total = gradients[k];
+                $(total += chain(&$row[k], &$inner);)+
+                gradients[k] = total;
+            }
+        }
+    };
+}
+add_chained_rows!(add_chained_one, (a, x));
+add_chained_rows!(add_chained_two, (a, x), (b, y));
+add_chained_rows!(add_chained_three, (a, x), (b, y), (c, z));
+add_chained_rows!(add_chained_four, (a, x), (b, y), (c, z), (d, w));
 
 /// `neuron_gradients` of a layer of two inputs that are finite constants (a first layer on the
 /// plane): the same gradients, bit for bit, without a branch per neuron. A neuron that passes
@@ -185,18 +406,22 @@ fn first_layer_gradients(
         .chunks_exact_mut(3)
         .zip(node_grads.iter().zip(node_values));
     for (grads, (&upstream, out)) in neurons.rev() {
-        // as `neuron_gradients`: nothing flows from a zero gradient or a zero slope
-        let slope = activation.slope(out);
-        let passes = (upstream != 0.0) & slope.is_some();
-        let inner = if passes {
-            chain(&slope.unwrap_or(0.0), &upstream)
-        } else {
-            0.0
-        };
+        let inner = inner_or_zero(activation, upstream, out);
         grads[0] += chain(&x0, &inner);
         grads[1] += chain(&x1, &inner);
         grads[2] += inner;
     }
+}
+
+/// A neuron's inner gradient, `chain(slope, upstream)`, where it passes its gradient on, and
+/// +0.0 where it passes nothing (as `neuron_gradients`: a zero gradient or a zero slope),
+/// without a branch: the bits of the product are kept or cleared by a mask.
+#[inline(always)]
+fn inner_or_zero(activation: Activation, upstream: f64, out: &f64) -> f64 {
+    let slope = activation.slope(out);
+    let passes = (upstream != 0.0) & slope.is_some();
+    let inner = chain(&slope.unwrap_or(0.0), &upstream);
+    f64::from_bits(inner.to_bits() & u64::from(passes).wrapping_neg())
 }
 
 /// `gradients[k] += chain(locals[k], inner)`: a run of parents sharing one upstream gradient.
@@ -232,6 +457,119 @@ fn add_chained_long(gradients: &mut [f64], locals: &[f64], inner: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The node-by-node order written out plainly: each example newest first, each of its
+    /// neurons newest first, each passing neuron adding to its weights', its bias's and (unless
+    /// the inputs are constants) its inputs' gradients one at a time.
+    fn one_at_a_time(
+        activation: Activation,
+        constant_inputs: bool,
+        (len, count, newest_count, below): (usize, usize, usize, usize),
+        (parameter_grads, input_grads): (&mut [f64], &mut [f64]),
+        (node_grads, node_values): (&[f64], &[f64]),
+        (parameter_values, input_values): (&[f64], &[f64]),
+    ) {
+        let width = len + 1;
+        for j in (0..=below).rev() {
+            let neurons = if j == below { newest_count } else { count };
+            for k in (0..neurons).rev() {
+                let (upstream, out) = (node_grads[j * count + k], node_values[j * count + k]);
+                if upstream == 0.0 {
+                    continue;
+                }
+                let Some(slope) = activation.slope(&out) else {
+                    continue;
+                };
+                let inner = slope * upstream;
+                for i in 0..len {
+                    parameter_grads[k * width + i] += input_values[j * len + i] * inner;
+                    if !constant_inputs {
+                        input_grads[j * len + i] += parameter_values[k * width + i] * inner;
+                    }
+                }
+                parameter_grads[k * width + len] += slope * upstream;
+            }
+        }
+    }
+
+    /// A layer over a batch (examples in groups of four, the first layer's neurons without a
+    /// branch, runs added four at a time) gives every parameter and input the gradient of the
+    /// node-by-node order, to the bit: for every activation, for one to nine inputs and one to
+    /// seven neurons, for batches that are and are not whole groups, with the newest example cut
+    /// short or not, over constants and over inputs that take gradients, with neurons that pass
+    /// nothing (a zero gradient, a ReLU that is off) and with infinite inputs.
+    #[test]
+    fn a_batch_gives_the_gradients_of_one_neuron_at_a_time() {
+        // numbers of spread magnitudes, so that adding in another order would round differently
+        let spread = |n: usize, seed: f64| -> Vec<f64> {
+            (0..n)
+                .map(|i| {
+                    let x = ((i as f64 + seed) * 1.618).sin();
+                    let magnitude = [1.0, 1e-3, 37.0, 1e5][i % 4];
+                    if i % 11 == 5 { 0.0 } else { x * magnitude }
+                })
+                .collect()
+        };
+        for activation in Activation::ALL {
+            for (len, count) in [(1, 1), (2, 3), (2, 7), (3, 4), (5, 2), (9, 5)] {
+                for below in [0, 1, 3, 4, 5, 9] {
+                    for newest_count in [1, count] {
+                        for constant_inputs in [true, false] {
+                            for infinite in [false, true] {
+                                let width = len + 1;
+                                let nodes = below * count + newest_count;
+                                let node_grads = spread(nodes, 0.3);
+                                let node_values = spread(nodes, 7.1);
+                                let parameter_values = spread(count * width, 2.2);
+                                let mut input_values = spread((below + 1) * len, 4.9);
+                                if infinite {
+                                    input_values[0] = f64::INFINITY;
+                                }
+                                let run = |batch: bool| {
+                                    // gradients already there, as after the penalty's
+                                    let mut parameter_grads = spread(count * width, 9.4);
+                                    let mut input_grads = spread((below + 1) * len, 1.3);
+                                    let shape = (len, count, newest_count, below);
+                                    if batch {
+                                        layer_gradients(
+                                            activation,
+                                            constant_inputs,
+                                            shape,
+                                            &mut parameter_grads,
+                                            &mut input_grads,
+                                            (&node_grads, &node_values),
+                                            &parameter_values,
+                                            &input_values,
+                                        );
+                                    } else {
+                                        one_at_a_time(
+                                            activation,
+                                            constant_inputs,
+                                            shape,
+                                            (&mut parameter_grads, &mut input_grads),
+                                            (&node_grads, &node_values),
+                                            (&parameter_values, &input_values),
+                                        );
+                                    }
+                                    let bits = |v: &[f64]| {
+                                        v.iter().map(|g| g.to_bits()).collect::<Vec<u64>>()
+                                    };
+                                    (bits(&parameter_grads), bits(&input_grads))
+                                };
+                                let case = format!(
+                                    "{activation:?}, {len} inputs, {count} neurons, {below} \
+                                     below, newest {newest_count}, constant {constant_inputs}, \
+                                     infinite {infinite}"
+                                );
+                                let (batch, reference) = (run(true), run(false));
+                                assert_eq!(batch, reference, "{case}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// A layer of two finite constant inputs takes `first_layer_gradients`, without a branch per
     /// neuron; inputs that take gradients take the branch. The parameters' gradients come out the

@@ -2,7 +2,10 @@
 //! a batch (`layer_gradients`) and a run of parents sharing one upstream gradient
 //! (`add_chained`), the arithmetic `NumberAdjoints` in `backward.rs` hands its visits to. The
 //! chain rule here is `backward::chain`, applied in the same order as the node-by-node sweep,
-//! so the gradients are the same bit for bit.
+//! so the gradients are the same bit for bit. Over a batch, a layer whose neurons pass their
+//! gradient on wherever they have one (not a ReLU), and the first layer on the plane, take
+//! their examples four at a time (`batch_by_groups`): the sweep's order holds for each gradient,
+//! and each is loaded and stored once per group of four rather than once per contribution.
 
 use super::backward::chain;
 use super::dense::Activation;
@@ -111,47 +114,123 @@ fn examples_gradients(
     if examples_below == 0 {
         return;
     }
-    // then the whole examples below it, newest first, four at a time (the oldest one to three
-    // left over one at a time)
-    let shape = (len, count);
-    let first_layer = len == 2
-        && input_values[..examples_below * len]
-            .iter()
-            .all(|x| x.is_finite());
-    let groups = examples_below / 4;
-    let leftover = examples_below - 4 * groups;
-    for group in (0..groups).rev() {
-        let examples = leftover + 4 * group..leftover + 4 * group + 4;
-        example_group::<4>(
-            activation,
-            constant_inputs,
-            first_layer,
-            shape,
-            examples,
-            (
-                parameter_grads,
-                input_grads,
-                (node_grads, node_values),
-                parameter_values,
-                input_values,
-            ),
-        );
+    // then the whole examples below it, newest first
+    let (nodes, inputs) = (examples_below * count, examples_below * len);
+    let below = (
+        &mut parameter_grads[..count * width],
+        &mut input_grads[..inputs],
+        (&node_grads[..nodes], &node_values[..nodes]),
+        &parameter_values[..count * width],
+        &input_values[..inputs],
+    );
+    if len == 2 && constant_inputs && below.4.iter().all(|x| x.is_finite()) {
+        batch_by_groups(activation, true, true, (len, count), below);
+    } else if passes_on_every_example(activation) {
+        batch_by_groups(activation, constant_inputs, false, (len, count), below);
+    } else {
+        let (
+            parameter_grads,
+            input_grads,
+            (node_grads, node_values),
+            parameter_values,
+            input_values,
+        ) = below;
+        let examples = input_grads
+            .chunks_exact_mut(len)
+            .zip(input_values.chunks_exact(len))
+            .zip(
+                node_grads
+                    .chunks_exact(count)
+                    .zip(node_values.chunks_exact(count)),
+            );
+        for ((input_grads, input_values), (node_grads, node_values)) in examples.rev() {
+            neuron_gradients(
+                activation,
+                constant_inputs,
+                len,
+                (
+                    &mut *parameter_grads,
+                    input_grads,
+                    (node_grads, node_values),
+                    parameter_values,
+                    input_values,
+                ),
+            );
+        }
     }
-    for example in (0..leftover).rev() {
-        example_group::<1>(
-            activation,
-            constant_inputs,
-            first_layer,
-            shape,
-            example..example + 1,
-            (
-                parameter_grads,
-                input_grads,
-                (node_grads, node_values),
-                parameter_values,
-                input_values,
-            ),
-        );
+}
+
+/// Whether a neuron with this activation passes its gradient on wherever the gradient is not 0
+/// (its slope is never exactly 0). Where it does, a group of examples or of neurons is whole;
+/// a ReLU is on for some examples and off for others, and its groups, of every size as the
+/// examples go, measured slower than one example at a time (`bench/RESULTS.md`).
+fn passes_on_every_example(activation: Activation) -> bool {
+    match activation {
+        Activation::Relu => false,
+        Activation::Tanh | Activation::Sigmoid | Activation::Linear => true,
+    }
+}
+
+/// The whole examples of a layer's batch (`examples_gradients` below its newest example), newest
+/// first, four at a time and the oldest one to three left over one at a time (`example_group`);
+/// `constant_inputs` as in `layer_gradients`, and `first_layer` says the layer has two finite
+/// constant inputs on every example (`first_layer_examples`). Out of line, so that this code
+/// does not change how the compiler lays out the example-by-example path beside it (inlined,
+/// the digits row took 6% longer on that path, which its layers take).
+#[inline(never)]
+fn batch_by_groups(
+    activation: Activation,
+    constant_inputs: bool,
+    first_layer: bool,
+    (len, count): (usize, usize),
+    slices: LayerSlices<'_>,
+) {
+    macro_rules! each_activation {
+        ($activation:expr) => {{
+            let (parameter_grads, input_grads, nodes, parameter_values, input_values) = slices;
+            let examples = input_values.len() / len;
+            let groups = examples / 4;
+            let leftover = examples - 4 * groups;
+            for group in (0..groups).rev() {
+                let examples = leftover + 4 * group..leftover + 4 * group + 4;
+                example_group::<4>(
+                    $activation,
+                    constant_inputs,
+                    first_layer,
+                    (len, count),
+                    examples,
+                    (
+                        &mut *parameter_grads,
+                        &mut *input_grads,
+                        nodes,
+                        parameter_values,
+                        input_values,
+                    ),
+                );
+            }
+            for example in (0..leftover).rev() {
+                example_group::<1>(
+                    $activation,
+                    constant_inputs,
+                    first_layer,
+                    (len, count),
+                    example..example + 1,
+                    (
+                        &mut *parameter_grads,
+                        &mut *input_grads,
+                        nodes,
+                        parameter_values,
+                        input_values,
+                    ),
+                );
+            }
+        }};
+    }
+    match activation {
+        Activation::Relu => each_activation!(Activation::Relu),
+        Activation::Tanh => each_activation!(Activation::Tanh),
+        Activation::Sigmoid => each_activation!(Activation::Sigmoid),
+        Activation::Linear => each_activation!(Activation::Linear),
     }
 }
 
@@ -162,7 +241,7 @@ fn examples_gradients(
 /// parameter's example after example, an input's neuron after neuron), so the numbers are the
 /// same, bit for bit; a parameter's gradient is loaded and stored once per `E` examples instead
 /// of once per example, and the group's rows stay in the L1 cache between the two. `first_layer`
-/// says the layer has two finite inputs on every example (`first_layer_examples`).
+/// says the layer has two finite constant inputs on every example (`first_layer_examples`).
 #[inline(always)]
 fn example_group<const E: usize>(
     activation: Activation,
@@ -287,8 +366,6 @@ fn neuron_gradients(
         .chunks_exact_mut(width)
         .zip(parameter_values.chunks_exact(width))
         .zip(node_grads.iter().zip(node_values));
-    // the inputs' gradients, four neurons at a time (see `Runs`)
-    let mut group = Runs::new();
     for ((grads, values), (&upstream, out)) in neurons.rev() {
         // as `upstream` and `Op::local_derivatives`: nothing flows from a zero gradient or
         // a zero slope
@@ -302,11 +379,10 @@ fn neuron_gradients(
         let (weight_grads, bias_grad) = grads.split_at_mut(len);
         add_chained_here(weight_grads, input_values, inner);
         if !constant_inputs {
-            group.add(&values[..len], inner, input_grads);
+            add_chained_here(input_grads, &values[..len], inner);
         }
         bias_grad[0] += chain(&slope, &upstream);
     }
-    group.finish(input_grads);
 }
 
 /// Runs that add into the same gradients (`add_chained` of each, one after another), up to

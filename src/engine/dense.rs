@@ -453,7 +453,24 @@ fn examples_values(
     values: &mut [f64],
 ) {
     let count = parameters.len() / (len + 1);
-    if len == 2 {
+    if len == 2 && values.len() > count {
+        // several examples of two inputs (the plane's first layer over a batch): the neurons'
+        // first weights, second weights and biases each in an array of their own, once for the
+        // batch, so that each example reads them as whole vectors
+        let mut columns = vec![0.0; 3 * count];
+        let (firsts, rest) = columns.split_at_mut(count);
+        let (seconds, biases) = rest.split_at_mut(count);
+        for (k, neuron) in parameters.chunks_exact(3).enumerate() {
+            (firsts[k], seconds[k], biases[k]) = (neuron[0], neuron[1], neuron[2]);
+        }
+        for (values, x) in values.chunks_exact_mut(count).zip(inputs.chunks_exact(2)) {
+            let (x0, x1) = (x[0], x[1]);
+            let neurons = firsts.iter().zip(seconds.iter()).zip(biases.iter());
+            for (value, ((&w0, &w1), &bias)) in values.iter_mut().zip(neurons) {
+                *value = dense_value(activation, bias, &[w0, w1], &[x0, x1]);
+            }
+        }
+    } else if len == 2 {
         for (values, inputs) in values.chunks_exact_mut(count).zip(inputs.chunks_exact(2)) {
             neuron_values(activation, inputs, parameters, values);
         }
@@ -594,6 +611,43 @@ fn record_layers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A layer of two inputs over several examples (its parameters read as columns) gives every
+    /// neuron the value one example at a time gives it (`neuron_values`), to the bit: for every
+    /// activation, over zeros, -0.0, infinities, NaN and the extremes of f64.
+    #[test]
+    fn two_inputs_over_a_batch_give_the_values_of_one_example_at_a_time() {
+        let numbers = [
+            0.5,
+            -0.0,
+            0.0,
+            -1.25,
+            1e308,
+            -1e308,
+            5e-324,
+            3.75,
+            f64::INFINITY,
+            f64::NAN,
+            -2.5,
+            0.1,
+        ];
+        let mut parameters: Vec<f64> = (0..15).map(|i| numbers[(i * 7) % 12] * 0.9).collect();
+        let mut inputs: Vec<f64> = (0..24).map(|i| numbers[i % 12]).collect();
+        // a neuron whose bias is -0.0 and an example whose products are both -0.0: the sum is
+        // +0.0 only if it starts from `bias + 0.0`, as `dot` does
+        parameters[..3].copy_from_slice(&[-1.0, 1.0, -0.0]);
+        inputs[..2].copy_from_slice(&[0.0, -0.0]);
+        for activation in Activation::ALL {
+            let mut batch = vec![0.0; 12 * 5];
+            examples_values(activation, 2, &inputs, &parameters, &mut batch);
+            let mut one_by_one = vec![0.0; 12 * 5];
+            for (values, x) in one_by_one.chunks_exact_mut(5).zip(inputs.chunks_exact(2)) {
+                neuron_values(activation, x, &parameters, values);
+            }
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(&batch), bits(&one_by_one), "{activation:?}");
+        }
+    }
 
     #[test]
     fn dot_and_weighted_sum_agree_bit_for_bit() {

@@ -124,9 +124,10 @@ fn examples_gradients(
         &input_values[..inputs],
     );
     if len == 2 && constant_inputs && below.4.iter().all(|x| x.is_finite()) {
-        batch_by_groups(activation, true, true, (len, count), below);
+        let (parameter_grads, _, nodes, _, inputs) = below;
+        first_layer_batch(activation, parameter_grads, nodes, inputs);
     } else if passes_on_every_example(activation) {
-        batch_by_groups(activation, constant_inputs, false, (len, count), below);
+        batch_by_groups(activation, constant_inputs, (len, count), below);
     } else {
         let (
             parameter_grads,
@@ -181,7 +182,6 @@ fn passes_on_every_example(activation: Activation) -> bool {
 fn batch_by_groups(
     activation: Activation,
     constant_inputs: bool,
-    first_layer: bool,
     (len, count): (usize, usize),
     slices: LayerSlices<'_>,
 ) {
@@ -196,7 +196,6 @@ fn batch_by_groups(
                 example_group::<4>(
                     $activation,
                     constant_inputs,
-                    first_layer,
                     (len, count),
                     examples,
                     (
@@ -212,7 +211,6 @@ fn batch_by_groups(
                 example_group::<1>(
                     $activation,
                     constant_inputs,
-                    first_layer,
                     (len, count),
                     example..example + 1,
                     (
@@ -246,7 +244,6 @@ fn batch_by_groups(
 fn example_group<const E: usize>(
     activation: Activation,
     constant_inputs: bool,
-    first_layer: bool,
     (len, count): (usize, usize),
     examples: std::ops::Range<usize>,
     (parameter_grads, input_grads, (node_grads, node_values), parameter_values, input_values): LayerSlices<'_>,
@@ -259,14 +256,7 @@ fn example_group<const E: usize>(
     let (node_grads, node_values) = (&node_grads[nodes.clone()], &node_values[nodes]);
     let input_values = &input_values[inputs.clone()];
     let parameter_grads = &mut parameter_grads[..count * width];
-    if first_layer {
-        first_layer_examples::<E>(
-            activation,
-            parameter_grads,
-            (node_grads, node_values),
-            input_values,
-        );
-    } else {
+    {
         for (k, grads) in parameter_grads.chunks_exact_mut(width).enumerate() {
             let (weight_grads, bias_grad) = grads.split_at_mut(len);
             let mut runs = Runs::new();
@@ -312,35 +302,114 @@ fn example_group<const E: usize>(
     }
 }
 
-/// The parameters' gradients of a layer of two finite inputs (`first_layer_gradients`) over the
-/// `E` examples of `node_grads`, `node_values` and `inputs` (oldest first), newest first: each
-/// neuron's three gradients take the `E` examples' contributions in registers.
+/// The parameters' gradients of a layer of two finite constant inputs (`first_layer_gradients`)
+/// over the whole examples of `node_grads`, `node_values` and `inputs` (oldest first), newest
+/// first, four examples at a time: each neuron's three gradients take the four examples'
+/// contributions in registers. The gradients are moved into three arrays of their own for the
+/// batch (first weights', second weights', biases') and back at the end, so that the loop over
+/// the neurons reads and writes whole vectors, two neurons at a time (`first_layer_inner`).
+/// Out of line, with a copy for each activation.
+#[inline(never)]
+fn first_layer_batch(
+    activation: Activation,
+    parameter_grads: &mut [f64],
+    nodes: (&[f64], &[f64]),
+    inputs: &[f64],
+) {
+    match activation {
+        Activation::Relu => first_layer_columns(Activation::Relu, parameter_grads, nodes, inputs),
+        Activation::Tanh => first_layer_columns(Activation::Tanh, parameter_grads, nodes, inputs),
+        Activation::Sigmoid => {
+            first_layer_columns(Activation::Sigmoid, parameter_grads, nodes, inputs)
+        }
+        Activation::Linear => {
+            first_layer_columns(Activation::Linear, parameter_grads, nodes, inputs)
+        }
+    }
+}
+
+/// `first_layer_batch` for one activation.
 #[inline(always)]
-fn first_layer_examples<const E: usize>(
+fn first_layer_columns(
     activation: Activation,
     parameter_grads: &mut [f64],
     (node_grads, node_values): (&[f64], &[f64]),
     inputs: &[f64],
 ) {
     let count = parameter_grads.len() / 3;
-    let mut upstreams = [&node_grads[..0]; E];
-    let mut outs = [&node_values[..0]; E];
-    let mut xs = [[0.0; 2]; E];
-    for e in 0..E {
-        upstreams[e] = &node_grads[e * count..(e + 1) * count];
-        outs[e] = &node_values[e * count..(e + 1) * count];
-        xs[e] = [inputs[2 * e], inputs[2 * e + 1]];
+    let mut columns = vec![0.0; 3 * count];
+    for (k, neuron) in parameter_grads.chunks_exact(3).enumerate() {
+        for (kind, grad) in neuron.iter().enumerate() {
+            columns[kind * count + k] = *grad;
+        }
     }
-    for (k, grads) in parameter_grads.chunks_exact_mut(3).enumerate() {
-        let mut totals = [grads[0], grads[1], grads[2]];
-        for e in (0..E).rev() {
-            // as `first_layer_gradients`
-            let inner = inner_or_zero(activation, upstreams[e][k], &outs[e][k]);
-            totals[0] += chain(&xs[e][0], &inner);
-            totals[1] += chain(&xs[e][1], &inner);
+    let row = |e: usize| {
+        (
+            &node_grads[e * count..(e + 1) * count],
+            &node_values[e * count..(e + 1) * count],
+            [inputs[2 * e], inputs[2 * e + 1]],
+        )
+    };
+    let examples = inputs.len() / 2;
+    let groups = examples / 4;
+    let leftover = examples - 4 * groups;
+    for group in (0..groups).rev() {
+        let first = leftover + 4 * group;
+        let rows = [row(first), row(first + 1), row(first + 2), row(first + 3)];
+        first_layer_examples::<4>(activation, &mut columns, rows);
+    }
+    for example in (0..leftover).rev() {
+        first_layer_examples::<1>(activation, &mut columns, [row(example)]);
+    }
+    for (k, neuron) in parameter_grads.chunks_exact_mut(3).enumerate() {
+        for (kind, grad) in neuron.iter_mut().enumerate() {
+            *grad = columns[kind * count + k];
+        }
+    }
+}
+
+/// `first_layer_columns` on `E` examples (oldest first; each its neurons' gradients and values
+/// and its two inputs), newest first, into `columns` (the first weights', the second weights'
+/// and the biases' gradients, `count` each).
+#[inline(always)]
+fn first_layer_examples<const E: usize>(
+    activation: Activation,
+    columns: &mut [f64],
+    examples: [(&[f64], &[f64], [f64; 2]); E],
+) {
+    let count = columns.len() / 3;
+    let (firsts, rest) = columns.split_at_mut(count);
+    let (seconds, biases) = rest.split_at_mut(count);
+    let examples = examples.map(|(upstreams, outs, x)| (&upstreams[..count], &outs[..count], x));
+    for k in 0..count {
+        let mut totals = [firsts[k], seconds[k], biases[k]];
+        for &(upstreams, outs, [x0, x1]) in examples.iter().rev() {
+            let inner = first_layer_inner(activation, upstreams[k], outs[k]);
+            totals[0] += chain(&x0, &inner);
+            totals[1] += chain(&x1, &inner);
             totals[2] += inner;
         }
-        grads.copy_from_slice(&totals);
+        (firsts[k], seconds[k], biases[k]) = (totals[0], totals[1], totals[2]);
+    }
+}
+
+/// `inner_or_zero` in the first layer's loop. A ReLU's slope is 1 where it is on and there is
+/// none where it is off (`Activation::slope`), so its inner gradient, `chain(1, upstream)`, is
+/// the upstream gradient itself where the neuron passes it on: a select of two numbers, which the
+/// compiler makes vectors of (through `inner_or_zero` it kept a branch per neuron).
+#[inline(always)]
+fn first_layer_inner(activation: Activation, upstream: f64, out: f64) -> f64 {
+    match activation {
+        Activation::Relu => {
+            if (out > 0.0) & (upstream != 0.0) {
+                upstream
+            } else {
+                0.0
+            }
+        }
+        Activation::Tanh | Activation::Sigmoid | Activation::Linear => {
+            inner_or_zero(activation, upstream, &out)
+        }
     }
 }
 
@@ -576,13 +645,19 @@ mod tests {
     /// nothing (a zero gradient, a ReLU that is off) and with infinite inputs.
     #[test]
     fn a_batch_gives_the_gradients_of_one_neuron_at_a_time() {
-        // numbers of spread magnitudes, so that adding in another order would round differently
+        // numbers of spread magnitudes, so that adding in another order would round differently,
+        // with zeros in different places for each seed (a neuron that is off where its gradient
+        // is not 0, and the other way round)
         let spread = |n: usize, seed: f64| -> Vec<f64> {
             (0..n)
                 .map(|i| {
                     let x = ((i as f64 + seed) * 1.618).sin();
                     let magnitude = [1.0, 1e-3, 37.0, 1e5][i % 4];
-                    if i % 11 == 5 { 0.0 } else { x * magnitude }
+                    if (i + seed as usize) % 11 == 5 {
+                        0.0
+                    } else {
+                        x * magnitude
+                    }
                 })
                 .collect()
         };

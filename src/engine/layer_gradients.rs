@@ -3,9 +3,10 @@
 //! (`add_chained`), the arithmetic `NumberAdjoints` in `backward.rs` hands its visits to. The
 //! chain rule here is `backward::chain`, applied in the same order as the node-by-node sweep,
 //! so the gradients are the same bit for bit. Over a batch, a layer whose neurons pass their
-//! gradient on wherever they have one (not a ReLU), and the first layer on the plane, take
-//! their examples four at a time (`batch_by_groups`): the sweep's order holds for each gradient,
-//! and each is loaded and stored once per group of four rather than once per contribution.
+//! gradient on wherever they have one (not a ReLU, `batch_by_groups`), and the first layer on
+//! the plane (`first_layer_batch`), take their examples four at a time: the sweep's order holds
+//! for each gradient, and each is loaded and stored once per group of four rather than once per
+//! contribution.
 
 use super::backward::chain;
 use super::dense::Activation;
@@ -115,7 +116,6 @@ fn examples_gradients(
         return;
     }
     // then the whole examples below it, newest first
-    let (nodes, inputs) = (examples_below * count, examples_below * len);
     let below = (
         &mut parameter_grads[..count * width],
         &mut input_grads[..inputs],
@@ -162,9 +162,10 @@ fn examples_gradients(
 }
 
 /// Whether a neuron with this activation passes its gradient on wherever the gradient is not 0
-/// (its slope is never exactly 0). Where it does, a group of examples or of neurons is whole;
-/// a ReLU is on for some examples and off for others, and its groups, of every size as the
-/// examples go, measured slower than one example at a time (`bench/RESULTS.md`).
+/// (`Activation::slope` is `None` only for a ReLU that is off). Where it does, a group of
+/// examples or of neurons is whole; a ReLU is on for some examples and off for others, and its
+/// groups, of every size as the examples go, measured slower than one example at a time
+/// (`bench/RESULTS.md`).
 fn passes_on_every_example(activation: Activation) -> bool {
     match activation {
         Activation::Relu => false,
@@ -174,10 +175,9 @@ fn passes_on_every_example(activation: Activation) -> bool {
 
 /// The whole examples of a layer's batch (`examples_gradients` below its newest example), newest
 /// first, four at a time and the oldest one to three left over one at a time (`example_group`);
-/// `constant_inputs` as in `layer_gradients`, and `first_layer` says the layer has two finite
-/// constant inputs on every example (`first_layer_examples`). Out of line, so that this code
-/// does not change how the compiler lays out the example-by-example path beside it (inlined,
-/// the digits row took 6% longer on that path, which its layers take).
+/// `constant_inputs` as in `layer_gradients`. Out of line, so that this code does not change how
+/// the compiler lays out the example-by-example path beside it (inlined, the digits row took 6%
+/// longer on that path, which its ReLU layer takes).
 #[inline(never)]
 fn batch_by_groups(
     activation: Activation,
@@ -238,8 +238,7 @@ fn batch_by_groups(
 /// Each gradient still takes its contributions in the order of `examples_neuron_by_neuron` (a
 /// parameter's example after example, an input's neuron after neuron), so the numbers are the
 /// same, bit for bit; a parameter's gradient is loaded and stored once per `E` examples instead
-/// of once per example, and the group's rows stay in the L1 cache between the two. `first_layer`
-/// says the layer has two finite constant inputs on every example (`first_layer_examples`).
+/// of once per example, and the group's rows stay in the L1 cache between the two.
 #[inline(always)]
 fn example_group<const E: usize>(
     activation: Activation,
@@ -256,24 +255,22 @@ fn example_group<const E: usize>(
     let (node_grads, node_values) = (&node_grads[nodes.clone()], &node_values[nodes]);
     let input_values = &input_values[inputs.clone()];
     let parameter_grads = &mut parameter_grads[..count * width];
-    {
-        for (k, grads) in parameter_grads.chunks_exact_mut(width).enumerate() {
-            let (weight_grads, bias_grad) = grads.split_at_mut(len);
-            let mut runs = Runs::new();
-            for (j, x) in input_values.chunks_exact(len).enumerate().rev() {
-                let (upstream, out) = (node_grads[j * count + k], node_values[j * count + k]);
-                // as `neuron_gradients`: nothing flows from a zero gradient or a zero slope
-                if upstream == 0.0 {
-                    continue;
-                }
-                let Some(slope) = activation.slope(&out) else {
-                    continue;
-                };
-                runs.add(x, chain(&slope, &upstream), weight_grads);
-                bias_grad[0] += chain(&slope, &upstream);
+    for (k, grads) in parameter_grads.chunks_exact_mut(width).enumerate() {
+        let (weight_grads, bias_grad) = grads.split_at_mut(len);
+        let mut runs = Runs::new();
+        for (j, x) in input_values.chunks_exact(len).enumerate().rev() {
+            let (upstream, out) = (node_grads[j * count + k], node_values[j * count + k]);
+            // as `neuron_gradients`: nothing flows from a zero gradient or a zero slope
+            if upstream == 0.0 {
+                continue;
             }
-            runs.finish(weight_grads);
+            let Some(slope) = activation.slope(&out) else {
+                continue;
+            };
+            runs.add(x, chain(&slope, &upstream), weight_grads);
+            bias_grad[0] += chain(&slope, &upstream);
         }
+        runs.finish(weight_grads);
     }
     if constant_inputs {
         return;

@@ -260,15 +260,11 @@ fn example_group<const E: usize>(
         let mut runs = Runs::new();
         for (j, x) in input_values.chunks_exact(len).enumerate().rev() {
             let (upstream, out) = (node_grads[j * count + k], node_values[j * count + k]);
-            // as `neuron_gradients`: nothing flows from a zero gradient or a zero slope
-            if upstream == 0.0 {
-                continue;
-            }
-            let Some(slope) = activation.slope(&out) else {
+            let Some(inner) = passed_inner(activation, upstream, &out) else {
                 continue;
             };
-            runs.add(x, chain(&slope, &upstream), weight_grads);
-            bias_grad[0] += chain(&slope, &upstream);
+            runs.add(x, inner, weight_grads);
+            bias_grad[0] += inner;
         }
         runs.finish(weight_grads);
     }
@@ -287,13 +283,9 @@ fn example_group<const E: usize>(
             .chunks_exact(width)
             .zip(node_grads.iter().zip(node_values));
         for (values, (&upstream, out)) in each_neuron.rev() {
-            if upstream == 0.0 {
-                continue;
+            if let Some(inner) = passed_inner(activation, upstream, out) {
+                runs.add(&values[..len], inner, input_grads);
             }
-            let Some(slope) = activation.slope(out) else {
-                continue;
-            };
-            runs.add(&values[..len], chain(&slope, &upstream), input_grads);
         }
         runs.finish(input_grads);
     }
@@ -433,21 +425,15 @@ fn neuron_gradients(
         .zip(parameter_values.chunks_exact(width))
         .zip(node_grads.iter().zip(node_values));
     for ((grads, values), (&upstream, out)) in neurons.rev() {
-        // as `upstream` and `Op::local_derivatives`: nothing flows from a zero gradient or
-        // a zero slope
-        if upstream == 0.0 {
-            continue;
-        }
-        let Some(slope) = activation.slope(out) else {
+        let Some(inner) = passed_inner(activation, upstream, out) else {
             continue;
         };
-        let inner = chain(&slope, &upstream);
         let (weight_grads, bias_grad) = grads.split_at_mut(len);
         add_chained_here(weight_grads, input_values, inner);
         if !constant_inputs {
             add_chained_here(input_grads, &values[..len], inner);
         }
-        bias_grad[0] += chain(&slope, &upstream);
+        bias_grad[0] += inner;
     }
 }
 
@@ -493,7 +479,7 @@ impl<'a> Runs<'a> {
         let (l, i) = (&self.locals, &self.inners);
         match self.len {
             0 => {}
-            1 => add_chained_one(gradients, l[0], i[0]),
+            1 => add_chained_long(gradients, l[0], i[0]),
             2 => add_chained_two(gradients, l[0], i[0], l[1], i[1]),
             3 => add_chained_three(gradients, l[0], i[0], l[1], i[1], l[2], i[2]),
             // `add` adds a group as soon as it holds four
@@ -503,7 +489,8 @@ impl<'a> Runs<'a> {
     }
 }
 
-/// Defines `$name`, which adds runs one after another into the same gradients:
+/// Defines `$name`, which adds two or more runs one after another into the same gradients (one
+/// run is `add_chained_long`):
 /// `gradients[k] += chain(row[k], inner)` for each (row, inner) in order, each gradient kept in a
 /// register across the rows (so the sums of that many `add_chained`, bit for bit). One function
 /// per number of rows, out of line, with each row a slice argument of its own: the compiler then
@@ -526,7 +513,6 @@ macro_rules! add_chained_rows {
         }
     };
 }
-add_chained_rows!(add_chained_one, (a, x));
 add_chained_rows!(add_chained_two, (a, x), (b, y));
 add_chained_rows!(add_chained_three, (a, x), (b, y), (c, z));
 add_chained_rows!(add_chained_four, (a, x), (b, y), (c, z), (d, w));
@@ -556,8 +542,19 @@ fn first_layer_gradients(
 }
 
 /// A neuron's inner gradient, `chain(slope, upstream)`, where it passes its gradient on, and
-/// +0.0 where it passes nothing (as `neuron_gradients`: a zero gradient or a zero slope),
-/// without a branch: the bits of the product are kept or cleared by a mask.
+/// `None` where it passes nothing: as `NumberAdjoints::upstream` and `Op::local_derivatives`,
+/// nothing flows from a zero gradient or a zero slope (a ReLU that is off).
+#[inline(always)]
+fn passed_inner(activation: Activation, upstream: f64, out: &f64) -> Option<f64> {
+    if upstream == 0.0 {
+        return None;
+    }
+    let slope = activation.slope(out)?;
+    Some(chain(&slope, &upstream))
+}
+
+/// `passed_inner`, with +0.0 where the neuron passes nothing, without a branch: the bits of the
+/// product are kept or cleared by a mask.
 #[inline(always)]
 fn inner_or_zero(activation: Activation, upstream: f64, out: &f64) -> f64 {
     let slope = activation.slope(out);

@@ -457,12 +457,9 @@ fn examples_values(
         // several examples of two inputs (the plane's first layer over a batch): the neurons'
         // first weights, second weights and biases each in an array of their own, once for the
         // batch, so that each example reads them as whole vectors
-        let mut columns = vec![0.0; 3 * count];
-        let (firsts, rest) = columns.split_at_mut(count);
-        let (seconds, biases) = rest.split_at_mut(count);
-        for (k, neuron) in parameters.chunks_exact(3).enumerate() {
-            (firsts[k], seconds[k], biases[k]) = (neuron[0], neuron[1], neuron[2]);
-        }
+        let columns = two_input_columns(parameters);
+        let (firsts, rest) = columns.split_at(count);
+        let (seconds, biases) = rest.split_at(count);
         for (values, x) in values.chunks_exact_mut(count).zip(inputs.chunks_exact(2)) {
             let (x0, x1) = (x[0], x[1]);
             let neurons = firsts.iter().zip(seconds.iter()).zip(biases.iter());
@@ -479,6 +476,21 @@ fn examples_values(
             neuron_values(activation, inputs, parameters, values);
         }
     }
+}
+
+/// The numbers of neurons of two inputs, three to a neuron (two weights and a bias, or their
+/// gradients), as three columns one after the other: every neuron's first, then every second,
+/// then every third. A layer over a batch reads its parameters (`examples_values`) and adds up
+/// their gradients (`layer_gradients::first_layer_batch`) this way, as whole vectors.
+pub(super) fn two_input_columns(neurons: &[f64]) -> Vec<f64> {
+    let count = neurons.len() / 3;
+    let mut columns = vec![0.0; 3 * count];
+    for (k, neuron) in neurons.chunks_exact(3).enumerate() {
+        for (kind, number) in neuron.iter().enumerate() {
+            columns[kind * count + k] = *number;
+        }
+    }
+    columns
 }
 
 /// One example's neurons of `examples_values`.

@@ -9,7 +9,7 @@
 //! contribution.
 
 use super::backward::chain;
-use super::dense::Activation;
+use super::dense::{Activation, two_input_columns};
 
 /// `NumberAdjoints::layer`'s arithmetic over one layer's slices: its parameters' gradients and
 /// values, its inputs' gradients and values (`len` per example, oldest example first), and its
@@ -326,12 +326,7 @@ fn first_layer_columns(
     inputs: &[f64],
 ) {
     let count = parameter_grads.len() / 3;
-    let mut columns = vec![0.0; 3 * count];
-    for (k, neuron) in parameter_grads.chunks_exact(3).enumerate() {
-        for (kind, grad) in neuron.iter().enumerate() {
-            columns[kind * count + k] = *grad;
-        }
-    }
+    let mut columns = two_input_columns(parameter_grads);
     let row = |e: usize| {
         (
             &node_grads[e * count..(e + 1) * count],
@@ -350,6 +345,7 @@ fn first_layer_columns(
     for example in (0..leftover).rev() {
         first_layer_examples::<1>(activation, &mut columns, [row(example)]);
     }
+    // and back, three to a neuron
     for (k, neuron) in parameter_grads.chunks_exact_mut(3).enumerate() {
         for (kind, grad) in neuron.iter_mut().enumerate() {
             *grad = columns[kind * count + k];
